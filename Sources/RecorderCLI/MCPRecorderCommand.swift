@@ -1,0 +1,39 @@
+import ArgumentParser
+import SegmentFormat
+
+/// The `mcp-recorder` command tree.
+public struct MCPRecorderCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "mcp-recorder",
+        abstract: "A flight recorder for MCP servers: record, ship, store and read every call.",
+        discussion: """
+            Every option can also be set with an environment variable: MCP_RECORDER_ plus the option's \
+            name in capitals with '-' as '_' (for example --spool is MCP_RECORDER_SPOOL).
+            """,
+        version: RecorderVersion.current,
+        subcommands: [SegmentsCommand.self]
+    )
+
+    public init() {}
+
+    /// Parses the arguments, runs the command and exits: 0 on success, 1 for a
+    /// failure the command reports, 2 for a usage error.
+    public static func runMain(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+            exit(withError: nil)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                StandardError.write("mcp-recorder: " + fullMessage(for: error) + "\n")
+                exit(withError: ExitCode(2))
+            }
+            exit(withError: error)
+        }
+    }
+}

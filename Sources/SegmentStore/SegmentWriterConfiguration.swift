@@ -1,0 +1,90 @@
+import SegmentFormat
+import Synchronization
+
+/// How a ``SegmentWriter`` writes its stream.
+public struct SegmentWriterConfiguration: Sendable {
+    /// The spool directory (created if missing).
+    public var directory: String
+    /// The stream id; see ``SegmentNaming/isValidStreamID(_:)``.
+    public var stream: String
+    public var pod: PodIdentity
+    public var policy: SegmentPolicy
+    /// zlib level for members, 1–9 (default 6, zlib's default).
+    public var compressionLevel: Int32
+    /// Byte cap on the spool directory; `nil` for none.
+    public var spoolCapacity: Int?
+    public var fullSpoolPolicy: FullSpoolPolicy
+    /// Written into every header, e.g. `mcp-recorder 0.1.0`.
+    public var writerName: String
+    /// Upper bound on the raw bytes of one group-commit batch.
+    public var maximumBatchBytes: Int
+
+    public init(
+        directory: String,
+        stream: String,
+        pod: PodIdentity = PodIdentity(),
+        policy: SegmentPolicy = SegmentPolicy(),
+        compressionLevel: Int32 = 6,
+        spoolCapacity: Int? = nil,
+        fullSpoolPolicy: FullSpoolPolicy = .failClosed,
+        writerName: String = "mcp-recorder \(RecorderVersion.current)",
+        maximumBatchBytes: Int = 4 * 1024 * 1024
+    ) {
+        self.directory = directory
+        self.stream = stream
+        self.pod = pod
+        self.policy = policy
+        self.compressionLevel = compressionLevel
+        self.spoolCapacity = spoolCapacity
+        self.fullSpoolPolicy = fullSpoolPolicy
+        self.writerName = writerName
+        self.maximumBatchBytes = maximumBatchBytes
+    }
+}
+
+/// Why records were not written. Nothing of a failed batch reaches the file.
+public enum SegmentWriterError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The spool is at its cap and the policy is `fail-closed` (or the batch alone exceeds the cap).
+    case spoolFull(needed: Int, available: Int, capacity: Int)
+    /// The file system refused (disk full, permissions, …).
+    case io(FileSystemError)
+    /// The writer was closed.
+    case closed
+
+    public var description: String {
+        switch self {
+        case .spoolFull(let needed, let available, let capacity):
+            "spool full: the batch needs \(needed) bytes, \(available) of the \(capacity)-byte cap are free"
+        case .io(let error): "segment write failed: \(error)"
+        case .closed: "segment writer is closed"
+        }
+    }
+}
+
+/// Counters of a writer, for metrics.
+public struct SegmentWriterStatistics: Sendable, Equatable {
+    public var records: UInt64 = 0
+    public var batches: UInt64 = 0
+    public var rawBytes: UInt64 = 0
+    public var compressedBytes: UInt64 = 0
+    public var segmentsSealed: UInt64 = 0
+    public var fsyncs: UInt64 = 0
+    public var rejectedBatches: UInt64 = 0
+    public var rejectedRecords: UInt64 = 0
+    public var droppedSegments: UInt64 = 0
+    public var droppedRecords: UInt64 = 0
+    public var droppedBytes: UInt64 = 0
+    public var ioErrors: UInt64 = 0
+    /// Bytes on the spool directory as last accounted.
+    public var spoolBytes: UInt64 = 0
+    /// Whether the last write succeeded.
+    public var healthy = true
+    public init() {}
+}
+
+/// Counters shared between the writer's queue and readers on other threads.
+final class SharedStatistics: Sendable {
+    private let mutex = Mutex(SegmentWriterStatistics())
+    func update(_ body: (inout SegmentWriterStatistics) -> Void) { mutex.withLock { body(&$0) } }
+    var snapshot: SegmentWriterStatistics { mutex.withLock { $0 } }
+}

@@ -1,0 +1,399 @@
+import RecorderJSON
+import SegmentFormat
+
+/// The writer's state and file work. Confined to the writer's serial queue.
+final class WriterCore {
+    /// Hands the core to the queue; only ever touched there.
+    final class Box: @unchecked Sendable {
+        let core: WriterCore
+        init(_ core: WriterCore) { self.core = core }
+    }
+
+    struct OpenSegment {
+        var file: AppendFile
+        var segment: UInt64
+        var name: String
+        var firstSeq: UInt64
+        var records: UInt64 = 0
+        var lastSeq: UInt64?
+        var hash = RunningSHA256()
+    }
+
+    struct FinishedSegment {
+        var segment: UInt64
+        var name: String
+        var bytes: Int
+        var firstSeq: UInt64?
+        var lastSeq: UInt64?
+    }
+
+    let configuration: SegmentWriterConfiguration
+    let clock: any WriterClock
+    let compressor: GzipMemberCompressor
+    var scheduler: SegmentScheduler
+    let budget: SpoolBudget?
+    let statistics: SharedStatistics
+
+    var nextSegment: UInt64 = 1
+    var nextSeq: UInt64 = 1
+    var previousSHA256: String?
+    var current: OpenSegment?
+    var finished: [FinishedSegment] = []
+    var spoolUsed = 0
+    var closed = false
+    var armedDeadline: MonotonicInstant?
+
+    var directory: String { configuration.directory }
+    var stream: String { configuration.stream }
+    var stateFilePath: String { FileSystem.join(directory, "\(stream).state.json") }
+
+    init(configuration: SegmentWriterConfiguration, clock: any WriterClock, statistics: SharedStatistics) throws(SegmentStoreError) {
+        self.configuration = configuration
+        self.clock = clock
+        self.statistics = statistics
+        compressor = GzipMemberCompressor(level: configuration.compressionLevel)
+        scheduler = SegmentScheduler(policy: configuration.policy)
+        budget = configuration.spoolCapacity.map { SpoolBudget(capacity: $0, policy: configuration.fullSpoolPolicy) }
+        do throws(FileSystemError) {
+            try FileSystem.createDirectories(directory)
+            try recover()
+            try rescanSpool()
+        } catch {
+            throw .io(error)
+        }
+    }
+
+    private func updateStatistics(_ body: (inout SegmentWriterStatistics) -> Void) {
+        statistics.update(body)
+    }
+
+    // MARK: Writing
+
+    func write(_ batch: [[EncodedRecord]]) -> [Result<Range<UInt64>, SegmentWriterError>] {
+        let recordCount = batch.reduce(0) { $0 + $1.count }
+        var pendingGap: Gap?
+        for _ in 0..<4 {
+            var raw: [UInt8] = []
+            raw.reserveCapacity(batch.reduce(0) { $0 + $1.reduce(0) { $0 + $1.tail.count + 24 } } + 256)
+            var seq = nextSeq
+            if let gap = pendingGap {
+                EncodedRecord(time: clock.wallNow(), body: .gap(gap)).appendLine(seq: seq, to: &raw)
+                seq += 1
+            }
+            var ranges: [Range<UInt64>] = []
+            ranges.reserveCapacity(batch.count)
+            for records in batch {
+                let lower = seq
+                for record in records {
+                    record.appendLine(seq: seq, to: &raw)
+                    seq += 1
+                }
+                ranges.append(lower..<seq)
+            }
+            if raw.isEmpty { return ranges.map { .success($0) } }
+            var member: [UInt8] = []
+            compressor.compressMember(raw, appendingTo: &member)
+
+            if let budget {
+                let incoming = member.count + (current == nil ? SpoolBudget.segmentOverheadReserve : 0)
+                var decision = decide(budget, incoming: incoming)
+                if case .reject = decision {
+                    // The shipper may have removed segments since we last looked.
+                    try? rescanSpool()
+                    decision = decide(budget, incoming: incoming)
+                }
+                switch decision {
+                case .accept:
+                    break
+                case .reject(let needed, let available):
+                    updateStatistics {
+                        $0.rejectedBatches += 1
+                        $0.rejectedRecords += UInt64(recordCount)
+                    }
+                    return batch.map { _ in .failure(.spoolFull(needed: needed, available: available, capacity: budget.capacity)) }
+                case .dropOldest(let count, let sealCurrent):
+                    if sealCurrent {
+                        if case .failure(let error) = seal(reason: .spoolFull) {
+                            return batch.map { _ in .failure(error) }
+                        }
+                    }
+                    pendingGap = dropOldest(count: count, into: pendingGap)
+                    continue
+                }
+            }
+
+            do throws(FileSystemError) {
+                try ensureOpenSegment()
+                try current!.file.append(member)
+            } catch {
+                updateStatistics {
+                    $0.ioErrors += 1
+                    $0.healthy = false
+                }
+                return batch.map { _ in .failure(.io(error)) }
+            }
+            current!.hash.update(member)
+            let written = Int(seq - nextSeq)
+            current!.records += UInt64(written)
+            current!.lastSeq = seq - 1
+            nextSeq = seq
+            spoolUsed += member.count
+            let used = spoolUsed
+            updateStatistics {
+                $0.records += UInt64(written)
+                $0.batches += 1
+                $0.rawBytes += UInt64(raw.count)
+                $0.compressedBytes += UInt64(member.count)
+                $0.spoolBytes = UInt64(used)
+                $0.healthy = true
+            }
+            let actions = scheduler.wrote(bytes: member.count, records: written, at: clock.monotonicNow())
+            perform(actions)
+            return ranges.map { .success($0) }
+        }
+        return batch.map { _ in .failure(.spoolFull(needed: 0, available: 0, capacity: budget?.capacity ?? 0)) }
+    }
+
+    private func decide(_ budget: SpoolBudget, incoming: Int) -> SpoolBudget.Decision {
+        budget.decide(
+            used: spoolUsed, incoming: incoming, finished: finished.map(\.bytes),
+            current: current.map { (bytes: $0.file.size, hasRecords: $0.records > 0) })
+    }
+
+    /// Deletes the `count` oldest finished segments and returns the gap that says so.
+    private func dropOldest(count: Int, into existing: Gap?) -> Gap {
+        var gap = existing ?? Gap(reason: "spool_full_drop_oldest", records: 0, bytes: 0)
+        for var victim in finished.prefix(count) {
+            let path = FileSystem.join(directory, victim.name)
+            if victim.lastSeq == nil, let bytes = try? FileSystem.readFile(path) {
+                let summary = bytes.withUnsafeBytes { SegmentParser.parse($0) }
+                victim.firstSeq = summary.firstSeq
+                victim.lastSeq = summary.lastSeq
+            }
+            guard (try? FileSystem.remove(path)) != nil else { continue }
+            spoolUsed -= victim.bytes
+            gap.firstSegment = min(gap.firstSegment ?? victim.segment, victim.segment)
+            gap.lastSegment = max(gap.lastSegment ?? victim.segment, victim.segment)
+            if let f = victim.firstSeq, let l = victim.lastSeq {
+                gap.firstSeq = min(gap.firstSeq ?? f, f)
+                gap.lastSeq = max(gap.lastSeq ?? l, l)
+                gap.records += l - f + 1
+            }
+            gap.bytes += UInt64(victim.bytes)
+            let droppedRecords = victim.lastSeq.map { l in l - (victim.firstSeq ?? l) + 1 } ?? 0
+            updateStatistics {
+                $0.droppedSegments += 1
+                $0.droppedRecords += droppedRecords
+                $0.droppedBytes += UInt64(victim.bytes)
+            }
+        }
+        finished.removeFirst(min(count, finished.count))
+        return gap
+    }
+
+    private func ensureOpenSegment() throws(FileSystemError) {
+        guard current == nil else { return }
+        let segment = nextSegment
+        let name = SegmentNaming.inProgressName(stream: stream, segment: segment)
+        let path = FileSystem.join(directory, name)
+        let file = try AppendFile(creating: path)
+        let header = SegmentHeader(
+            stream: stream, segment: segment, firstSeq: nextSeq, previousSHA256: previousSHA256,
+            time: clock.wallNow(), writer: configuration.writerName, pod: configuration.pod)
+        let member = compressor.member(RecordEncoder.encode(header))
+        do {
+            try file.append(member)
+        } catch {
+            try? FileSystem.remove(path)
+            throw error
+        }
+        var open = OpenSegment(file: file, segment: segment, name: name, firstSeq: nextSeq)
+        open.hash.update(member)
+        current = open
+        nextSegment = segment + 1
+        spoolUsed += member.count
+        scheduler.opened(at: clock.monotonicNow(), bytes: member.count)
+    }
+
+    // MARK: Sealing, fsync, timers
+
+    private func perform(_ actions: [SegmentScheduler.Action]) {
+        for action in actions {
+            switch action {
+            case .seal(let reason): _ = seal(reason: reason)
+            case .fsync: sync()
+            }
+        }
+    }
+
+    func maintenance() {
+        perform(scheduler.due(at: clock.monotonicNow()))
+    }
+
+    private func sync() {
+        guard let current else { return }
+        do throws(FileSystemError) {
+            try current.file.sync()
+            scheduler.synced()
+            updateStatistics { $0.fsyncs += 1 }
+        } catch {
+            updateStatistics {
+                $0.ioErrors += 1
+                $0.healthy = false
+            }
+        }
+    }
+
+    /// Writes the trailer, fsyncs, renames to the finished name and records the chain state.
+    @discardableResult
+    func seal(reason: CloseReason) -> Result<Void, SegmentWriterError> {
+        guard var open = current else { return .success(()) }
+        let trailer = SegmentTrailer(
+            stream: stream, segment: open.segment, records: open.records,
+            firstSeq: open.records > 0 ? open.firstSeq : nil, lastSeq: open.lastSeq,
+            reason: reason, time: clock.wallNow())
+        let member = compressor.member(RecordEncoder.encode(trailer))
+        let finalName = SegmentNaming.finishedName(stream: stream, segment: open.segment)
+        do throws(FileSystemError) {
+            try open.file.append(member)
+            open.hash.update(member)
+            try open.file.sync()
+            try FileSystem.rename(FileSystem.join(directory, open.name), to: FileSystem.join(directory, finalName))
+            try FileSystem.syncDirectory(containing: FileSystem.join(directory, finalName))
+        } catch {
+            // The segment stays open; its in-progress file is sealed on the next try or the next start.
+            current = open
+            updateStatistics {
+                $0.ioErrors += 1
+                $0.healthy = false
+            }
+            return .failure(.io(error))
+        }
+        spoolUsed += member.count
+        previousSHA256 = open.hash.finalizeHex()
+        finished.append(FinishedSegment(
+            segment: open.segment, name: finalName, bytes: open.file.size,
+            firstSeq: trailer.firstSeq, lastSeq: trailer.lastSeq))
+        current = nil
+        scheduler.sealed()
+        try? writeState()
+        let used = spoolUsed
+        updateStatistics {
+            $0.segmentsSealed += 1
+            $0.spoolBytes = UInt64(used)
+        }
+        return .success(())
+    }
+
+    // MARK: State and recovery
+
+    private func writeState() throws(FileSystemError) {
+        let state: JSONValue = .object([
+            JSONMember("stream", .string(stream)),
+            JSONMember("next_segment", .int(nextSegment)),
+            JSONMember("next_seq", .int(nextSeq)),
+            JSONMember("prev_sha256", previousSHA256.map { .string($0) } ?? .null),
+        ])
+        try FileSystem.writeAtomically(Array((state.serialized() + "\n").utf8), to: stateFilePath)
+    }
+
+    /// Re-reads what is on the spool: total bytes and this stream's finished segments.
+    func rescanSpool() throws(FileSystemError) {
+        var used = 0
+        var present: [FinishedSegment] = []
+        let known = Dictionary(finished.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for name in try FileSystem.list(directory) {
+            let path = FileSystem.join(directory, name)
+            guard FileSystem.type(of: path) == .file, let size = FileSystem.size(of: path) else { continue }
+            used += size
+            if let parsed = SegmentNaming.parse(name), parsed.finished, parsed.stream == stream {
+                present.append(known[name] ?? FinishedSegment(segment: parsed.segment, name: name, bytes: size))
+            }
+        }
+        finished = present.sorted { $0.segment < $1.segment }
+        spoolUsed = used
+        updateStatistics { $0.spoolBytes = UInt64(used) }
+    }
+
+    /// Restores the chain position from the state file and the files on the spool,
+    /// and seals any in-progress segment of this stream that a crash left behind.
+    private func recover() throws(FileSystemError) {
+        if let bytes = try? FileSystem.readFile(stateFilePath), let state = try? JSONParser.parse(bytes),
+            state["stream"]?.stringValue == stream,
+            let segment = state["next_segment"]?.uint64Value, let seq = state["next_seq"]?.uint64Value
+        {
+            nextSegment = segment
+            nextSeq = seq
+            previousSHA256 = state["prev_sha256"]?.stringValue
+        }
+        let names = try FileSystem.list(directory)
+        var segments: [(segment: UInt64, name: String, finished: Bool)] = []
+        for name in names {
+            if let parsed = SegmentNaming.parse(name), parsed.stream == stream {
+                segments.append((parsed.segment, name, parsed.finished))
+            }
+        }
+        segments.sort { $0.segment < $1.segment }
+        for entry in segments where entry.segment >= nextSegment {
+            let path = FileSystem.join(directory, entry.name)
+            let bytes = try FileSystem.readFile(path)
+            let summary = bytes.withUnsafeBytes { SegmentParser.parse($0) }
+            if entry.finished {
+                adopt(segment: entry.segment, summary: summary)
+            } else {
+                try recoverInProgress(path: path, bytes: bytes, summary: summary, segment: entry.segment)
+            }
+        }
+        try writeState()
+    }
+
+    private func adopt(segment: UInt64, summary: SegmentSummary) {
+        nextSegment = segment + 1
+        if let last = summary.lastSeq { nextSeq = max(nextSeq, last + 1) }
+        previousSHA256 = summary.sha256
+    }
+
+    /// Cuts a crashed segment back to its last intact member, records a note saying
+    /// what was cut, appends a trailer (`recovered`) and gives it its finished name.
+    private func recoverInProgress(path: String, bytes: [UInt8], summary: SegmentSummary, segment: UInt64) throws(FileSystemError) {
+        guard let header = summary.header, summary.intactLength > 0 else {
+            // Not even the header member is intact: no record can have been written (and so none forwarded).
+            try FileSystem.remove(path)
+            return
+        }
+        let file = try AppendFile(appendingTo: path)
+        let cut = bytes.count - summary.intactLength
+        if cut > 0 { try file.truncate(to: summary.intactLength) }
+        var hash = RunningSHA256()
+        bytes.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(rebasing: $0[0..<summary.intactLength])) }
+
+        var seq = summary.lastSeq.map { $0 + 1 } ?? header.firstSeq
+        let note = Note(
+            level: cut > 0 ? .warning : .info, code: "segment_recovered",
+            message: cut > 0
+                ? "segment was left in progress by a crash; \(cut) bytes of a torn member at byte \(summary.intactLength) were discarded"
+                : "segment was left in progress by a crash; all of its members were intact",
+            detail: .object([
+                JSONMember("intact_bytes", .int(summary.intactLength)),
+                JSONMember("discarded_bytes", .int(cut)),
+            ]))
+        let noteMember = compressor.member(EncodedRecord(time: clock.wallNow(), body: .note(note)).line(seq: seq))
+        try file.append(noteMember)
+        hash.update(noteMember)
+        let records = summary.records + 1
+        let trailer = SegmentTrailer(
+            stream: stream, segment: segment, records: records, firstSeq: summary.firstSeq ?? seq,
+            lastSeq: seq, reason: .recovered, time: clock.wallNow())
+        seq += 1
+        let trailerMember = compressor.member(RecordEncoder.encode(trailer))
+        try file.append(trailerMember)
+        hash.update(trailerMember)
+        try file.sync()
+        let finalPath = FileSystem.join(directory, SegmentNaming.finishedName(stream: stream, segment: segment))
+        try FileSystem.rename(path, to: finalPath)
+        try FileSystem.syncDirectory(containing: finalPath)
+        nextSegment = segment + 1
+        nextSeq = seq
+        previousSHA256 = hash.finalizeHex()
+    }
+}
