@@ -85,7 +85,7 @@ public enum StreamVerifier {
             }
             if ch.previousSHA256 != previous.summary.sha256 {
                 problems.append(FileProblem(file: current.name, problem: SegmentProblem(.chain,
-                    "prev_sha256 \(ch.previousSHA256 ?? "null") does not match SHA-256 \(previous.summary.sha256) of \(previous.name): that segment was altered or replaced")))
+                    "prev_sha256 \(ch.previousSHA256 ?? "null") does not match SHA-256 \(previous.summary.sha256) of \(previous.name): \(previous.name) was altered or replaced")))
             }
             if let lastSeq = previous.summary.trailer?.lastSeq ?? previous.summary.lastSeq {
                 if ch.firstSeq != lastSeq + 1 {

@@ -17,6 +17,8 @@ final class WriterCore {
         var records: UInt64 = 0
         var lastSeq: UInt64?
         var hash = RunningSHA256()
+        /// Gaps written into this segment: dropping this segment must carry them forward.
+        var gaps: [Gap] = []
     }
 
     struct FinishedSegment {
@@ -25,6 +27,8 @@ final class WriterCore {
         var bytes: Int
         var firstSeq: UInt64?
         var lastSeq: UInt64?
+        /// Gaps recorded in this segment; `nil` when not known yet (found on the spool at start).
+        var gaps: [Gap]?
     }
 
     let configuration: SegmentWriterConfiguration
@@ -42,6 +46,8 @@ final class WriterCore {
     var spoolUsed = 0
     var closed = false
     var armedDeadline: MonotonicInstant?
+    /// The latest run of consecutive dropped segments, declared cumulatively by each new gap record.
+    var dropRun: Gap?
 
     var directory: String { configuration.directory }
     var stream: String { configuration.stream }
@@ -71,12 +77,12 @@ final class WriterCore {
 
     func write(_ batch: [[EncodedRecord]]) -> [Result<Range<UInt64>, SegmentWriterError>] {
         let recordCount = batch.reduce(0) { $0 + $1.count }
-        var pendingGap: Gap?
+        var pendingGaps: [Gap] = []
         for _ in 0..<4 {
             var raw: [UInt8] = []
             raw.reserveCapacity(batch.reduce(0) { $0 + $1.reduce(0) { $0 + $1.tail.count + 24 } } + 256)
             var seq = nextSeq
-            if let gap = pendingGap {
+            for gap in pendingGaps {
                 EncodedRecord(time: clock.wallNow(), body: .gap(gap)).appendLine(seq: seq, to: &raw)
                 seq += 1
             }
@@ -117,7 +123,7 @@ final class WriterCore {
                             return batch.map { _ in .failure(error) }
                         }
                     }
-                    pendingGap = dropOldest(count: count, into: pendingGap)
+                    for gap in dropOldest(count: count) { Self.declare(gap, in: &pendingGaps) }
                     continue
                 }
             }
@@ -133,6 +139,7 @@ final class WriterCore {
                 return batch.map { _ in .failure(.io(error)) }
             }
             current!.hash.update(member)
+            current!.gaps += pendingGaps
             let written = Int(seq - nextSeq)
             current!.records += UInt64(written)
             current!.lastSeq = seq - 1
@@ -160,35 +167,59 @@ final class WriterCore {
             current: current.map { (bytes: $0.file.size, hasRecords: $0.records > 0) })
     }
 
-    /// Deletes the `count` oldest finished segments and returns the gap that says so.
-    private func dropOldest(count: Int, into existing: Gap?) -> Gap {
-        var gap = existing ?? Gap(reason: "spool_full_drop_oldest", records: 0, bytes: 0)
+    /// Deletes the `count` oldest finished segments and returns the gaps to record.
+    ///
+    /// Drops go oldest first, so consecutive drops form a run; each gap record declares
+    /// its run cumulatively. A dropped segment may itself hold gap records: what they
+    /// declared is carried into the new records, so no drop is ever left undeclared.
+    private func dropOldest(count: Int) -> [Gap] {
+        var carried: [Gap] = []
         for var victim in finished.prefix(count) {
             let path = FileSystem.join(directory, victim.name)
-            if victim.lastSeq == nil, let bytes = try? FileSystem.readFile(path) {
+            if victim.gaps == nil, let bytes = try? FileSystem.readFile(path) {
                 let summary = bytes.withUnsafeBytes { SegmentParser.parse($0) }
                 victim.firstSeq = summary.firstSeq
                 victim.lastSeq = summary.lastSeq
+                victim.gaps = summary.gaps
             }
             guard (try? FileSystem.remove(path)) != nil else { continue }
             spoolUsed -= victim.bytes
-            gap.firstSegment = min(gap.firstSegment ?? victim.segment, victim.segment)
-            gap.lastSegment = max(gap.lastSegment ?? victim.segment, victim.segment)
-            if let f = victim.firstSeq, let l = victim.lastSeq {
-                gap.firstSeq = min(gap.firstSeq ?? f, f)
-                gap.lastSeq = max(gap.lastSeq ?? l, l)
-                gap.records += l - f + 1
+            let records = victim.lastSeq.map { l in l - (victim.firstSeq ?? l) + 1 } ?? 0
+            let bytes = UInt64(victim.bytes)
+            if var run = dropRun, let last = run.lastSegment, last + 1 == victim.segment {
+                run.lastSegment = victim.segment
+                run.firstSeq = run.firstSeq ?? victim.firstSeq
+                run.lastSeq = victim.lastSeq ?? run.lastSeq
+                run.records += records
+                run.bytes += bytes
+                dropRun = run
+            } else {
+                dropRun = Gap(reason: "spool_full_drop_oldest", firstSegment: victim.segment, lastSegment: victim.segment,
+                              firstSeq: victim.firstSeq, lastSeq: victim.lastSeq, records: records, bytes: bytes)
             }
-            gap.bytes += UInt64(victim.bytes)
-            let droppedRecords = victim.lastSeq.map { l in l - (victim.firstSeq ?? l) + 1 } ?? 0
+            carried += victim.gaps ?? []
             updateStatistics {
                 $0.droppedSegments += 1
-                $0.droppedRecords += droppedRecords
-                $0.droppedBytes += UInt64(victim.bytes)
+                $0.droppedRecords += records
+                $0.droppedBytes += bytes
             }
         }
         finished.removeFirst(min(count, finished.count))
-        return gap
+        var gaps: [Gap] = []
+        if let dropRun { Self.declare(dropRun, in: &gaps) }
+        for gap in carried { Self.declare(gap, in: &gaps) }
+        return gaps
+    }
+
+    /// Adds a declaration to a list, keeping only declarations not contained in another.
+    static func declare(_ gap: Gap, in list: inout [Gap]) {
+        func contains(_ outer: Gap, _ inner: Gap) -> Bool {
+            guard let of = outer.firstSegment, let ol = outer.lastSegment, let inf = inner.firstSegment, let inl = inner.lastSegment else { return false }
+            return of <= inf && inl <= ol
+        }
+        if list.contains(where: { contains($0, gap) }) { return }
+        list.removeAll { contains(gap, $0) }
+        list.append(gap)
     }
 
     private func ensureOpenSegment() throws(FileSystemError) {
@@ -273,7 +304,7 @@ final class WriterCore {
         previousSHA256 = open.hash.finalizeHex()
         finished.append(FinishedSegment(
             segment: open.segment, name: finalName, bytes: open.file.size,
-            firstSeq: trailer.firstSeq, lastSeq: trailer.lastSeq))
+            firstSeq: trailer.firstSeq, lastSeq: trailer.lastSeq, gaps: open.gaps))
         current = nil
         scheduler.sealed()
         try? writeState()

@@ -1,0 +1,167 @@
+import Foundation
+import RecorderJSON
+import SegmentFormat
+@testable import SegmentStore
+import Testing
+
+@Suite struct SegmentWriterTests {
+    @Test func writesReadableSealedSegmentsAndReportsSequenceRanges() async throws {
+        let dir = temporaryDirectory()
+        let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s"))
+        let first = try await writer.append([noteRecord("a"), noteRecord("b")])
+        let second = try await writer.append([noteRecord("c")])
+        #expect(first == 1..<3)
+        #expect(second == 3..<4)
+        #expect(segmentNames(dir) == ["s.000000000001.seg.gz.part"])
+        await writer.close()
+        #expect(segmentNames(dir) == ["s.000000000001.seg.gz"])
+        let (records, problems) = try readAll(dir)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(messages(records) == ["a", "b", "c"])
+        // Readable by the standard tools too.
+        let zcat = Process()
+        zcat.executableURL = URL(fileURLWithPath: "/bin/sh")
+        zcat.arguments = ["-c", "zcat '\(dir)/s.000000000001.seg.gz' | wc -l"]
+        let pipe = Pipe()
+        zcat.standardOutput = pipe
+        try zcat.run()
+        zcat.waitUntilExit()
+        #expect(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "5")
+        do {
+            _ = try await writer.append([noteRecord("late")])
+            Issue.record("a closed writer accepted records")
+        } catch {
+            #expect(error == .closed)
+        }
+    }
+
+    /// 32 concurrent writers, 100k records: every record present once, the sequence
+    /// contiguous across rotated segments, no record torn or interleaved with another.
+    @Test func concurrentWritersLoseAndInterleaveNothing() async throws {
+        let dir = temporaryDirectory()
+        let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(
+            directory: dir, stream: "conc", policy: SegmentPolicy(maxSegmentBytes: 512 * 1024), compressionLevel: 1))
+        let writers = 32, perWriter = 3125, perCall = 5
+        await withTaskGroup(of: Void.self) { group in
+            for w in 0..<writers {
+                group.addTask {
+                    var i = 0
+                    while i < perWriter {
+                        let batch = (i..<min(i + perCall, perWriter)).map { n in
+                            // Payload long enough to span several writes if records could interleave.
+                            let tag = "w\(w)-i\(n)|"
+                            return EncodedRecord(time: RecordTime(nanosecondsSinceEpoch: 0), body: .body(BodyChunk(
+                                conn: "w\(w)", exchange: UInt64(n), from: .client, offset: 0,
+                                data: Array(String(repeating: tag, count: 1 + n % 7).utf8))))
+                        }
+                        _ = try! await writer.append(batch)
+                        i += perCall
+                    }
+                }
+            }
+        }
+        await writer.close()
+        let (records, problems) = try readAll(dir)
+        #expect(problems.isEmpty, "\(problems.prefix(5))")
+        #expect(records.count == writers * perWriter)
+        #expect(records.map(\.seq) == Array(1...UInt64(writers * perWriter)))
+        #expect(segmentNames(dir, finishedOnly: true).count > 3, "the run rotated segments")
+        var seen = Set<String>()
+        var lastIndex: [String: UInt64] = [:]
+        for record in records {
+            guard case .body(let chunk) = record.body, let data = chunk.data else {
+                Issue.record("unexpected record \(record)")
+                continue
+            }
+            let tag = "\(chunk.conn)-i\(chunk.exchange)|"
+            #expect(String(decoding: data, as: UTF8.self) == String(repeating: tag, count: 1 + Int(chunk.exchange) % 7))
+            #expect(seen.insert(tag).inserted, "\(tag) recorded twice")
+            // Each writer's records stay in the order it submitted them.
+            if let last = lastIndex[chunk.conn] { #expect(chunk.exchange > last) }
+            lastIndex[chunk.conn] = chunk.exchange
+        }
+        #expect(seen.count == writers * perWriter)
+        let stats = writer.statistics
+        #expect(stats.records == UInt64(writers * perWriter))
+        #expect(stats.batches < stats.records / UInt64(perCall), "group commit batched concurrent submissions")
+    }
+
+    @Test func rotatesBySizeAndChainsSegments() async throws {
+        let dir = temporaryDirectory()
+        let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s", policy: SegmentPolicy(maxSegmentBytes: 600)))
+        for n in 0..<40 { _ = try await writer.append([noteRecord("record \(n) " + String(repeating: "\(n)", count: 30))]) }
+        await writer.close()
+        let finished = segmentNames(dir, finishedOnly: true)
+        #expect(finished.count >= 5)
+        let (records, problems) = try readAll(dir)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(records.count == 40)
+        for name in finished.dropLast() {
+            let summary = try SegmentReader.read(FileSystem.join(dir, name))
+            #expect(summary.trailer?.reason == .size)
+            #expect(summary.compressedBytes < 600 + 400, "rotated on the write that reached the limit")
+        }
+        let lastReason = try SegmentReader.read(FileSystem.join(dir, finished.last!)).trailer?.reason
+        #expect(lastReason == .shutdown || lastReason == .size)
+    }
+
+    @Test func rotatesByAgeOnlyWhenNonEmptyUsingTheInjectedClock() async throws {
+        let dir = temporaryDirectory()
+        let clock = ManualClock()
+        let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s", policy: SegmentPolicy(maxSegmentAge: .seconds(30), fsyncInterval: .seconds(1))), clock: clock)
+        clock.advance(.seconds(120))
+        await writer.runDueMaintenance()
+        #expect(segmentNames(dir).isEmpty, "no records: no segment is opened or sealed")
+        _ = try await writer.append([noteRecord("x")])
+        clock.advance(.seconds(29))
+        await writer.runDueMaintenance()
+        #expect(segmentNames(dir) == ["s.000000000001.seg.gz.part"])
+        #expect(writer.statistics.fsyncs == 1, "the interval fsync ran")
+        clock.advance(.seconds(1))
+        await writer.runDueMaintenance()
+        #expect(segmentNames(dir) == ["s.000000000001.seg.gz"])
+        #expect(try SegmentReader.read(FileSystem.join(dir, "s.000000000001.seg.gz")).trailer?.reason == .age)
+        clock.advance(.seconds(60))
+        await writer.runDueMaintenance()
+        #expect(segmentNames(dir) == ["s.000000000001.seg.gz"], "no empty segment follows")
+        await writer.close()
+    }
+
+    @Test func theRealTimerSealsAgedSegmentsWithoutFurtherWrites() async throws {
+        let dir = temporaryDirectory()
+        let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s", policy: SegmentPolicy(maxSegmentAge: .milliseconds(200), fsyncInterval: .milliseconds(50))))
+        _ = try await writer.append([noteRecord("x")])
+        for _ in 0..<100 where segmentNames(dir, finishedOnly: true).isEmpty {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(segmentNames(dir) == ["s.000000000001.seg.gz"])
+        await writer.close()
+    }
+
+    @Test func aRestartedWriterContinuesTheChain() async throws {
+        let dir = temporaryDirectory()
+        for round in 0..<3 {
+            let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s"))
+            _ = try await writer.append((0..<3).map { noteRecord("round \(round) record \($0)") })
+            await writer.close()
+        }
+        let (records, problems) = try readAll(dir)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(records.map(\.seq) == Array(1...9))
+        #expect(segmentNames(dir) == (1...3).map { SegmentNaming.finishedName(stream: "s", segment: UInt64($0)) })
+        // The chain survives shipping: with the shipped segments gone, the next one still links to the last.
+        for name in segmentNames(dir) { try FileSystem.remove(FileSystem.join(dir, name)) }
+        let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s"))
+        _ = try await writer.append([noteRecord("after shipping")])
+        await writer.close()
+        let summary = try SegmentReader.read(FileSystem.join(dir, SegmentNaming.finishedName(stream: "s", segment: 4)))
+        #expect(summary.header?.firstSeq == 10)
+        #expect(summary.header?.previousSHA256 != nil)
+    }
+
+    @Test func rejectsAnInvalidStreamID() {
+        #expect(throws: SegmentStoreError.self) {
+            try SegmentWriter(configuration: SegmentWriterConfiguration(directory: temporaryDirectory(), stream: "../escape"))
+        }
+    }
+}
