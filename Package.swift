@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "RecorderJSONTests", dependencies: ["RecorderJSON"]),
         .testTarget(name: "SegmentFormatTests", dependencies: ["SegmentFormat", "RecorderJSON"]),
         .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "SegmentFormat", "RecorderJSON"]),
-        .testTarget(name: "RecorderCLITests", dependencies: ["mcp-recorder", "SegmentStore", "SegmentFormat", "RecorderJSON"]),
+        .testTarget(name: "RecorderCLITests", dependencies: ["mcp-recorder", "RecorderCLI", "SegmentStore", "SegmentFormat", "RecorderJSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,6 +19,7 @@ public struct MCPRecorderCommand: AsyncParsableCommand {
     /// Parses the arguments, runs the command and exits: 0 on success, 1 for a
     /// failure the command reports, 2 for a usage error.
     public static func runMain(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        let arguments = EnvironmentOptions.apply(to: arguments, root: Self.self, environment: ProcessEnvironment.current)
         do {
             var command = try parseAsRoot(arguments)
             if var async = command as? AsyncParsableCommand {
@@ -27,6 +28,9 @@ public struct MCPRecorderCommand: AsyncParsableCommand {
                 try command.run()
             }
             exit(withError: nil)
+        } catch let error as UsageError {
+            StandardError.write("mcp-recorder: \(error.message)\n")
+            exit(withError: ExitCode(2))
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
@@ -36,4 +40,10 @@ public struct MCPRecorderCommand: AsyncParsableCommand {
             exit(withError: error)
         }
     }
+}
+
+/// A usage problem found while running (a path that does not exist, …): message, exit 2.
+struct UsageError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
 }

@@ -15,10 +15,6 @@ struct SegmentsCommand: ParsableCommand {
         @Argument(help: ArgumentHelp("Segment files or directories of segments.", valueName: "FILE|DIR"))
         var paths: [String]
 
-        func validate() throws {
-            guard !paths.isEmpty else { throw ValidationError("give at least one segment file or directory") }
-        }
-
         /// The files to read, or a usage error (exit 2) for a path that cannot be used.
         func files() throws -> SegmentFileList {
             do {
@@ -28,7 +24,7 @@ struct SegmentsCommand: ParsableCommand {
                 }
                 return list
             } catch {
-                throw ValidationError(error.description)
+                throw UsageError(error.description)
             }
         }
     }

@@ -3,12 +3,12 @@ import CZlib
 /// Compresses byte runs into independent gzip members (RFC 1952) with zlib.
 ///
 /// One instance is reused for many members (`deflateReset` between them), so
-/// a member costs no allocation of compressor state. Every member carries a
-/// header CRC (FHCRC) besides the CRC-32 and length of its data, so a changed
-/// byte anywhere in a member is detected. Not thread-safe: owned by one writer.
+/// a member costs no allocation of compressor state. Members use the plain
+/// 10-byte gzip header (no FHCRC, which some gunzip implementations refuse);
+/// the data is covered by its CRC-32 and length, the whole file by the
+/// segment chain's SHA-256. Not thread-safe: owned by one writer.
 public final class GzipMemberCompressor {
     private let stream: UnsafeMutablePointer<z_stream>
-    private let header: UnsafeMutablePointer<gz_header>
     public let level: Int32
 
     /// - Parameter level: zlib level, 1 (fastest) to 9 (smallest).
@@ -19,22 +19,16 @@ public final class GzipMemberCompressor {
         stream.initialize(to: z_stream())
         let rc = deflateInit2_(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         precondition(rc == Z_OK, "deflateInit2 failed: \(rc)")
-        header = .allocate(capacity: 1)
-        header.initialize(to: gz_header())
-        header.pointee.os = 3  // Unix
-        header.pointee.hcrc = 1
     }
 
     deinit {
         deflateEnd(stream)
         stream.deallocate()
-        header.deallocate()
     }
 
     /// Appends one complete gzip member holding `input` to `output`.
     public func compressMember(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) {
         deflateReset(stream)
-        deflateSetHeader(stream, header)
         let bound = Int(deflateBound(stream, uLong(input.count))) + 64
         let start = output.count
         output.reserveCapacity(start + bound)

@@ -161,7 +161,8 @@ public struct HTTPResponseHead: Sendable, Equatable {
     }
 }
 
-/// A piece of an HTTP body as it flowed.
+/// A piece of an HTTP body as it flowed, after transfer decoding (chunked framing
+/// removed; any `Content-Encoding` kept as it was on the wire).
 public struct BodyChunk: Sendable, Equatable {
     public var conn: String
     public var exchange: UInt64
@@ -302,6 +303,7 @@ public struct JSONRPCMessage: Sendable, Equatable {
 public struct RawBytes: Sendable, Equatable {
     public var conn: String
     public var from: Sender
+    /// Bytes received from `from` on this connection before this chunk.
     public var offset: UInt64
     public var length: Int
     public var data: [UInt8]?

@@ -109,8 +109,9 @@ public enum RecordDecoder {
         case .bodyEnd:
             return .bodyEnd(BodyEnd(
                 conn: try f.string("conn"), exchange: try f.uint("exchange"), from: try f.sender(), bytes: try f.uint("bytes"),
-                complete: try f.bool("complete"), trailers: f.has("trailers") ? try f.headers("trailers") : nil))
+                complete: try f.bool("complete"), trailers: f.value("trailers").map { $0.isNull } == false ? try f.headers("trailers") : nil))
         case .sseEvent:
+            guard try f.int("data_length") >= 0 else { throw f.error("\"data_length\" must not be negative") }
             return .sseEvent(SSEEvent(
                 conn: try f.string("conn"), exchange: try f.uint("exchange"), index: try f.uint("index"),
                 offset: try f.uint("offset"), id: try f.optionalString("id"), event: try f.optionalString("event"),

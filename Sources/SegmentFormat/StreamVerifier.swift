@@ -46,7 +46,14 @@ public enum StreamVerifier {
             byStream[header.stream, default: []].append(file)
         }
         for stream in order {
-            problems += verifyChain(byStream[stream]!)
+            // Chain order is the segment number the file name gives (the header's when the
+            // name is not a segment name), whatever order the files were named in.
+            let files = byStream[stream]!.enumerated().sorted { a, b in
+                let x = SegmentNaming.parse(baseName(a.element.name))?.segment ?? a.element.summary.header!.segment
+                let y = SegmentNaming.parse(baseName(b.element.name))?.segment ?? b.element.summary.header!.segment
+                return (x, a.offset) < (y, b.offset)
+            }.map(\.element)
+            problems += verifyChain(files)
         }
         return problems
     }

@@ -387,6 +387,19 @@ final class WriterCore {
     /// Cuts a crashed segment back to its last intact member, records a note saying
     /// what was cut, appends a trailer (`recovered`) and gives it its finished name.
     private func recoverInProgress(path: String, bytes: [UInt8], summary: SegmentSummary, segment: UInt64) throws(FileSystemError) {
+        let finalPath = FileSystem.join(directory, SegmentNaming.finishedName(stream: stream, segment: segment))
+        if summary.trailer != nil {
+            // The crash came after the trailer was written but before the rename: the segment is complete.
+            let file = try AppendFile(appendingTo: path)
+            if summary.intactLength < bytes.count { try file.truncate(to: summary.intactLength) }
+            try file.sync()
+            try FileSystem.rename(path, to: finalPath)
+            try FileSystem.syncDirectory(containing: finalPath)
+            let intact = summary.intactLength == bytes.count ? summary
+                : Array(bytes[0..<summary.intactLength]).withUnsafeBytes { SegmentParser.parse($0) }
+            adopt(segment: segment, summary: intact)
+            return
+        }
         guard let header = summary.header, summary.intactLength > 0 else {
             // Not even the header member is intact: no record can have been written (and so none forwarded).
             try FileSystem.remove(path)
@@ -420,7 +433,6 @@ final class WriterCore {
         try file.append(trailerMember)
         hash.update(trailerMember)
         try file.sync()
-        let finalPath = FileSystem.join(directory, SegmentNaming.finishedName(stream: stream, segment: segment))
         try FileSystem.rename(path, to: finalPath)
         try FileSystem.syncDirectory(containing: finalPath)
         nextSegment = segment + 1

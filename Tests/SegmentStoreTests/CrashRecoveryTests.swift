@@ -71,3 +71,26 @@ import Testing
         #expect(messages(records) == ["fresh"])
     }
 }
+
+@Suite struct SealedButNotRenamedTests {
+    /// A crash between writing the trailer and the rename leaves a complete segment under
+    /// its in-progress name: the next start gives it its finished name, adding nothing.
+    @Test func aCompleteInProgressSegmentIsRenamedAsIs() async throws {
+        let dir = temporaryDirectory()
+        let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s"))
+        _ = try await writer.append([noteRecord("one"), noteRecord("two")])
+        await writer.close()
+        let finished = FileSystem.join(dir, "s.000000000001.seg.gz")
+        let original = try FileSystem.readFile(finished)
+        try FileSystem.rename(finished, to: FileSystem.join(dir, "s.000000000001.seg.gz.part"))
+        try FileSystem.remove(FileSystem.join(dir, "s.state.json"))
+
+        let restarted = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s"))
+        _ = try await restarted.append([noteRecord("three")])
+        await restarted.close()
+        #expect(try FileSystem.readFile(finished) == original)
+        let (records, problems) = try readAll(dir)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(messages(records) == ["one", "two", "three"])
+    }
+}

@@ -125,7 +125,7 @@ struct FullDiskTests {
         defer {
             let umount = Process()
             umount.executableURL = URL(fileURLWithPath: "/bin/umount")
-            umount.arguments = [dir]
+            umount.arguments = ["-l", dir]
             try? umount.run()
             umount.waitUntilExit()
         }
