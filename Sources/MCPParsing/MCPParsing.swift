@@ -1,0 +1,1 @@
+// MCP traffic understanding: see the files of this module.

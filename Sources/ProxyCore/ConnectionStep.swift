@@ -1,0 +1,48 @@
+import NIOCore
+import SegmentFormat
+
+/// What the channel handlers must do after feeding the state machine, in order:
+/// write `records` (and wait until the writer says they are written), then write
+/// `toServer` and `toClient`, then apply `close` and the timer instructions.
+public struct ConnectionStep: Sendable {
+    public enum Close: Sendable, Equatable {
+        case none
+        /// Close the client side once `toClient` is written, and the server side.
+        case both
+    }
+
+    public enum Timer: Sendable, Equatable {
+        case start
+        case cancel
+    }
+
+    public var records: [EncodedRecord] = []
+    public var toServer: ByteBuffer?
+    public var toClient: ByteBuffer?
+    public var close: Close = .none
+    /// The client is slow to send a request head: start or cancel `--header-timeout`.
+    public var headerTimer: Timer?
+    /// A request waits for its response head: start or cancel `--upstream-timeout`.
+    public var upstreamTimer: Timer?
+
+    public init() {}
+
+    mutating func send(toServer bytes: ByteBuffer) {
+        guard bytes.readableBytes > 0 else { return }
+        if toServer == nil { toServer = bytes } else { toServer!.writeImmutableBuffer(bytes) }
+    }
+
+    mutating func send(toClient bytes: ByteBuffer) {
+        guard bytes.readableBytes > 0 else { return }
+        if toClient == nil { toClient = bytes } else { toClient!.writeImmutableBuffer(bytes) }
+    }
+
+    mutating func merge(_ other: ConnectionStep) {
+        records += other.records
+        if let b = other.toServer { send(toServer: b) }
+        if let b = other.toClient { send(toClient: b) }
+        if other.close == .both { close = .both }
+        headerTimer = other.headerTimer ?? headerTimer
+        upstreamTimer = other.upstreamTimer ?? upstreamTimer
+    }
+}

@@ -1,0 +1,72 @@
+import NIOCore
+import RecorderJSON
+import SegmentFormat
+
+/// A response the recorder writes itself (the request never reached the server,
+/// or the server failed it), always with a JSON body and `Connection: close`.
+public struct GeneratedResponse: Sendable {
+    public var status: Int
+    public var reason: String
+    /// Stable machine-readable code, also the `note` record's code.
+    public var code: String
+    public var message: String
+    public var extraHeaders: [HeaderField]
+
+    public init(status: Int, reason: String, code: String, message: String, extraHeaders: [HeaderField] = []) {
+        self.status = status
+        self.reason = reason
+        self.code = code
+        self.message = message
+        self.extraHeaders = extraHeaders
+    }
+
+    public var body: [UInt8] {
+        let json: JSONValue = ["error": .string(code), "message": .string(message), "source": "mcp-recorder"]
+        return Array((json.serialized() + "\n").utf8)
+    }
+
+    public var headers: [HeaderField] {
+        [HeaderField("Content-Type", "application/json"), HeaderField("Content-Length", String(body.count)),
+         HeaderField("Connection", "close")] + extraHeaders
+    }
+
+    public var bytes: ByteBuffer {
+        var out = ByteBuffer()
+        out.writeString("HTTP/1.1 \(status) \(reason)\r\n")
+        for h in headers { out.writeString("\(h.name): \(h.value)\r\n") }
+        out.writeString("\r\n")
+        out.writeBytes(body)
+        return out
+    }
+
+    public static func badRequest(_ why: String) -> Self {
+        Self(status: 400, reason: "Bad Request", code: "malformed_request", message: "mcp-recorder could not parse the request: \(why)")
+    }
+
+    public static func headerTooLarge(limit: Int) -> Self {
+        Self(status: 431, reason: "Request Header Fields Too Large", code: "header_too_large", message: "the request header section is larger than \(limit) bytes")
+    }
+
+    public static let headerTimeout = Self(status: 408, reason: "Request Timeout", code: "header_timeout", message: "the request head did not arrive in time")
+
+    public static func upstreamUnavailable(_ why: String) -> Self {
+        Self(status: 502, reason: "Bad Gateway", code: "upstream_unavailable", message: "mcp-recorder could not reach the MCP server: \(why)")
+    }
+
+    public static func upstreamFailed(_ why: String) -> Self {
+        Self(status: 502, reason: "Bad Gateway", code: "upstream_failed", message: "the MCP server's response was cut off or malformed: \(why)")
+    }
+
+    public static let upstreamTimeout = Self(status: 504, reason: "Gateway Timeout", code: "upstream_timeout", message: "the MCP server did not start its response in time")
+
+    public static let identityRequired = Self(
+        status: 401, reason: "Unauthorized", code: "identity_required",
+        message: "a valid bearer token is required to call this MCP server",
+        extraHeaders: [HeaderField("WWW-Authenticate", #"Bearer realm="mcp-recorder""#)])
+
+    /// The spool is full and the policy is fail-closed: nothing was forwarded (and nothing can be recorded).
+    public static let recordingUnavailable = Self(
+        status: 503, reason: "Service Unavailable", code: "recording_unavailable",
+        message: "mcp-recorder cannot record right now (the recording spool is full or failing), so the request was not forwarded",
+        extraHeaders: [HeaderField("Retry-After", "5")])
+}

@@ -1,0 +1,82 @@
+import SegmentFormat
+
+/// A parsed HTTP/1.x request or response head.
+public struct HTTP1Head: Sendable, Equatable {
+    public enum StartLine: Sendable, Equatable {
+        case request(method: String, target: String)
+        case response(status: Int, reason: String)
+    }
+
+    public var startLine: StartLine
+    /// `HTTP/1.1` or `HTTP/1.0`.
+    public var version: String
+    /// In wire order, names as sent.
+    public var headers: [HeaderField]
+
+    public init(startLine: StartLine, version: String, headers: [HeaderField]) {
+        self.startLine = startLine
+        self.version = version
+        self.headers = headers
+    }
+
+    public var method: String? {
+        if case .request(let m, _) = startLine { return m }
+        return nil
+    }
+
+    public var target: String? {
+        if case .request(_, let t) = startLine { return t }
+        return nil
+    }
+
+    public var status: Int? {
+        if case .response(let s, _) = startLine { return s }
+        return nil
+    }
+
+    /// The first value of a header (name compared case-insensitively).
+    public func first(_ name: String) -> String? {
+        headers.first { $0.name.lowercasedASCII == name }?.value
+    }
+
+    /// All values of a header, comma-split and trimmed.
+    public func tokens(_ name: String) -> [String] {
+        headers.filter { $0.name.lowercasedASCII == name }
+            .flatMap { $0.value.split(separator: ",") }
+            .map { $0.trimmingASCIISpaces().lowercasedASCII }
+    }
+
+    /// Whether the connection stays open after this message (RFC 9112 §9.3).
+    public var keepAlive: Bool {
+        let connection = tokens("connection")
+        if connection.contains("close") { return false }
+        if version == "HTTP/1.0" { return connection.contains("keep-alive") }
+        return true
+    }
+
+    /// The media type of `Content-Type`, lowercased, without parameters.
+    public var mediaType: String? {
+        first("content-type").map { value in
+            String(value.split(separator: ";", maxSplits: 1).first ?? "").trimmingASCIISpaces().lowercasedASCII
+        }
+    }
+
+    /// The request asks to switch protocols (`Connection: upgrade` plus `Upgrade`).
+    public var requestsUpgrade: Bool {
+        tokens("connection").contains("upgrade") && first("upgrade") != nil
+    }
+}
+
+extension StringProtocol {
+    /// ASCII lowercase (header names and tokens are ASCII).
+    var lowercasedASCII: String {
+        String(decoding: utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+
+    func trimmingASCIISpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,410 @@
+import NIOCore
+import SegmentFormat
+
+/// Why bytes could not be parsed as HTTP/1.x.
+public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The header section is larger than the limit (a request gets 431).
+    case headerTooLarge(limit: Int)
+    /// Not HTTP/1.x at all (e.g. TLS, HTTP/2 prior knowledge): relay as raw bytes.
+    case notHTTP1
+    /// HTTP/1.x, but broken (a request gets 400).
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .headerTooLarge(let limit): "header section larger than \(limit) bytes"
+        case .notHTTP1: "not HTTP/1.x"
+        case .malformed(let why): "malformed HTTP message: \(why)"
+        }
+    }
+}
+
+/// What the parser found in the bytes fed to it. Every event carries the exact
+/// wire bytes it covers, so a proxy forwards precisely what it received.
+public enum HTTP1Event: Sendable, Equatable {
+    case head(HTTP1Head, wire: ByteBuffer)
+    /// Body data after transfer decoding, and the wire bytes (with chunk framing) it came in.
+    case body(ByteBuffer, wire: ByteBuffer)
+    /// The message is complete; `wire` holds its last framing bytes (last chunk, trailers), often empty.
+    case end(trailers: [HeaderField]?, wire: ByteBuffer)
+    /// Bytes after a protocol switch (101, CONNECT): no longer HTTP.
+    case raw(ByteBuffer)
+}
+
+/// A passive, incremental parser of one direction of an HTTP/1.x connection.
+///
+/// It never changes bytes: it tells where heads, bodies and message ends are.
+/// For responses it must be told, in order, the method of each request they
+/// answer (`expectResponse(toMethod:)`), because `HEAD` and `CONNECT` change
+/// how a response is framed. Pure: no I/O, no clocks.
+public struct HTTP1Parser: Sendable {
+    public enum Role: Sendable { case request, response }
+
+    private enum BodyFraming: Sendable, Equatable {
+        case none
+        case length(UInt64)
+        case chunked
+        case untilClose
+    }
+
+    private enum ChunkState: Sendable, Equatable {
+        case size          // reading "hex[;ext]\r\n"
+        case data(UInt64)  // remaining bytes of chunk data
+        case dataEnd       // expecting CRLF after data
+        case trailers      // reading trailer lines until an empty line
+    }
+
+    private enum State: Sendable, Equatable {
+        case head
+        case body(BodyFraming)
+        case chunk(ChunkState)
+        case raw
+        case failed
+    }
+
+    public let role: Role
+    public let maxHeaderBytes: Int
+    private var state: State = .head
+    private var pending = ByteBuffer()          // bytes of an unfinished head / chunk line / trailer section
+    private var pendingMethods: [String] = []   // response role: methods of requests awaiting a response
+    private var trailerLines: [HeaderField] = []
+    private var sawFirstByte = false
+
+    /// Whether the parser is between messages (no message started).
+    public var isIdle: Bool { state == .head && pending.readableBytes == 0 }
+    public var isRaw: Bool { state == .raw }
+    /// Part of a head has arrived but not all of it.
+    public var isReadingHead: Bool { state == .head && pending.readableBytes > 0 }
+
+    public init(role: Role, maxHeaderBytes: Int = 64 * 1024) {
+        self.role = role
+        self.maxHeaderBytes = maxHeaderBytes
+    }
+
+    /// Response role: the next response answers a request with this method.
+    public mutating func expectResponse(toMethod method: String) {
+        pendingMethods.append(method)
+    }
+
+    /// From now on every byte is raw (after `101 Switching Protocols` or a CONNECT tunnel).
+    public mutating func switchToRaw() -> [HTTP1Event] {
+        state = .raw
+        guard pending.readableBytes > 0 else { return [] }
+        let rest = pending
+        pending = ByteBuffer()
+        return [.raw(rest)]
+    }
+
+    /// Parses the next bytes. On error the parser is failed and parses no more.
+    public mutating func feed(_ input: ByteBuffer) throws(HTTP1ParseError) -> [HTTP1Event] {
+        var input = input
+        var events: [HTTP1Event] = []
+        if state == .failed { throw .malformed("parser already failed") }
+        do {
+            while input.readableBytes > 0 {
+                switch state {
+                case .failed:
+                    return events
+                case .raw:
+                    events.append(.raw(input))
+                    return events
+                case .head:
+                    guard let event = try parseHead(&input) else { return events }
+                    events.append(contentsOf: event)
+                case .body(let framing):
+                    events.append(contentsOf: parseBody(&input, framing))
+                case .chunk(let chunkState):
+                    guard let produced = try parseChunked(&input, chunkState) else { return events }
+                    events.append(contentsOf: produced)
+                }
+            }
+        } catch {
+            state = .failed
+            throw error
+        }
+        return events
+    }
+
+    /// The connection was closed by this side. Ends a close-delimited body;
+    /// throws when a message was cut off in the middle.
+    public mutating func finish() throws(HTTP1ParseError) -> [HTTP1Event] {
+        switch state {
+        case .body(.untilClose):
+            state = .head
+            return [.end(trailers: nil, wire: ByteBuffer())]
+        case .head where pending.readableBytes == 0, .raw, .failed:
+            return []
+        case .head:
+            throw .malformed("connection closed inside a message head")
+        default:
+            throw .malformed("connection closed before the end of the message body")
+        }
+    }
+
+    // MARK: Head
+
+    private mutating func parseHead(_ input: inout ByteBuffer) throws(HTTP1ParseError) -> [HTTP1Event]? {
+        // Bytes before the first request/response line: a request must start with a token.
+        if !sawFirstByte, let first = input.getInteger(at: input.readerIndex, as: UInt8.self) {
+            sawFirstByte = true
+            if role == .request && !Self.isTokenByte(first) { throw .notHTTP1 }
+        }
+        let searchStart = max(0, pending.readableBytes - 3)
+        var combined = pending
+        combined.writeImmutableBuffer(input)
+        guard let end = Self.headEnd(in: combined, from: searchStart) else {
+            if combined.readableBytes > maxHeaderBytes { throw .headerTooLarge(limit: maxHeaderBytes) }
+            try precheckRequestLine(combined)
+            pending = combined
+            input.moveReaderIndex(forwardBy: input.readableBytes)
+            return nil
+        }
+        if end > maxHeaderBytes { throw .headerTooLarge(limit: maxHeaderBytes) }
+        let consumedFromInput = end - pending.readableBytes
+        let wire = combined.getSlice(at: combined.readerIndex, length: end)!
+        input.moveReaderIndex(forwardBy: consumedFromInput)
+        pending = ByteBuffer()
+        let head = try Self.parseHeadBytes(wire, role: role)
+        var events: [HTTP1Event] = [.head(head, wire: wire)]
+        let framing = try framing(for: head)
+        switch framing {
+        case .none:
+            events.append(.end(trailers: nil, wire: ByteBuffer()))
+            state = .head
+            if case .response(let status, _) = head.startLine, status == 101 { state = .raw }
+            if role == .response, let status = head.status, (200..<300).contains(status), lastAnsweredMethod == "CONNECT" {
+                state = .raw
+            }
+        case .chunked:
+            state = .chunk(.size)
+        case .length(let n):
+            state = .body(.length(n))
+        case .untilClose:
+            state = .body(.untilClose)
+        }
+        return events
+    }
+
+    private var lastAnsweredMethod: String?
+
+    /// Rejects early what can never become a valid start line, so garbage does not wait for a timeout.
+    private func precheckRequestLine(_ bytes: ByteBuffer) throws(HTTP1ParseError) {
+        guard role == .request else { return }
+        let view = bytes.readableBytesView
+        for byte in view.prefix(64) {
+            if byte == UInt8(ascii: " ") { return }
+            if !Self.isTokenByte(byte) { throw .notHTTP1 }
+        }
+        if view.count > 64 && !view.prefix(64).contains(UInt8(ascii: " ")) { throw .notHTTP1 }
+    }
+
+    private mutating func framing(for head: HTTP1Head) throws(HTTP1ParseError) -> BodyFraming {
+        let transferEncoding = head.tokens("transfer-encoding")
+        let lengths = head.headers.filter { $0.name.lowercasedASCII == "content-length" }.flatMap { $0.value.split(separator: ",") }.map { $0.trimmingASCIISpaces() }
+        var length: UInt64?
+        for text in lengths {
+            guard let n = UInt64(text), text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { throw .malformed("invalid Content-Length \"\(text)\"") }
+            if let length, length != n { throw .malformed("conflicting Content-Length values") }
+            length = n
+        }
+        switch role {
+        case .request:
+            if !transferEncoding.isEmpty {
+                if length != nil { throw .malformed("both Transfer-Encoding and Content-Length") }
+                guard transferEncoding.last == "chunked" else { throw .malformed("request Transfer-Encoding does not end with chunked") }
+                return .chunked
+            }
+            if let length { return length == 0 ? .none : .length(length) }
+            return .none
+        case .response:
+            let method = pendingMethods.isEmpty ? "GET" : pendingMethods[0]
+            let status = head.status ?? 0
+            if (100..<200).contains(status) {
+                // Interim response: the final one still answers the same request, except 101.
+                if status == 101 { finishResponse(method) }
+                return .none
+            }
+            finishResponse(method)
+            if method == "HEAD" || status == 204 || status == 304 { return .none }
+            if method == "CONNECT" && (200..<300).contains(status) { return .none }
+            if !transferEncoding.isEmpty {
+                return transferEncoding.last == "chunked" ? .chunked : .untilClose
+            }
+            if let length { return length == 0 ? .none : .length(length) }
+            return .untilClose
+        }
+    }
+
+    private mutating func finishResponse(_ method: String) {
+        if !pendingMethods.isEmpty { pendingMethods.removeFirst() }
+        lastAnsweredMethod = method
+    }
+
+    /// Offset just past the blank line ending the head (CRLFCRLF or LFLF), if present.
+    static func headEnd(in buffer: ByteBuffer, from start: Int) -> Int? {
+        let view = buffer.readableBytesView
+        var i = view.startIndex + start
+        let end = view.endIndex
+        while i < end {
+            if view[i] == UInt8(ascii: "\n") {
+                // "\n\n" or "\n\r\n"
+                if i + 1 < end && view[i + 1] == UInt8(ascii: "\n") { return i + 2 - view.startIndex }
+                if i + 2 < end && view[i + 1] == UInt8(ascii: "\r") && view[i + 2] == UInt8(ascii: "\n") { return i + 3 - view.startIndex }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    static func parseHeadBytes(_ wire: ByteBuffer, role: Role) throws(HTTP1ParseError) -> HTTP1Head {
+        var lines: [ArraySlice<UInt8>] = []
+        let bytes = Array(wire.readableBytesView)
+        var start = 0
+        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
+            var line = bytes[start..<i]
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            lines.append(line)
+            start = i + 1
+        }
+        // Drop the terminating empty line.
+        while let last = lines.last, last.isEmpty { lines.removeLast() }
+        guard let first = lines.first else { throw .malformed("empty head") }
+        let startLine: HTTP1Head.StartLine
+        let version: String
+        let parts = first.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: false)
+        switch role {
+        case .request:
+            guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenByte), !parts[1].isEmpty else {
+                throw .malformed("invalid request line")
+            }
+            let v = String(decoding: parts[2], as: UTF8.self)
+            if v == "HTTP/2.0" { throw .notHTTP1 }
+            guard v == "HTTP/1.1" || v == "HTTP/1.0" else { throw .malformed("unsupported version \"\(v.prefix(16))\"") }
+            guard parts[1].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw .malformed("invalid request target") }
+            startLine = .request(method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self))
+            version = v
+        case .response:
+            guard parts.count >= 2 else { throw .malformed("invalid status line") }
+            let v = String(decoding: parts[0], as: UTF8.self)
+            guard v == "HTTP/1.1" || v == "HTTP/1.0" else { throw .malformed("unsupported version \"\(v.prefix(16))\"") }
+            let code = String(decoding: parts[1], as: UTF8.self)
+            guard code.utf8.count == 3, let status = Int(code), status >= 100 else { throw .malformed("invalid status code") }
+            startLine = .response(status: status, reason: parts.count == 3 ? String(decoding: parts[2], as: UTF8.self) : "")
+            version = v
+        }
+        var headers: [HeaderField] = []
+        headers.reserveCapacity(lines.count - 1)
+        for line in lines.dropFirst() {
+            if line.first == UInt8(ascii: " ") || line.first == UInt8(ascii: "\t") { throw .malformed("obsolete header line folding") }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("header line without a colon") }
+            let name = line[line.startIndex..<colon]
+            guard !name.isEmpty, name.allSatisfy(isTokenByte) else { throw .malformed("invalid header name") }
+            var value = line[(colon + 1)...]
+            while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
+            while let l = value.last, l == 0x20 || l == 0x09 { value = value.dropLast() }
+            guard !value.contains(where: { $0 == 0 || $0 == UInt8(ascii: "\r") }) else { throw .malformed("invalid character in header value") }
+            headers.append(HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+        return HTTP1Head(startLine: startLine, version: version, headers: headers)
+    }
+
+    static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): true
+        default: false
+        }
+    }
+
+    // MARK: Bodies
+
+    private mutating func parseBody(_ input: inout ByteBuffer, _ framing: BodyFraming) -> [HTTP1Event] {
+        switch framing {
+        case .length(let remaining):
+            let take = Int(min(UInt64(input.readableBytes), remaining))
+            let slice = input.readSlice(length: take)!
+            let left = remaining - UInt64(take)
+            if left == 0 {
+                state = .head
+                return [.body(slice, wire: slice), .end(trailers: nil, wire: ByteBuffer())]
+            }
+            state = .body(.length(left))
+            return [.body(slice, wire: slice)]
+        case .untilClose:
+            let slice = input.readSlice(length: input.readableBytes)!
+            return [.body(slice, wire: slice)]
+        case .none, .chunked:
+            return []
+        }
+    }
+
+    private mutating func parseChunked(_ input: inout ByteBuffer, _ chunkState: ChunkState) throws(HTTP1ParseError) -> [HTTP1Event]? {
+        switch chunkState {
+        case .size:
+            guard let (line, wire) = try takeLine(&input, limit: 4096) else { return nil }
+            let sizeText = line.prefix { $0 != UInt8(ascii: ";") }.filter { $0 != 0x20 && $0 != 0x09 }
+            guard !sizeText.isEmpty, sizeText.count <= 16, let size = UInt64(String(decoding: sizeText, as: UTF8.self), radix: 16) else {
+                throw .malformed("invalid chunk size line")
+            }
+            if size == 0 {
+                state = .chunk(.trailers)
+                trailerLines = []
+                pendingWire = wire
+                return []
+            }
+            state = .chunk(.data(size))
+            return [.body(ByteBuffer(), wire: wire)]
+        case .data(let remaining):
+            let take = Int(min(UInt64(input.readableBytes), remaining))
+            let slice = input.readSlice(length: take)!
+            let left = remaining - UInt64(take)
+            state = .chunk(left == 0 ? .dataEnd : .data(left))
+            return [.body(slice, wire: slice)]
+        case .dataEnd:
+            guard let (line, wire) = try takeLine(&input, limit: 2) else { return nil }
+            guard line.isEmpty else { throw .malformed("chunk data not followed by CRLF") }
+            state = .chunk(.size)
+            return [.body(ByteBuffer(), wire: wire)]
+        case .trailers:
+            guard let (line, wire) = try takeLine(&input, limit: maxHeaderBytes) else { return nil }
+            pendingWire.writeImmutableBuffer(wire)
+            if pendingWire.readableBytes > maxHeaderBytes { throw .headerTooLarge(limit: maxHeaderBytes) }
+            if line.isEmpty {
+                state = .head
+                let trailers = trailerLines.isEmpty ? nil : trailerLines
+                let allWire = pendingWire
+                pendingWire = ByteBuffer()
+                return [.end(trailers: trailers, wire: allWire)]
+            }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("trailer line without a colon") }
+            let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
+            let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingASCIISpaces()
+            trailerLines.append(HeaderField(name, value))
+            return []
+        }
+    }
+
+    private var pendingWire = ByteBuffer()
+
+    /// A line ending in LF (CR stripped), with the wire bytes it covered; nil when not complete yet.
+    private mutating func takeLine(_ input: inout ByteBuffer, limit: Int) throws(HTTP1ParseError) -> ([UInt8], ByteBuffer)? {
+        let view = input.readableBytesView
+        if let lf = view.firstIndex(of: UInt8(ascii: "\n")) {
+            let count = lf - view.startIndex + 1
+            let part = input.readSlice(length: count)!
+            var wire = pending
+            wire.writeImmutableBuffer(part)
+            pending = ByteBuffer()
+            guard wire.readableBytes <= limit + 2 else { throw .malformed("line too long") }
+            var line = Array(wire.readableBytesView.dropLast())
+            if line.last == UInt8(ascii: "\r") { line.removeLast() }
+            return (line, wire)
+        }
+        pending.writeImmutableBuffer(input)
+        input.moveReaderIndex(forwardBy: input.readableBytes)
+        guard pending.readableBytes <= limit + 2 else { throw .malformed("line too long") }
+        return nil
+    }
+}

@@ -1,0 +1,64 @@
+import MCPParsing
+import SegmentFormat
+
+/// What the recorder keeps of bodies.
+public enum CaptureMode: String, Sendable, CaseIterable {
+    /// Heads, bodies, SSE events and JSON-RPC messages.
+    case full
+    /// Heads and JSON-RPC metadata (method, id, tool, …); no bodies or message contents.
+    case metadata
+}
+
+/// How an incoming bearer token fared against the identity provider's keys.
+public enum TokenVerification: Sendable, Equatable {
+    case verified
+    /// The signature or a claim is wrong (expired, wrong audience, wrong issuer, …).
+    case rejected(String)
+    /// No key to check it with (yet): unknown key id, keys not fetched.
+    case unavailable(String)
+}
+
+/// Checks bearer tokens synchronously against keys fetched ahead of time.
+public protocol BearerVerifier: Sendable {
+    func verify(token: String, claims: JWTClaims, nowSeconds: Int64) -> TokenVerification
+}
+
+/// Everything the per-connection state machine needs to know, fixed for the process.
+public struct ProxySettings: Sendable {
+    public var capture: CaptureMode
+    /// JSON bodies and SSE events larger than this are forwarded and recorded as bytes, not parsed.
+    public var maxParseBytes: Int
+    public var maxHeaderBytes: Int
+    /// Keep the client's `Host`; by default it is rewritten to `upstreamAuthority`.
+    public var preserveHost: Bool
+    public var upstreamAuthority: String
+    public var redactor: Redactor
+    /// `sse_event.data` and `jsonrpc.message` copies are kept up to this size.
+    public var inlineCopyLimit: Int
+    public var verifier: (any BearerVerifier)?
+    /// Answer 401 to requests without a verified bearer token (probes excepted).
+    public var requireIdentity: Bool
+    /// Record `X-Forwarded-User` / `X-Forwarded-Email` as identity (only behind a trusted proxy).
+    public var trustForwardedUser: Bool
+    /// Record the SPIFFE id of `X-Forwarded-Client-Cert` (only behind a trusted mesh proxy).
+    public var trustClientCertHeader: Bool
+
+    public init(
+        capture: CaptureMode = .full, maxParseBytes: Int = 16 << 20, maxHeaderBytes: Int = 64 << 10,
+        preserveHost: Bool = false, upstreamAuthority: String, redactor: Redactor,
+        inlineCopyLimit: Int = 16 << 10, verifier: (any BearerVerifier)? = nil, requireIdentity: Bool = false,
+        trustForwardedUser: Bool = false, trustClientCertHeader: Bool = false
+    ) {
+        self.capture = capture
+        self.maxParseBytes = maxParseBytes
+        self.maxHeaderBytes = maxHeaderBytes
+        self.preserveHost = preserveHost
+        self.upstreamAuthority = upstreamAuthority
+        self.redactor = redactor
+        self.inlineCopyLimit = inlineCopyLimit
+        self.verifier = verifier
+        self.requireIdentity = requireIdentity
+        self.trustForwardedUser = trustForwardedUser
+        self.trustClientCertHeader = trustClientCertHeader
+    }
+}

@@ -1,0 +1,160 @@
+import MCPParsing
+import NIOCore
+import RecorderJSON
+import SegmentFormat
+
+extension RecordingConnection {
+    /// Bytes the client sent.
+    public mutating func receiveFromClient(_ buffer: ByteBuffer, at time: RecordTime) -> ConnectionStep {
+        var step = ConnectionStep()
+        bytesFromClient += UInt64(buffer.readableBytes)
+        if discardingClient { return step }
+        if mode == .raw {
+            relayRaw(buffer, from: .client, at: time, into: &step)
+            return step
+        }
+        if prelude != nil { prelude!.writeImmutableBuffer(buffer) }
+        let events: [HTTP1Event]
+        do {
+            events = try clientParser.feed(buffer)
+        } catch .notHTTP1 where exchanges == 0 && prelude != nil {
+            // Not HTTP/1.x from the first byte: relay the whole connection as raw bytes.
+            mode = .raw
+            _ = serverParser.switchToRaw()
+            let bytes = prelude!
+            prelude = nil
+            record(note(.info, "raw_connection", "the client did not speak HTTP/1.x; relaying and recording raw bytes"), at: time, into: &step)
+            relayRaw(bytes, from: .client, at: time, into: &step)
+            step.headerTimer = .cancel
+            return step
+        } catch .headerTooLarge(let limit) {
+            let (exchange, probe) = exchangeForAnswer()
+            answer(.headerTooLarge(limit: limit), exchange: exchange, probe: probe, at: time, into: &step)
+            return step
+        } catch {
+            let (exchange, probe) = exchangeForAnswer()
+            let why = error == .notHTTP1 ? "not an HTTP/1.x request" : error.description
+            if request == nil {
+                answer(.badRequest(why), exchange: exchange, probe: probe, at: time, into: &step)
+            } else {
+                // The head already went on: the request is broken mid-body; end the connection.
+                record(note(.error, "malformed_request_body", why, exchange: exchange), at: time, into: &step)
+                step.close = .both
+                discardingClient = true
+            }
+            return step
+        }
+        for event in events {
+            handleClientEvent(event, at: time, into: &step)
+            if discardingClient { break }
+        }
+        if !discardingClient && mode == .http {
+            step.headerTimer = clientParser.isReadingHead ? .start : .cancel
+        }
+        return step
+    }
+
+    mutating func handleClientEvent(_ event: HTTP1Event, at time: RecordTime, into step: inout ConnectionStep) {
+        switch event {
+        case .head(let head, let wire):
+            prelude = nil
+            exchanges += 1
+            startRequest(head, wire: wire, at: time, into: &step)
+        case .body(let data, let wire):
+            if data.readableBytes > 0, var r = request {
+                r.bodyBytes += UInt64(data.readableBytes)
+                if !r.probe { recordBody(data, exchange: r.exchange, from: .client, recorded: &r.recordedBytes, redactor: &r.redactor, at: time, into: &step) }
+                if r.json { collect(data, into: &r.parseBuffer, tooLarge: &r.tooLargeToParse) }
+                request = r
+            }
+            step.send(toServer: wire)
+        case .end(let trailers, let wire):
+            finishRequest(trailers: trailers, at: time, into: &step)
+            step.send(toServer: wire)
+        case .raw(let bytes):
+            relayRaw(bytes, from: .client, at: time, into: &step)
+        }
+    }
+
+    mutating func startRequest(_ head: HTTP1Head, wire: ByteBuffer, at time: RecordTime, into step: inout ConnectionStep) {
+        let exchange = exchanges
+        let probe = head.first("user-agent")?.hasPrefix("kube-probe/") ?? false
+        let session = head.first("mcp-session-id") ?? Self.legacySession(inTarget: head.target ?? "")
+        let identity = CallerIdentity.extract(from: head, settings: settings, nowSeconds: time.nanosecondsSinceEpoch / 1_000_000_000)
+        let media = head.mediaType ?? ""
+        var state = RequestState(
+            exchange: exchange, head: head, probe: probe, session: session,
+            protocolVersion: head.first("mcp-protocol-version"), json: media.contains("json"), time: time)
+        if settings.capture == .full && (media.contains("json") || media == "text/event-stream") {
+            state.redactor = settings.redactor.makeStreamRedactor()
+        }
+        if !probe {
+            record(.httpRequest(HTTPRequestHead(
+                conn: conn, exchange: exchange, method: head.method ?? "", target: head.target ?? "", version: head.version,
+                headers: settings.redactor.redact(headers: head.headers), identity: identity.json)), at: time, into: &step)
+        }
+        request = state
+        if settings.requireIdentity && !probe && !identity.verified {
+            answer(.identityRequired, exchange: exchange, probe: probe, at: time, into: &step)
+            return
+        }
+        if let down = upstreamDown {
+            answer(.upstreamUnavailable(down), exchange: exchange, probe: probe, at: time, into: &step)
+            return
+        }
+        serverParser.expectResponse(toMethod: head.method ?? "GET")
+        outstanding.append(Outstanding(
+            exchange: exchange, method: head.method ?? "GET", probe: probe, session: session,
+            protocolVersion: state.protocolVersion, upgrade: head.requestsUpgrade || head.method == "CONNECT"))
+        step.send(toServer: settings.preserveHost ? wire : rewriteHost(head, wire: wire))
+        step.upstreamTimer = .start
+    }
+
+    mutating func finishRequest(trailers: [HeaderField]?, at time: RecordTime, into step: inout ConnectionStep) {
+        guard var r = request else { return }
+        request = nil
+        if r.probe { return }
+        flushRedactor(&r.redactor, exchange: r.exchange, from: .client, recorded: &r.recordedBytes, at: time, into: &step)
+        record(.bodyEnd(BodyEnd(conn: conn, exchange: r.exchange, from: .client, bytes: r.bodyBytes, trailers: trailers)), at: time, into: &step)
+        guard r.json, r.bodyBytes > 0 else { return }
+        if r.tooLargeToParse {
+            record(note(.info, "not_parsed_too_large", "request body of \(r.bodyBytes) bytes is larger than --max-parse-bytes \(settings.maxParseBytes); recorded as bytes only", exchange: r.exchange), at: time, into: &step)
+            return
+        }
+        for message in jsonRPC(r.parseBuffer, exchange: r.exchange, from: .client, via: .body, session: r.session, protocolVersion: r.protocolVersion, at: time, into: &step) {
+            _ = message
+        }
+    }
+
+    /// The session id of the legacy HTTP+SSE transport: `…?session_id=…` on the POST endpoint.
+    static func legacySession(inTarget target: String) -> String? {
+        guard let query = target.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        for pair in query.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            if kv.count == 2, kv[0] == "session_id" || kv[0] == "sessionId" { return String(kv[1]) }
+        }
+        return nil
+    }
+
+    /// The head with `Host` set to the upstream authority (added when absent); other bytes as they were.
+    func rewriteHost(_ head: HTTP1Head, wire: ByteBuffer) -> ByteBuffer {
+        if head.first("host") == settings.upstreamAuthority { return wire }
+        var out = ByteBuffer()
+        out.reserveCapacity(wire.readableBytes + 32)
+        out.writeString("\(head.method ?? "GET") \(head.target ?? "/") \(head.version)\r\n")
+        var wroteHost = false
+        for field in head.headers {
+            if field.name.lowercasedASCII == "host" {
+                if wroteHost { continue }
+                out.writeString("\(field.name): \(settings.upstreamAuthority)\r\n")
+                wroteHost = true
+            } else {
+                out.writeString("\(field.name): \(field.value)\r\n")
+            }
+        }
+        if !wroteHost { out.writeString("Host: \(settings.upstreamAuthority)\r\n") }
+        out.writeString("\r\n")
+        return out
+    }
+}
+

@@ -1,0 +1,164 @@
+import MCPParsing
+import NIOCore
+import RecorderJSON
+import SegmentFormat
+
+extension RecordingConnection {
+    /// Bytes the server sent.
+    public mutating func receiveFromServer(_ buffer: ByteBuffer, at time: RecordTime) -> ConnectionStep {
+        var step = ConnectionStep()
+        bytesFromServer += UInt64(buffer.readableBytes)
+        if mode == .raw {
+            relayRaw(buffer, from: .server, at: time, into: &step)
+            return step
+        }
+        let events: [HTTP1Event]
+        do {
+            events = try serverParser.feed(buffer)
+        } catch {
+            failServer(error.description, at: time, into: &step)
+            return step
+        }
+        for event in events { handleServerEvent(event, at: time, into: &step) }
+        return step
+    }
+
+    /// The server closed its side.
+    public mutating func serverClosed(at time: RecordTime) -> ConnectionStep {
+        var step = ConnectionStep()
+        if mode == .raw {
+            step.close = .both
+            return step
+        }
+        do {
+            for event in try serverParser.finish() { handleServerEvent(event, at: time, into: &step) }
+        } catch {
+            failServer(error.description, at: time, into: &step)
+            return step
+        }
+        if outstanding.contains(where: { !$0.responseStarted }) {
+            let pending = outstanding.first(where: { !$0.responseStarted })!
+            answer(.upstreamFailed("the server closed the connection before responding"), exchange: pending.exchange, probe: pending.probe, at: time, into: &step)
+        }
+        step.close = .both
+        return step
+    }
+
+    /// The server sent something that is not a valid response: answer 502 if nothing of the response went out, else cut the connection.
+    mutating func failServer(_ why: String, at time: RecordTime, into step: inout ConnectionStep) {
+        if let pending = outstanding.first, !pending.responseStarted {
+            answer(.upstreamFailed(why), exchange: pending.exchange, probe: pending.probe, at: time, into: &step)
+        } else {
+            record(note(.error, "malformed_response", why, exchange: response?.exchange ?? outstanding.first?.exchange), at: time, into: &step)
+            step.close = .both
+        }
+    }
+
+    mutating func handleServerEvent(_ event: HTTP1Event, at time: RecordTime, into step: inout ConnectionStep) {
+        switch event {
+        case .head(let head, let wire):
+            startResponse(head, at: time, into: &step)
+            step.send(toClient: wire)
+        case .body(let data, let wire):
+            if data.readableBytes > 0, var r = response {
+                r.bodyBytes += UInt64(data.readableBytes)
+                if !r.probe {
+                    recordBody(data, exchange: r.exchange, from: .server, recorded: &r.recordedBytes, redactor: &r.redactor, at: time, into: &step)
+                    if r.sse != nil { sseEvents(r.sse!.feed(data.readableBytesView), in: &r, at: time, into: &step) }
+                }
+                if r.json { collect(data, into: &r.parseBuffer, tooLarge: &r.tooLargeToParse) }
+                response = r
+            }
+            step.send(toClient: wire)
+        case .end(let trailers, let wire):
+            finishResponse(trailers: trailers, at: time, into: &step)
+            step.send(toClient: wire)
+        case .raw(let bytes):
+            relayRaw(bytes, from: .server, at: time, into: &step)
+        }
+    }
+
+    mutating func startResponse(_ head: HTTP1Head, at time: RecordTime, into step: inout ConnectionStep) {
+        let status = head.status ?? 0
+        let index = outstanding.firstIndex(where: { !$0.responseStarted })
+        let request = index.map { outstanding[$0] }
+        let exchange = request?.exchange ?? 0
+        let probe = request?.probe ?? false
+        if request == nil {
+            record(note(.warning, "unsolicited_response", "the server sent a response no request was waiting for"), at: time, into: &step)
+        }
+        let session = head.first("mcp-session-id") ?? request?.session
+        if !probe {
+            record(.httpResponse(HTTPResponseHead(
+                conn: conn, exchange: exchange, status: status, reason: head.startLine.reason, version: head.version,
+                headers: settings.redactor.redact(headers: head.headers))), at: time, into: &step)
+        }
+        if (100..<200).contains(status) && status != 101 { return }  // interim: the final response follows
+        if let index { outstanding[index].responseStarted = true }
+        step.upstreamTimer = outstanding.contains(where: { !$0.responseStarted }) ? .start : .cancel
+        let media = head.mediaType ?? ""
+        var state = ResponseState(exchange: exchange, probe: probe, session: session, protocolVersion: request?.protocolVersion, json: media.contains("json"))
+        if media == "text/event-stream" { state.sse = SSEParser(maxEventBytes: settings.maxParseBytes) }
+        if settings.capture == .full && (media.contains("json") || media == "text/event-stream") {
+            state.redactor = settings.redactor.makeStreamRedactor()
+        }
+        response = state
+        if status == 101 || (request?.method == "CONNECT" && (200..<300).contains(status)) {
+            // The connection now carries another protocol: relay both directions raw.
+            mode = .raw
+            record(note(.info, "protocol_switched", "the connection switched protocols (status \(status)); the rest is recorded as raw bytes", exchange: exchange), at: time, into: &step)
+            for event in clientParser.switchToRaw() {
+                if case .raw(let bytes) = event { relayRaw(bytes, from: .client, at: time, into: &step) }
+            }
+        }
+    }
+
+    mutating func finishResponse(trailers: [HeaderField]?, at time: RecordTime, into step: inout ConnectionStep) {
+        guard var r = response else { return }
+        response = nil
+        if let index = outstanding.firstIndex(where: { $0.exchange == r.exchange }) { outstanding.remove(at: index) }
+        if r.probe { return }
+        if r.sse != nil { sseEvents(r.sse!.finish(), in: &r, at: time, into: &step) }
+        flushRedactor(&r.redactor, exchange: r.exchange, from: .server, recorded: &r.recordedBytes, at: time, into: &step)
+        record(.bodyEnd(BodyEnd(conn: conn, exchange: r.exchange, from: .server, bytes: r.bodyBytes, trailers: trailers)), at: time, into: &step)
+        guard r.json, r.bodyBytes > 0 else { return }
+        if r.tooLargeToParse {
+            record(note(.info, "not_parsed_too_large", "response body of \(r.bodyBytes) bytes is larger than --max-parse-bytes \(settings.maxParseBytes); recorded as bytes only", exchange: r.exchange), at: time, into: &step)
+            return
+        }
+        jsonRPC(r.parseBuffer, exchange: r.exchange, from: .server, via: .body, session: r.session, protocolVersion: r.protocolVersion, at: time, into: &step)
+    }
+
+    /// Records SSE events and the JSON-RPC messages in their data.
+    mutating func sseEvents(_ events: [ParsedSSEEvent], in r: inout ResponseState, at time: RecordTime, into step: inout ConnectionStep) {
+        for event in events {
+            var data: String?
+            if settings.capture == .full && event.dataLength <= settings.inlineCopyLimit && !event.truncated {
+                var redactor = settings.redactor.makeStreamRedactor()
+                data = String(decoding: redactor.feed(Array(event.data.utf8)) + redactor.finish(), as: UTF8.self)
+            }
+            record(.sseEvent(SSEEvent(
+                conn: conn, exchange: r.exchange, index: event.index, offset: event.offset, id: event.id,
+                event: event.event, data: data, dataLength: event.dataLength, retry: event.retry)), at: time, into: &step)
+            if event.event == "endpoint", r.session == nil, let session = Self.legacySession(inTarget: event.data) {
+                // Legacy HTTP+SSE: the first event names the POST endpoint, which carries the session.
+                r.session = session
+            }
+            if event.truncated {
+                record(note(.info, "not_parsed_too_large", "SSE event \(event.index) of \(event.dataLength) bytes is larger than --max-parse-bytes; recorded as bytes only", exchange: r.exchange), at: time, into: &step)
+                continue
+            }
+            guard let first = event.data.utf8.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+                first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+            else { continue }
+            jsonRPC(Array(event.data.utf8), exchange: r.exchange, from: .server, via: .sse, session: r.session, protocolVersion: r.protocolVersion, at: time, into: &step)
+        }
+    }
+}
+
+extension HTTP1Head.StartLine {
+    var reason: String {
+        if case .response(_, let reason) = self { return reason }
+        return ""
+    }
+}

@@ -1,0 +1,189 @@
+import ArgumentParser
+import Logging
+import MCPParsing
+import ProxyCore
+import RecorderProxy
+import SegmentFormat
+import SegmentStore
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `mcp-recorder sidecar`: the recording proxy that owns the MCP server's port.
+struct SidecarCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sidecar",
+        abstract: "Run the recording proxy in front of an MCP server (in the pod, next to it).",
+        discussion: """
+            Listens on --listen, forwards every byte to --upstream, and records all traffic — HTTP exchanges, \
+            SSE events, JSON-RPC messages and the caller's identity — into gzip segments under --spool. A chunk \
+            of traffic is forwarded only after it was written to the segment file. Health, readiness and \
+            Prometheus metrics are served on --admin-listen. SIGTERM stops accepting, lets exchanges in progress \
+            finish within --drain-timeout, seals the open segment and exits 0.
+            """
+    )
+
+    @Option(help: "Address to accept MCP clients on (host:port).")
+    var listen = "0.0.0.0:15001"
+
+    @Option(help: "The MCP server to forward to (host:port).")
+    var upstream = "127.0.0.1:8080"
+
+    @Option(help: "Directory for segment files (the shared spool volume).")
+    var spool = "/var/run/mcp-recorder/spool"
+
+    @Option(help: "Stream id of this recorder (default: POD_NAMESPACE.POD_NAME, else the host name).")
+    var stream: String?
+
+    @Option(help: "Admin endpoint (/healthz, /readyz, /metrics); 'off' to disable.")
+    var adminListen = "127.0.0.1:15020"
+
+    @Option(help: "What to keep: 'full' (heads, bodies, events, messages) or 'metadata' (heads and JSON-RPC method/id/tool only).")
+    var capture: CaptureModeArgument = .full
+
+    @Option(help: "JSON bodies and SSE events larger than this are recorded as bytes, not parsed.")
+    var maxParseBytes = ByteSizeOption(16 << 20, text: "16MiB")
+
+    @Option(help: "Largest request or response header section; larger requests get 431.")
+    var maxHeaderBytes = ByteSizeOption(64 << 10, text: "64KiB")
+
+    @Option(help: "Time a client has to send a complete request head (408 after).")
+    var headerTimeout = DurationOption(.seconds(10), text: "10s")
+
+    @Option(help: "Time the MCP server has to start its response (504 after). Streams, once started, have no timeout.")
+    var upstreamTimeout = DurationOption(.seconds(60), text: "60s")
+
+    @Option(help: "Time to connect to the MCP server (502 after).")
+    var connectTimeout = DurationOption(.seconds(5), text: "5s")
+
+    @Option(help: "On SIGTERM, time given to exchanges in progress before connections are closed.")
+    var drainTimeout = DurationOption(.seconds(25), text: "25s")
+
+    @Flag(help: "Forward the client's Host header unchanged (default: rewrite it to the upstream authority).")
+    var preserveHost = false
+
+    @Option(help: "OIDC issuer URL: verify bearer tokens against its published keys.")
+    var oidcIssuer: String?
+
+    @Option(help: "Audience bearer tokens must carry (with --oidc-issuer).")
+    var oidcAudience: String?
+
+    @Option(help: "JWKS URL, instead of the issuer's discovery document.")
+    var oidcJwksUrl: String?
+
+    @Flag(help: "Answer 401 to requests without a verified bearer token (kubelet probes excepted).")
+    var requireIdentity = false
+
+    @Flag(help: "Record X-Forwarded-User / X-Forwarded-Email as identity (only behind a proxy that sets them).")
+    var trustForwardedUser = false
+
+    @Flag(help: "Record the SPIFFE id from X-Forwarded-Client-Cert (only behind a mesh proxy that sets it).")
+    var trustClientCertHeader = false
+
+    @Option(help: "Another header to redact (repeatable; Authorization, Cookie, Set-Cookie, Proxy-Authorization, X-API-Key always are).")
+    var redactHeader: [String] = []
+
+    @Option(help: "Another JSON key whose values are redacted in bodies and messages (repeatable; password, secret, token, … always are).")
+    var redactJsonKey: [String] = []
+
+    @Option(help: "File with the key for redaction fingerprints (HMAC-SHA256), shared so equal values match across pods.")
+    var fingerprintKeyFile: String?
+
+    @Option(help: "Seal a segment once it reaches this size.")
+    var segmentMaxBytes = ByteSizeOption(8 << 20, text: "8MiB")
+
+    @Option(help: "Seal a non-empty segment after this long.")
+    var segmentMaxAge = DurationOption(.seconds(30), text: "30s")
+
+    @Option(help: "fsync the open segment this often (0 = after every write).")
+    var fsyncInterval = DurationOption(.seconds(1), text: "1s")
+
+    @Option(help: "Byte cap on the spool directory.")
+    var spoolMaxBytes = ByteSizeOption(1 << 30, text: "1GiB")
+
+    @Option(help: "When the spool is full: 'fail-closed' (503, nothing unrecorded forwarded) or 'drop-oldest' (delete oldest segments, record a gap).")
+    var fullSpool: FullSpoolArgument = .failClosed
+
+    @Option(help: "gzip level of segments, 1–9.")
+    var compressionLevel: Int32 = 6
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard HostAndPort(listen) != nil else { throw ValidationError("--listen must be host:port, not \"\(listen)\"") }
+        guard HostAndPort(upstream) != nil else { throw ValidationError("--upstream must be host:port, not \"\(upstream)\"") }
+        guard adminListen == "off" || HostAndPort(adminListen) != nil else { throw ValidationError("--admin-listen must be host:port or off") }
+        guard (1...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 1…9") }
+        if let stream, !SegmentNaming.isValidStreamID(stream) { throw ValidationError("--stream must be 1–128 characters of A-Z a-z 0-9 . _ -") }
+        if requireIdentity && oidcIssuer == nil { throw ValidationError("--require-identity needs --oidc-issuer to verify tokens") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "mcp-recorder.sidecar")
+        let environment = ProcessEnvironment.current
+        let pod = PodIdentity(
+            namespace: environment["POD_NAMESPACE"], name: environment["POD_NAME"], uid: environment["POD_UID"],
+            node: environment["NODE_NAME"], serviceAccount: environment["POD_SERVICE_ACCOUNT"], image: environment["MCP_SERVER_IMAGE"])
+        let streamID = stream ?? SegmentNaming.sanitizedStreamID(
+            [pod.namespace, pod.name].compactMap { $0 }.joined(separator: ".").nonEmpty ?? Self.hostName())
+        let key: [UInt8]
+        if let fingerprintKeyFile {
+            do { key = try FileSystem.readFile(fingerprintKeyFile) } catch { throw UsageError("--fingerprint-key-file: \(error)") }
+        } else {
+            key = Array("mcp-recorder default fingerprint key".utf8)
+            logger.notice("no --fingerprint-key-file: redaction fingerprints use the built-in key; set one so they cannot be brute-forced")
+        }
+        let redactor = Redactor(
+            key: key,
+            headers: Redactor.defaultHeaders.union(redactHeader.map { $0.lowercased() }),
+            jsonKeys: Redactor.defaultJSONKeys.union(redactJsonKey.map { $0.lowercased() }))
+        let upstreamAddress = HostAndPort(upstream)!
+        let configuration = SidecarConfiguration(
+            listen: HostAndPort(listen)!, upstream: upstreamAddress,
+            admin: adminListen == "off" ? nil : HostAndPort(adminListen),
+            writer: SegmentWriterConfiguration(
+                directory: spool, stream: streamID, pod: pod,
+                policy: SegmentPolicy(maxSegmentBytes: segmentMaxBytes.bytes, maxSegmentAge: segmentMaxAge.duration, fsyncInterval: fsyncInterval.duration),
+                compressionLevel: compressionLevel, spoolCapacity: spoolMaxBytes.bytes,
+                fullSpoolPolicy: fullSpool == .failClosed ? .failClosed : .dropOldest),
+            proxy: ProxySettings(
+                capture: capture == .full ? .full : .metadata, maxParseBytes: maxParseBytes.bytes, maxHeaderBytes: maxHeaderBytes.bytes,
+                preserveHost: preserveHost, upstreamAuthority: upstreamAddress.description, redactor: redactor,
+                requireIdentity: requireIdentity, trustForwardedUser: trustForwardedUser, trustClientCertHeader: trustClientCertHeader),
+            oidc: oidcIssuer.map { OIDCConfiguration(issuer: $0, audience: oidcAudience, jwksURL: oidcJwksUrl) },
+            headerTimeout: headerTimeout.duration, upstreamTimeout: upstreamTimeout.duration,
+            connectTimeout: connectTimeout.duration, drainTimeout: drainTimeout.duration)
+        let server = SidecarServer(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: SidecarService(server: server))],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("sidecar failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(cString: buffer)
+    }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,198 @@
+import AsyncHTTPClient
+import Crypto
+import Logging
+import MCPParsing
+import NIOCore
+import ProxyCore
+import RecorderJSON
+import Synchronization
+import _CryptoExtras
+
+/// Verifies bearer JWTs against an OIDC issuer's published keys (JWKS).
+///
+/// Keys are fetched ahead of time (discovery, then the JWKS) and refreshed on an
+/// interval and whenever a token names a key id that is not known yet (key
+/// rotation), at most once every ten seconds. Verification itself is synchronous
+/// and needs no I/O, so it runs on the proxy's event loop.
+public final class JWKSVerifier: BearerVerifier, Sendable {
+    enum PublicKey: Sendable {
+        case rsa(_RSA.Signing.PublicKey)
+        case p256(P256.Signing.PublicKey)
+        case p384(P384.Signing.PublicKey)
+    }
+
+    struct Keys: Sendable {
+        var byID: [String: PublicKey] = [:]
+        var anonymous: [PublicKey] = []
+        var fetchedAt: ContinuousClock.Instant?
+        /// Last refresh triggered by an unknown key id (rate-limited).
+        var lastTriggered: ContinuousClock.Instant?
+        var lastError: String?
+    }
+
+    public let configuration: OIDCConfiguration
+    private let keys = Mutex(Keys())
+    private let client: HTTPClient
+    private let logger: Logger
+    /// Tolerated clock skew for `exp` and `nbf`.
+    static let leewaySeconds: Int64 = 60
+
+    public init(configuration: OIDCConfiguration, client: HTTPClient = .shared, logger: Logger) {
+        self.configuration = configuration
+        self.client = client
+        self.logger = logger
+    }
+
+    public var hasKeys: Bool { keys.withLock { !$0.byID.isEmpty || !$0.anonymous.isEmpty } }
+
+    // MARK: Verification
+
+    public func verify(token: String, claims: JWTClaims, nowSeconds: Int64) -> TokenVerification {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let signature = Base64URL.decode(String(parts[2])) else { return .rejected("malformed token") }
+        let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
+        let algorithm = claims.algorithm ?? ""
+        let snapshot = keys.withLock { $0 }
+        let candidates: [PublicKey]
+        if let kid = claims.keyID {
+            guard let key = snapshot.byID[kid] else {
+                refreshSoon(reason: "unknown key id \(kid)")
+                return .unavailable(snapshot.fetchedAt == nil ? "keys not fetched yet: \(snapshot.lastError ?? "pending")" : "unknown key id \"\(kid)\"")
+            }
+            candidates = [key]
+        } else {
+            candidates = Array(snapshot.byID.values) + snapshot.anonymous
+            if candidates.isEmpty { return .unavailable("keys not fetched yet: \(snapshot.lastError ?? "pending")") }
+        }
+        guard candidates.contains(where: { Self.check(signature, over: signingInput, algorithm: algorithm, with: $0) }) else {
+            return .rejected("signature does not verify (alg \(algorithm.isEmpty ? "none" : algorithm))")
+        }
+        if let exp = claims.expiresAt, nowSeconds > exp + Self.leewaySeconds { return .rejected("token expired") }
+        if let nbf = claims.notBefore, nowSeconds + Self.leewaySeconds < nbf { return .rejected("token not valid yet") }
+        if claims.issuer != configuration.issuer { return .rejected("issuer \"\(claims.issuer ?? "none")\" is not \"\(configuration.issuer)\"") }
+        if let audience = configuration.audience, !claims.audience.contains(audience) { return .rejected("audience does not include \"\(audience)\"") }
+        return .verified
+    }
+
+    static func check(_ signature: [UInt8], over input: [UInt8], algorithm: String, with key: PublicKey) -> Bool {
+        switch (algorithm, key) {
+        case ("RS256", .rsa(let k)):
+            return k.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5)
+        case ("RS384", .rsa(let k)):
+            return k.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA384.hash(data: input), padding: .insecurePKCS1v1_5)
+        case ("RS512", .rsa(let k)):
+            return k.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA512.hash(data: input), padding: .insecurePKCS1v1_5)
+        case ("PS256", .rsa(let k)):
+            return k.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: input), padding: .PSS)
+        case ("ES256", .p256(let k)):
+            guard let s = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            return k.isValidSignature(s, for: SHA256.hash(data: input))
+        case ("ES384", .p384(let k)):
+            guard let s = try? P384.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            return k.isValidSignature(s, for: SHA384.hash(data: input))
+        default:
+            return false
+        }
+    }
+
+    // MARK: Fetching keys
+
+    /// Fetches keys now and then every `refreshInterval` until cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            await refresh()
+            try? await Task.sleep(for: hasKeys ? configuration.refreshInterval : .seconds(5))
+        }
+    }
+
+    private func refreshSoon(reason: String) {
+        let now = ContinuousClock.now
+        let due = keys.withLock { k -> Bool in
+            if let last = k.lastTriggered, now - last < .seconds(10) { return false }
+            k.lastTriggered = now
+            return true
+        }
+        guard due else { return }
+        logger.info("refreshing identity provider keys", metadata: ["reason": "\(reason)"])
+        Task { await self.refresh() }
+    }
+
+    public func refresh() async {
+        do {
+            let jwksURL: String
+            if let url = configuration.jwksURL {
+                jwksURL = url
+            } else {
+                let base = configuration.issuer.hasSuffix("/") ? String(configuration.issuer.dropLast()) : configuration.issuer
+                let discovery = try await fetchJSON(base + "/.well-known/openid-configuration")
+                guard let url = discovery["jwks_uri"]?.stringValue else { throw KeyFetchError("discovery document has no jwks_uri") }
+                jwksURL = url
+            }
+            let jwks = try await fetchJSON(jwksURL)
+            let (byID, anonymous) = try Self.parseJWKS(jwks)
+            keys.withLock {
+                $0.byID = byID
+                $0.anonymous = anonymous
+                $0.fetchedAt = ContinuousClock.now
+                $0.lastError = nil
+            }
+            logger.debug("identity provider keys fetched", metadata: ["keys": "\(byID.count + anonymous.count)"])
+        } catch {
+            keys.withLock { $0.lastError = "\(error)" }
+            logger.warning("cannot fetch identity provider keys", metadata: ["issuer": "\(configuration.issuer)", "error": "\(error)"])
+        }
+    }
+
+    struct KeyFetchError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    private func fetchJSON(_ url: String) async throws -> JSONValue {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Accept", value: "application/json")
+        let response = try await client.execute(request, timeout: .seconds(10))
+        guard response.status == .ok else { throw KeyFetchError("GET \(url): HTTP \(response.status.code)") }
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return try JSONParser.parse(body.readableBytesView)
+    }
+
+    /// Keys of a JWKS document usable for signatures (RSA, EC P-256/P-384).
+    static func parseJWKS(_ jwks: JSONValue) throws -> ([String: PublicKey], [PublicKey]) {
+        guard let list = jwks["keys"]?.arrayValue else { throw KeyFetchError("JWKS has no keys array") }
+        var byID: [String: PublicKey] = [:]
+        var anonymous: [PublicKey] = []
+        for jwk in list {
+            if let use = jwk["use"]?.stringValue, use != "sig" { continue }
+            var key: PublicKey?
+            switch jwk["kty"]?.stringValue {
+            case "RSA":
+                if let n = jwk["n"]?.stringValue.flatMap(Base64URL.decode), let e = jwk["e"]?.stringValue.flatMap(Base64URL.decode) {
+                    key = (try? _RSA.Signing.PublicKey(n: n, e: e)).map(PublicKey.rsa)
+                }
+            case "EC":
+                if let x = jwk["x"]?.stringValue.flatMap(Base64URL.decode), let y = jwk["y"]?.stringValue.flatMap(Base64URL.decode) {
+                    switch jwk["crv"]?.stringValue {
+                    case "P-256": key = (try? P256.Signing.PublicKey(rawRepresentation: x + y)).map(PublicKey.p256)
+                    case "P-384": key = (try? P384.Signing.PublicKey(rawRepresentation: x + y)).map(PublicKey.p384)
+                    default: break
+                    }
+                }
+            default:
+                break
+            }
+            guard let key else { continue }
+            if let kid = jwk["kid"]?.stringValue { byID[kid] = key } else { anonymous.append(key) }
+        }
+        return (byID, anonymous)
+    }
+}
+
+/// base64url (RFC 4648 §5), padding optional.
+enum Base64URL {
+    static func decode(_ text: String) -> [UInt8]? {
+        var s = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
+        while s.utf8.count % 4 != 0 { s += "=" }
+        return RecorderJSON.Base64.decode(s)
+    }
+}

@@ -1,0 +1,3 @@
+import NIOHTTP1
+
+typealias NIOHTTP1Status = HTTPResponseStatus

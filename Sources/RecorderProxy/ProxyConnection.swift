@@ -1,0 +1,321 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ProxyCore
+import SegmentFormat
+import SegmentStore
+
+/// Drives one proxied connection on its event loop: feeds bytes to the pure
+/// ``RecordingConnection``, writes the records it asks for, and forwards bytes
+/// only once the writer has written them. Reads are manual (`autoRead` off), so
+/// a slow receiver or a slow disk pushes back on the sender instead of buffering.
+final class ProxyConnection {
+    enum Side { case client, server }
+
+    let eventLoop: any EventLoop
+    let client: any Channel
+    var server: (any Channel)?
+    var machine: RecordingConnection
+    let context: SidecarContext
+    let logger: Logger
+
+    private var pendingToServer: ByteBuffer?
+    private(set) var inFlight: Set<Side> = []
+    private var waitingForWritable: Set<Side> = []
+    private var clientOpen = true
+    private var serverOpen = false
+    private var serverConnecting = true
+    private var closing = false
+    private var closeReason: (String, String?)?
+    private var headerTimer: Scheduled<Void>?
+    private var upstreamTimer: Scheduled<Void>?
+    /// Set when the sidecar drains: close as soon as no exchange is in progress.
+    var closeWhenIdle = false
+
+    init(client: any Channel, conn: String, context: SidecarContext) {
+        self.eventLoop = client.eventLoop
+        self.client = client
+        self.context = context
+        var logger = context.logger
+        logger[metadataKey: "conn"] = "\(conn)"
+        self.logger = logger
+        let peer = client.remoteAddress.map(Self.describe) ?? "unknown"
+        machine = RecordingConnection(
+            conn: conn, peer: peer, local: client.localAddress.map(Self.describe),
+            settings: context.settings, pairing: context.pairing)
+    }
+
+    static func describe(_ address: SocketAddress) -> String {
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+
+    var now: RecordTime { context.clock.wallNow() }
+
+    /// No exchange in progress and nothing waiting to be recorded or forwarded.
+    var isIdle: Bool { machine.isIdle && inFlight.isEmpty }
+
+    // MARK: Lifecycle
+
+    func start() {
+        context.metrics.connectionsOpened.increment()
+        context.metrics.connectionsActive.increment()
+        connectUpstream()
+        client.read()
+    }
+
+    private func connectUpstream() {
+        let upstream = context.configuration.upstream
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(context.configuration.connectTimeout.timeAmount)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ServerSideHandler(connection: self))
+                }
+            }
+            .connect(host: upstream.host, port: upstream.port)
+            .whenComplete { [self] result in
+                serverConnecting = false
+                switch result {
+                case .success(let channel):
+                    if !clientOpen || closing {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    server = channel
+                    serverOpen = true
+                    if let pending = pendingToServer {
+                        pendingToServer = nil
+                        channel.writeAndFlush(pending, promise: nil)
+                    }
+                    channel.read()
+                case .failure(let error):
+                    logger.warning("cannot connect to the MCP server", metadata: ["upstream": "\(upstream)", "error": "\(error)"])
+                    handle(machine.upstreamUnavailable("\(error)", at: now), from: .server)
+                }
+            }
+    }
+
+    // MARK: Input
+
+    func received(_ buffer: ByteBuffer, from side: Side) {
+        guard !closing else { return }
+        inFlight.insert(side)
+        let step: ConnectionStep
+        switch side {
+        case .client:
+            context.metrics.bytesFromClient.increment(by: buffer.readableBytes)
+            step = machine.receiveFromClient(buffer, at: now)
+        case .server:
+            context.metrics.bytesFromServer.increment(by: buffer.readableBytes)
+            step = machine.receiveFromServer(buffer, at: now)
+        }
+        handle(step, from: side)
+    }
+
+    func clientClosed() {
+        clientOpen = false
+        closeReason = closeReason ?? ("client_closed", nil)
+        // The client went away: the server side goes at once.
+        server?.close(promise: nil)
+        if server == nil && !serverConnecting { finish() }
+    }
+
+    func serverClosed() {
+        serverOpen = false
+        if clientOpen && !closing {
+            closeReason = closeReason ?? ("server_closed", nil)
+            inFlight.insert(.server)
+            handle(machine.serverClosed(at: now), from: .server)
+        } else {
+            finish()
+        }
+    }
+
+    func errorCaught(_ error: any Error, on side: Side) {
+        logger.debug("connection error", metadata: ["side": "\(side)", "error": "\(error)"])
+        closeReason = closeReason ?? ("error", "\(side): \(error)")
+        closeBoth()
+    }
+
+    func writabilityChanged(of side: Side) {
+        // The side that became writable again lets the other side read again.
+        let reader: Side = side == .client ? .server : .client
+        let channel = side == .client ? client : server
+        guard channel?.isWritable == true, waitingForWritable.contains(reader) else { return }
+        waitingForWritable.remove(reader)
+        readMore(reader)
+    }
+
+    // MARK: Steps
+
+    /// Records first, then forwards: nothing reaches the other side before the writer has it.
+    private func handle(_ step: ConnectionStep, from side: Side) {
+        guard !step.records.isEmpty else {
+            apply(step, from: side)
+            return
+        }
+        context.metrics.count(step.records)
+        let started = context.clock.monotonicNow()
+        let loop = eventLoop
+        let box = UnsafeTransfer(self)
+        context.writer.append(step.records) { result in
+            loop.execute {
+                let connection = box.value
+                connection.context.metrics.recordingLatency.recordNanoseconds(Int64(clamping: (connection.context.clock.monotonicNow() - started).nanosecondsClamped))
+                switch result {
+                case .success:
+                    connection.apply(step, from: side)
+                case .failure(let error):
+                    connection.recordingFailed(error)
+                }
+            }
+        }
+    }
+
+    private func apply(_ step: ConnectionStep, from side: Side) {
+        if let bytes = step.toServer {
+            if let server, serverOpen {
+                server.writeAndFlush(bytes, promise: nil)
+            } else if serverConnecting {
+                if pendingToServer == nil { pendingToServer = bytes } else { pendingToServer!.writeImmutableBuffer(bytes) }
+            }
+        }
+        if let bytes = step.toClient, clientOpen {
+            if step.close == .both {
+                client.writeAndFlush(bytes).whenComplete { [self] _ in closeBoth() }
+            } else {
+                client.writeAndFlush(bytes, promise: nil)
+            }
+            if step.records.contains(where: { $0.kind == .note }) && step.close == .both {
+                context.metrics.generatedResponses.increment()
+            }
+        }
+        applyTimers(step)
+        inFlight.remove(side)
+        if step.close == .both {
+            if step.toClient == nil || !clientOpen { closeBoth() }
+            return
+        }
+        if closeWhenIdle && isIdle {
+            closeReason = closeReason ?? ("shutdown", nil)
+            closeBoth()
+            return
+        }
+        readMore(side)
+    }
+
+    private func readMore(_ side: Side) {
+        guard !closing else { return }
+        switch side {
+        case .client:
+            guard clientOpen else { return }
+            if let server, serverOpen, !server.isWritable {
+                waitingForWritable.insert(.client)
+            } else {
+                client.read()
+            }
+        case .server:
+            guard let server, serverOpen else { return }
+            if !client.isWritable {
+                waitingForWritable.insert(.server)
+            } else {
+                server.read()
+            }
+        }
+    }
+
+    private func applyTimers(_ step: ConnectionStep) {
+        switch step.headerTimer {
+        case .start?:
+            if headerTimer == nil {
+                headerTimer = eventLoop.scheduleTask(in: context.configuration.headerTimeout.timeAmount) { [self] in
+                    headerTimer = nil
+                    inFlight.insert(.client)
+                    handle(machine.headerTimedOut(at: now), from: .client)
+                }
+            }
+        case .cancel?:
+            headerTimer?.cancel()
+            headerTimer = nil
+        case nil:
+            break
+        }
+        switch step.upstreamTimer {
+        case .start?:
+            upstreamTimer?.cancel()
+            upstreamTimer = eventLoop.scheduleTask(in: context.configuration.upstreamTimeout.timeAmount) { [self] in
+                upstreamTimer = nil
+                closeReason = closeReason ?? ("upstream_timeout", nil)
+                inFlight.insert(.server)
+                handle(machine.upstreamTimedOut(at: now), from: .server)
+            }
+        case .cancel?:
+            upstreamTimer?.cancel()
+            upstreamTimer = nil
+        case nil:
+            break
+        }
+    }
+
+    /// The writer refused (spool full, disk error): nothing more may be forwarded.
+    private func recordingFailed(_ error: SegmentWriterError) {
+        context.metrics.recordingFailures.increment()
+        logger.error("recording failed; not forwarding", metadata: ["error": "\(error)"])
+        closeReason = closeReason ?? ("recording_failed", error.description)
+        if clientOpen && machine.canAnswerClient {
+            client.writeAndFlush(GeneratedResponse.recordingUnavailable.bytes).whenComplete { [self] _ in closeBoth() }
+            closing = true
+            server?.close(promise: nil)
+        } else {
+            closeBoth()
+        }
+    }
+
+    /// Closes both sides (idempotent).
+    func closeBoth() {
+        closing = true
+        headerTimer?.cancel()
+        upstreamTimer?.cancel()
+        if clientOpen { client.close(promise: nil) }
+        if let server, serverOpen { server.close(promise: nil) }
+        if !clientOpen && (server == nil || !serverOpen) && !serverConnecting { finish() }
+    }
+
+    private var finishedOnce = false
+
+    /// Both sides are closed: record the end of the connection.
+    private func finish() {
+        guard !finishedOnce else { return }
+        finishedOnce = true
+        headerTimer?.cancel()
+        upstreamTimer?.cancel()
+        context.metrics.connectionsActive.decrement()
+        let (reason, error) = closeReason ?? ("closed", nil)
+        let records = machine.close(reason: reason, error: error, at: now)
+        context.connections.remove(self)
+        if !records.isEmpty {
+            context.metrics.count(records)
+            context.writer.append(records) { _ in }
+        }
+    }
+
+    /// Called by the handlers when a channel became inactive.
+    func channelInactive(_ side: Side) {
+        switch side {
+        case .client:
+            clientClosed()
+        case .server:
+            serverClosed()
+        }
+        if !clientOpen && !serverOpen && !serverConnecting { finish() }
+    }
+}
+
+/// Moves a value confined to one event loop across a `@Sendable` boundary that returns to that loop.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,67 @@
+import Logging
+import NIOCore
+import ProxyCore
+import SegmentStore
+import Synchronization
+
+/// What every connection of a sidecar shares.
+final class SidecarContext: Sendable {
+    let configuration: SidecarConfiguration
+    let settings: ProxySettings
+    let writer: SegmentWriter
+    let metrics: SidecarMetrics
+    let pairing = PairingTable()
+    let clock = SystemClock()
+    let logger: Logger
+    let connections = ConnectionRegistry()
+    private let counter = Atomic<UInt64>(0)
+
+    init(configuration: SidecarConfiguration, settings: ProxySettings, writer: SegmentWriter, metrics: SidecarMetrics, logger: Logger) {
+        self.configuration = configuration
+        self.settings = settings
+        self.writer = writer
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// A connection id unique within this process: `c1`, `c2`, … plus a per-start prefix.
+    func nextConnectionID() -> String {
+        "c\(counter.add(1, ordering: .relaxed).newValue)"
+    }
+}
+
+/// The live connections, so that shutdown can drain them.
+final class ConnectionRegistry: Sendable {
+    private struct Entry: @unchecked Sendable {
+        let connection: ProxyConnection
+        let eventLoop: any EventLoop
+    }
+
+    private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
+
+    func add(_ connection: ProxyConnection) {
+        entries.withLock { $0[ObjectIdentifier(connection)] = Entry(connection: connection, eventLoop: connection.eventLoop) }
+    }
+
+    func remove(_ connection: ProxyConnection) {
+        _ = entries.withLock { $0.removeValue(forKey: ObjectIdentifier(connection)) }
+    }
+
+    var count: Int { entries.withLock { $0.count } }
+
+    /// Asks every connection to close once idle (or at once, with `force`).
+    func drain(force: Bool) {
+        for entry in entries.withLock({ Array($0.values) }) {
+            let transfer = UnsafeTransfer(entry.connection)
+            entry.eventLoop.execute {
+                let connection = transfer.value
+                if force {
+                    connection.closeBoth()
+                } else {
+                    connection.closeWhenIdle = true
+                    if connection.isIdle { connection.closeBoth() }
+                }
+            }
+        }
+    }
+}
