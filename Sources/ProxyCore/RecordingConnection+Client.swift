@@ -61,15 +61,16 @@ extension RecordingConnection {
             exchanges += 1
             startRequest(head, wire: wire, at: time, into: &step)
         case .body(let data, let wire):
-            if data.readableBytes > 0, var r = request {
-                r.bodyBytes += UInt64(data.readableBytes)
-                if !r.probe { recordBody(data, exchange: r.exchange, from: .client, recorded: &r.recordedBytes, redactor: &r.redactor, at: time, into: &step) }
-                if r.json { collect(data, into: &r.parseBuffer, tooLarge: &r.tooLargeToParse) }
+            if var r = request {
+                capture(data, into: &r.body, at: time, into: &step)
                 request = r
             }
             step.send(toServer: wire)
         case .end(let trailers, let wire):
-            finishRequest(trailers: trailers, at: time, into: &step)
+            if var r = request {
+                request = nil
+                finish(&r.body, trailers: trailers, at: time, into: &step)
+            }
             step.send(toServer: wire)
         case .raw(let bytes):
             relayRaw(bytes, from: .client, at: time, into: &step)
@@ -81,13 +82,10 @@ extension RecordingConnection {
         let probe = head.first("user-agent")?.hasPrefix("kube-probe/") ?? false
         let session = head.first("mcp-session-id") ?? Self.legacySession(inTarget: head.target ?? "")
         let identity = CallerIdentity.extract(from: head, settings: settings, nowSeconds: time.nanosecondsSinceEpoch / 1_000_000_000)
-        let media = head.mediaType ?? ""
-        var state = RequestState(
-            exchange: exchange, head: head, probe: probe, session: session,
-            protocolVersion: head.first("mcp-protocol-version"), json: media.contains("json"), time: time)
-        if settings.capture == .full && (media.contains("json") || media == "text/event-stream") {
-            state.redactor = settings.redactor.makeStreamRedactor()
-        }
+        let protocolVersion = head.first("mcp-protocol-version")
+        let state = RequestState(head: head, body: makeBody(
+            exchange: exchange, from: .client, probe: probe, mediaType: head.mediaType ?? "",
+            session: session, protocolVersion: protocolVersion))
         if !probe {
             record(.httpRequest(HTTPRequestHead(
                 conn: conn, exchange: exchange, method: head.method ?? "", target: head.target ?? "", version: head.version,
@@ -105,25 +103,9 @@ extension RecordingConnection {
         serverParser.expectResponse(toMethod: head.method ?? "GET")
         outstanding.append(Outstanding(
             exchange: exchange, method: head.method ?? "GET", probe: probe, session: session,
-            protocolVersion: state.protocolVersion, upgrade: head.requestsUpgrade || head.method == "CONNECT"))
+            protocolVersion: protocolVersion, upgrade: head.requestsUpgrade || head.method == "CONNECT"))
         step.send(toServer: settings.preserveHost ? wire : rewriteHost(head, wire: wire))
         step.upstreamTimer = .start
-    }
-
-    mutating func finishRequest(trailers: [HeaderField]?, at time: RecordTime, into step: inout ConnectionStep) {
-        guard var r = request else { return }
-        request = nil
-        if r.probe { return }
-        flushRedactor(&r.redactor, exchange: r.exchange, from: .client, recorded: &r.recordedBytes, at: time, into: &step)
-        record(.bodyEnd(BodyEnd(conn: conn, exchange: r.exchange, from: .client, bytes: r.bodyBytes, trailers: trailers)), at: time, into: &step)
-        guard r.json, r.bodyBytes > 0 else { return }
-        if r.tooLargeToParse {
-            record(note(.info, "not_parsed_too_large", "request body of \(r.bodyBytes) bytes is larger than --max-parse-bytes \(settings.maxParseBytes); recorded as bytes only", exchange: r.exchange), at: time, into: &step)
-            return
-        }
-        for message in jsonRPC(r.parseBuffer, exchange: r.exchange, from: .client, via: .body, session: r.session, protocolVersion: r.protocolVersion, at: time, into: &step) {
-            _ = message
-        }
     }
 
     /// The session id of the legacy HTTP+SSE transport: `…?session_id=…` on the POST endpoint.

@@ -4,37 +4,57 @@ import RecorderJSON
 import SegmentFormat
 
 extension RecordingConnection {
-    /// Records a piece of body: the bytes (redacted where JSON keys must be) in full capture, the length otherwise.
-    mutating func recordBody(_ data: ByteBuffer, exchange: UInt64, from sender: Sender, recorded: inout UInt64, redactor: inout StreamingJSONRedactor?, at time: RecordTime, into step: inout ConnectionStep) {
-        guard settings.capture == .full else {
-            record(.body(BodyChunk(conn: conn, exchange: exchange, from: sender, offset: recorded, length: data.readableBytes)), at: time, into: &step)
-            recorded += UInt64(data.readableBytes)
-            return
+    /// Starts following a body: redacted in full capture when it is JSON or SSE.
+    func makeBody(exchange: UInt64, from sender: Sender, probe: Bool, mediaType: String, session: String?, protocolVersion: String?) -> BodyCapture {
+        let json = mediaType.contains("json")
+        var body = BodyCapture(exchange: exchange, from: sender, probe: probe, json: json, session: session, protocolVersion: protocolVersion)
+        if settings.capture == .full && (json || mediaType == "text/event-stream") {
+            body.redactor = settings.redactor.makeStreamRedactor()
         }
-        let bytes: [UInt8] = redactor != nil ? redactor!.feed(data.readableBytesView) : Array(data.readableBytesView)
+        return body
+    }
+
+    /// A piece of body: recorded (the bytes, redacted where JSON keys must be, in full
+    /// capture; the length otherwise) and kept for JSON-RPC parsing up to `--max-parse-bytes`.
+    mutating func capture(_ data: ByteBuffer, into body: inout BodyCapture, at time: RecordTime, into step: inout ConnectionStep) {
+        guard data.readableBytes > 0 else { return }
+        body.bytes += UInt64(data.readableBytes)
+        if !body.probe {
+            if settings.capture == .full {
+                let bytes: [UInt8] = body.redactor != nil ? body.redactor!.feed(data.readableBytesView) : Array(data.readableBytesView)
+                recordBodyBytes(bytes, of: &body, at: time, into: &step)
+            } else {
+                record(.body(BodyChunk(conn: conn, exchange: body.exchange, from: body.from, offset: body.recorded, length: data.readableBytes)), at: time, into: &step)
+                body.recorded += UInt64(data.readableBytes)
+            }
+        }
+        guard body.json, !body.tooLargeToParse else { return }
+        if body.parseBuffer.count + data.readableBytes > settings.maxParseBytes {
+            body.tooLargeToParse = true
+            body.parseBuffer = []
+        } else {
+            body.parseBuffer.append(contentsOf: data.readableBytesView)
+        }
+    }
+
+    private mutating func recordBodyBytes(_ bytes: [UInt8], of body: inout BodyCapture, at time: RecordTime, into step: inout ConnectionStep) {
         guard !bytes.isEmpty else { return }
-        record(.body(BodyChunk(conn: conn, exchange: exchange, from: sender, offset: recorded, data: bytes)), at: time, into: &step)
-        recorded += UInt64(bytes.count)
+        record(.body(BodyChunk(conn: conn, exchange: body.exchange, from: body.from, offset: body.recorded, data: bytes)), at: time, into: &step)
+        body.recorded += UInt64(bytes.count)
     }
 
-    /// Records what a stream redactor still holds back at the end of a body.
-    mutating func flushRedactor(_ redactor: inout StreamingJSONRedactor?, exchange: UInt64, from sender: Sender, recorded: inout UInt64, at time: RecordTime, into step: inout ConnectionStep) {
-        guard redactor != nil else { return }
-        let rest = redactor!.finish()
-        guard !rest.isEmpty else { return }
-        record(.body(BodyChunk(conn: conn, exchange: exchange, from: sender, offset: recorded, data: rest)), at: time, into: &step)
-        recorded += UInt64(rest.count)
-    }
-
-    /// Keeps body bytes for JSON-RPC parsing, up to `--max-parse-bytes`.
-    func collect(_ data: ByteBuffer, into buffer: inout [UInt8], tooLarge: inout Bool) {
-        guard !tooLarge else { return }
-        if buffer.count + data.readableBytes > settings.maxParseBytes {
-            tooLarge = true
-            buffer = []
+    /// The end of a body: what the redactor still holds, `body_end`, and the JSON-RPC messages of a JSON body.
+    mutating func finish(_ body: inout BodyCapture, trailers: [HeaderField]?, at time: RecordTime, into step: inout ConnectionStep) {
+        guard !body.probe else { return }
+        if body.redactor != nil { recordBodyBytes(body.redactor!.finish(), of: &body, at: time, into: &step) }
+        record(.bodyEnd(BodyEnd(conn: conn, exchange: body.exchange, from: body.from, bytes: body.bytes, trailers: trailers)), at: time, into: &step)
+        guard body.json, body.bytes > 0 else { return }
+        if body.tooLargeToParse {
+            let what = body.from == .client ? "request" : "response"
+            record(note(.info, "not_parsed_too_large", "\(what) body of \(body.bytes) bytes is larger than --max-parse-bytes \(settings.maxParseBytes); recorded as bytes only", exchange: body.exchange), at: time, into: &step)
             return
         }
-        buffer.append(contentsOf: data.readableBytesView)
+        jsonRPC(body.parseBuffer, exchange: body.exchange, from: body.from, via: .body, session: body.session, protocolVersion: body.protocolVersion, at: time, into: &step)
     }
 
     /// Parses a complete JSON body or SSE data and records its JSON-RPC messages,

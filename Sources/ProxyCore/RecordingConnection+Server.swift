@@ -49,7 +49,7 @@ extension RecordingConnection {
         if let pending = outstanding.first, !pending.responseStarted {
             answer(.upstreamFailed(why), exchange: pending.exchange, probe: pending.probe, at: time, into: &step)
         } else {
-            record(note(.error, "malformed_response", why, exchange: response?.exchange ?? outstanding.first?.exchange), at: time, into: &step)
+            record(note(.error, "malformed_response", why, exchange: response?.body.exchange ?? outstanding.first?.exchange), at: time, into: &step)
             step.close = .both
         }
     }
@@ -60,13 +60,11 @@ extension RecordingConnection {
             startResponse(head, at: time, into: &step)
             step.send(toClient: wire)
         case .body(let data, let wire):
-            if data.readableBytes > 0, var r = response {
-                r.bodyBytes += UInt64(data.readableBytes)
-                if !r.probe {
-                    recordBody(data, exchange: r.exchange, from: .server, recorded: &r.recordedBytes, redactor: &r.redactor, at: time, into: &step)
-                    if r.sse != nil { sseEvents(r.sse!.feed(data.readableBytesView), in: &r, at: time, into: &step) }
+            if var r = response {
+                capture(data, into: &r.body, at: time, into: &step)
+                if r.sse != nil && !r.body.probe && data.readableBytes > 0 {
+                    sseEvents(r.sse!.feed(data.readableBytesView), in: &r, at: time, into: &step)
                 }
-                if r.json { collect(data, into: &r.parseBuffer, tooLarge: &r.tooLargeToParse) }
                 response = r
             }
             step.send(toClient: wire)
@@ -97,12 +95,9 @@ extension RecordingConnection {
         if let index { outstanding[index].responseStarted = true }
         step.upstreamTimer = outstanding.contains(where: { !$0.responseStarted }) ? .start : .cancel
         let media = head.mediaType ?? ""
-        var state = ResponseState(exchange: exchange, probe: probe, session: session, protocolVersion: request?.protocolVersion, json: media.contains("json"))
-        if media == "text/event-stream" { state.sse = SSEParser(maxEventBytes: settings.maxParseBytes) }
-        if settings.capture == .full && (media.contains("json") || media == "text/event-stream") {
-            state.redactor = settings.redactor.makeStreamRedactor()
-        }
-        response = state
+        response = ResponseState(
+            body: makeBody(exchange: exchange, from: .server, probe: probe, mediaType: media, session: session, protocolVersion: request?.protocolVersion),
+            sse: media == "text/event-stream" ? SSEParser(maxEventBytes: settings.maxParseBytes) : nil)
         if status == 101 || (request?.method == "CONNECT" && (200..<300).contains(status)) {
             // The connection now carries another protocol: relay both directions raw.
             mode = .raw
@@ -116,17 +111,9 @@ extension RecordingConnection {
     mutating func finishResponse(trailers: [HeaderField]?, at time: RecordTime, into step: inout ConnectionStep) {
         guard var r = response else { return }
         response = nil
-        if let index = outstanding.firstIndex(where: { $0.exchange == r.exchange }) { outstanding.remove(at: index) }
-        if r.probe { return }
-        if r.sse != nil { sseEvents(r.sse!.finish(), in: &r, at: time, into: &step) }
-        flushRedactor(&r.redactor, exchange: r.exchange, from: .server, recorded: &r.recordedBytes, at: time, into: &step)
-        record(.bodyEnd(BodyEnd(conn: conn, exchange: r.exchange, from: .server, bytes: r.bodyBytes, trailers: trailers)), at: time, into: &step)
-        guard r.json, r.bodyBytes > 0 else { return }
-        if r.tooLargeToParse {
-            record(note(.info, "not_parsed_too_large", "response body of \(r.bodyBytes) bytes is larger than --max-parse-bytes \(settings.maxParseBytes); recorded as bytes only", exchange: r.exchange), at: time, into: &step)
-            return
-        }
-        jsonRPC(r.parseBuffer, exchange: r.exchange, from: .server, via: .body, session: r.session, protocolVersion: r.protocolVersion, at: time, into: &step)
+        if let index = outstanding.firstIndex(where: { $0.exchange == r.body.exchange }) { outstanding.remove(at: index) }
+        if r.sse != nil && !r.body.probe { sseEvents(r.sse!.finish(), in: &r, at: time, into: &step) }
+        finish(&r.body, trailers: trailers, at: time, into: &step)
     }
 
     /// Records SSE events and the JSON-RPC messages in their data.
@@ -138,20 +125,20 @@ extension RecordingConnection {
                 data = String(decoding: redactor.feed(Array(event.data.utf8)) + redactor.finish(), as: UTF8.self)
             }
             record(.sseEvent(SSEEvent(
-                conn: conn, exchange: r.exchange, index: event.index, offset: event.offset, id: event.id,
+                conn: conn, exchange: r.body.exchange, index: event.index, offset: event.offset, id: event.id,
                 event: event.event, data: data, dataLength: event.dataLength, retry: event.retry)), at: time, into: &step)
-            if event.event == "endpoint", r.session == nil, let session = Self.legacySession(inTarget: event.data) {
+            if event.event == "endpoint", r.body.session == nil, let session = Self.legacySession(inTarget: event.data) {
                 // Legacy HTTP+SSE: the first event names the POST endpoint, which carries the session.
-                r.session = session
+                r.body.session = session
             }
             if event.truncated {
-                record(note(.info, "not_parsed_too_large", "SSE event \(event.index) of \(event.dataLength) bytes is larger than --max-parse-bytes; recorded as bytes only", exchange: r.exchange), at: time, into: &step)
+                record(note(.info, "not_parsed_too_large", "SSE event \(event.index) of \(event.dataLength) bytes is larger than --max-parse-bytes; recorded as bytes only", exchange: r.body.exchange), at: time, into: &step)
                 continue
             }
             guard let first = event.data.utf8.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
                 first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
             else { continue }
-            jsonRPC(Array(event.data.utf8), exchange: r.exchange, from: .server, via: .sse, session: r.session, protocolVersion: r.protocolVersion, at: time, into: &step)
+            jsonRPC(Array(event.data.utf8), exchange: r.body.exchange, from: .server, via: .sse, session: r.body.session, protocolVersion: r.body.protocolVersion, at: time, into: &step)
         }
     }
 }

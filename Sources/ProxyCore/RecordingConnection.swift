@@ -11,33 +11,30 @@ import SegmentFormat
 public struct RecordingConnection: Sendable {
     enum Mode: Sendable { case http, raw }
 
-    struct RequestState: Sendable {
-        var exchange: UInt64
-        var head: HTTP1Head
-        var probe: Bool
+    /// One HTTP body as it flows: what was seen, what was recorded, what is kept for parsing.
+    struct BodyCapture: Sendable {
+        let exchange: UInt64
+        let from: Sender
+        let probe: Bool
+        /// A JSON body, parsed for JSON-RPC at its end.
+        let json: Bool
         var session: String?
         var protocolVersion: String?
-        var json: Bool
-        var bodyBytes: UInt64 = 0
-        var recordedBytes: UInt64 = 0
+        var bytes: UInt64 = 0
+        var recorded: UInt64 = 0
         var parseBuffer: [UInt8] = []
         var tooLargeToParse = false
         var redactor: StreamingJSONRedactor?
-        var time: RecordTime
+    }
+
+    struct RequestState: Sendable {
+        var head: HTTP1Head
+        var body: BodyCapture
     }
 
     struct ResponseState: Sendable {
-        var exchange: UInt64
-        var probe: Bool
-        var session: String?
-        var protocolVersion: String?
-        var json: Bool
+        var body: BodyCapture
         var sse: SSEParser?
-        var bodyBytes: UInt64 = 0
-        var recordedBytes: UInt64 = 0
-        var parseBuffer: [UInt8] = []
-        var tooLargeToParse = false
-        var redactor: StreamingJSONRedactor?
     }
 
     /// A request sent on, waiting for (the end of) its response.
@@ -112,11 +109,8 @@ public struct RecordingConnection: Sendable {
         guard !finished else { return [] }
         finished = true
         var step = ConnectionStep()
-        if let r = request, !r.probe {
-            record(.bodyEnd(BodyEnd(conn: conn, exchange: r.exchange, from: .client, bytes: r.bodyBytes, complete: false)), at: time, into: &step)
-        }
-        if let r = response, !r.probe {
-            record(.bodyEnd(BodyEnd(conn: conn, exchange: r.exchange, from: .server, bytes: r.bodyBytes, complete: false)), at: time, into: &step)
+        for body in [request?.body, response?.body].compactMap({ $0 }) where !body.probe {
+            record(.bodyEnd(BodyEnd(conn: conn, exchange: body.exchange, from: body.from, bytes: body.bytes, complete: false)), at: time, into: &step)
         }
         guard openRecorded else { return [] }
         step.records.append(EncodedRecord(time: time, body: .connectionClose(ConnectionClose(
@@ -160,7 +154,7 @@ public struct RecordingConnection: Sendable {
 
     /// The exchange a generated answer belongs to: the request in flight, else the oldest unanswered one, else a new number.
     mutating func exchangeForAnswer() -> (UInt64, Bool) {
-        if let r = request { return (r.exchange, r.probe) }
+        if let r = request { return (r.body.exchange, r.body.probe) }
         if let o = outstanding.first(where: { !$0.responseStarted }) { return (o.exchange, o.probe) }
         exchanges += 1
         return (exchanges, false)

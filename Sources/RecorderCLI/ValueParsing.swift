@@ -12,16 +12,7 @@ struct DurationOption: ExpressibleByArgument, Sendable, CustomStringConvertible 
 
     init?(argument: String) {
         let units: [(String, Int64)] = [("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000), ("d", 86_400_000_000_000)]
-        var number = Substring(argument)
-        var multiplier: Int64 = 1_000_000_000
-        for (suffix, nanos) in units where argument.hasSuffix(suffix) {
-            let candidate = argument.dropLast(suffix.count)
-            if Double(candidate) != nil {
-                number = candidate
-                multiplier = nanos
-                break
-            }
-        }
+        let (number, multiplier) = splitUnit(argument, units: units, default: 1_000_000_000)
         guard let value = Double(number), value >= 0, value.isFinite else { return nil }
         duration = .nanoseconds(Int64(value * Double(multiplier)))
         text = argument
@@ -42,13 +33,7 @@ struct ByteSizeOption: ExpressibleByArgument, Sendable, CustomStringConvertible 
 
     init?(argument: String) {
         let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40), ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("k", 1 << 10), ("B", 1)]
-        var number = Substring(argument)
-        var multiplier = 1
-        for (suffix, size) in units where argument.hasSuffix(suffix) {
-            number = argument.dropLast(suffix.count)
-            multiplier = size
-            break
-        }
+        let (number, multiplier) = splitUnit(argument, units: units, default: 1)
         guard let value = Int(number), value >= 0 else { return nil }
         let (product, overflow) = value.multipliedReportingOverflow(by: multiplier)
         guard !overflow else { return nil }
@@ -57,6 +42,14 @@ struct ByteSizeOption: ExpressibleByArgument, Sendable, CustomStringConvertible 
     }
 
     var description: String { text }
+}
+
+/// Splits `12MiB` into `12` and the unit's multiplier (the first matching suffix wins; none: `default`).
+private func splitUnit<M>(_ text: String, units: [(String, M)], default fallback: M) -> (Substring, M) {
+    for (suffix, multiplier) in units where text.hasSuffix(suffix) && text.count > suffix.count {
+        return (text.dropLast(suffix.count), multiplier)
+    }
+    return (Substring(text), fallback)
 }
 
 extension CaptureModeArgument: ExpressibleByArgument {}

@@ -37,3 +37,21 @@ import Testing
         #expect(badValue.stderr.contains("unknown record kind \"nonsense\""))
     }
 }
+
+@Suite struct ValueParsingTests {
+    @Test(arguments: [("500ms", 500_000_000), ("30s", 30_000_000_000), ("30", 30_000_000_000), ("5m", 300_000_000_000), ("2h", 7_200_000_000_000), ("1.5s", 1_500_000_000)] as [(String, Int64)])
+    func durations(_ text: String, _ nanos: Int64) {
+        #expect(DurationOption(argument: text)?.duration == .nanoseconds(nanos))
+    }
+
+    @Test(arguments: [("65536", 65536), ("64KiB", 65536), ("8MiB", 8 << 20), ("1GiB", 1 << 30), ("16M", 16 << 20)] as [(String, Int)])
+    func sizes(_ text: String, _ bytes: Int) {
+        #expect(ByteSizeOption(argument: text)?.bytes == bytes)
+    }
+
+    @Test(arguments: ["", "ms", "-1s", "abc", "1x"])
+    func badDurations(_ text: String) { #expect(DurationOption(argument: text) == nil) }
+
+    @Test(arguments: ["", "MiB", "-5", "1.5MiB", "99999999999GiB"])
+    func badSizes(_ text: String) { #expect(ByteSizeOption(argument: text) == nil) }
+}
