@@ -100,8 +100,24 @@ final class ProxyConnection {
 
     // MARK: Input
 
+    /// Input of one side waiting for that side's previous step (steps of a side run one at a time, in order).
+    private enum Input {
+        case bytes(ByteBuffer)
+        case serverEOF
+    }
+
+    private var queued: [Side: [Input]] = [.client: [], .server: []]
+
     func received(_ buffer: ByteBuffer, from side: Side) {
         guard !closing else { return }
+        if inFlight.contains(side) || !queued[side]!.isEmpty {
+            queued[side]!.append(.bytes(buffer))
+            return
+        }
+        process(buffer, from: side)
+    }
+
+    private func process(_ buffer: ByteBuffer, from side: Side) {
         inFlight.insert(side)
         let step: ConnectionStep
         switch side {
@@ -115,6 +131,16 @@ final class ProxyConnection {
         handle(step, from: side)
     }
 
+    /// Runs the next queued input of a side; false when there was none.
+    private func processQueued(_ side: Side) -> Bool {
+        guard !queued[side]!.isEmpty, !closing else { return false }
+        switch queued[side]!.removeFirst() {
+        case .bytes(let buffer): process(buffer, from: side)
+        case .serverEOF: processServerEOF()
+        }
+        return true
+    }
+
     func clientClosed() {
         clientOpen = false
         closeReason = closeReason ?? ("client_closed", nil)
@@ -125,6 +151,15 @@ final class ProxyConnection {
 
     func serverClosed() {
         serverOpen = false
+        // Steps of the server's may still be waiting for the writer: their bytes go to the client first.
+        if inFlight.contains(.server) || !queued[.server]!.isEmpty {
+            queued[.server]!.append(.serverEOF)
+        } else {
+            processServerEOF()
+        }
+    }
+
+    private func processServerEOF() {
         if clientOpen && !closing {
             closeReason = closeReason ?? ("server_closed", nil)
             inFlight.insert(.server)
@@ -184,24 +219,21 @@ final class ProxyConnection {
             }
         }
         if let bytes = step.toClient, clientOpen {
-            if step.close == .both {
-                client.writeAndFlush(bytes).whenComplete { [self] _ in closeBoth() }
-            } else {
-                client.writeAndFlush(bytes, promise: nil)
-            }
-            if step.records.contains(where: { $0.kind == .note }) && step.close == .both {
+            client.writeAndFlush(bytes, promise: nil)
+            if step.close == .both && step.records.contains(where: { $0.kind == .note }) {
                 context.metrics.generatedResponses.increment()
             }
         }
         applyTimers(step)
         inFlight.remove(side)
         if step.close == .both {
-            if step.toClient == nil || !clientOpen { closeBoth() }
+            closeAfterFlush()
             return
         }
+        if processQueued(side) { return }
         if closeWhenIdle && isIdle {
             closeReason = closeReason ?? ("shutdown", nil)
-            closeBoth()
+            closeAfterFlush()
             return
         }
         readMore(side)
@@ -233,6 +265,7 @@ final class ProxyConnection {
             if headerTimer == nil {
                 headerTimer = eventLoop.scheduleTask(in: context.configuration.headerTimeout.timeAmount) { [self] in
                     headerTimer = nil
+                    guard !inFlight.contains(.client) else { return }
                     inFlight.insert(.client)
                     handle(machine.headerTimedOut(at: now), from: .client)
                 }
@@ -248,6 +281,7 @@ final class ProxyConnection {
             upstreamTimer?.cancel()
             upstreamTimer = eventLoop.scheduleTask(in: context.configuration.upstreamTimeout.timeAmount) { [self] in
                 upstreamTimer = nil
+                guard !inFlight.contains(.server) else { return }
                 closeReason = closeReason ?? ("upstream_timeout", nil)
                 inFlight.insert(.server)
                 handle(machine.upstreamTimedOut(at: now), from: .server)
@@ -266,15 +300,26 @@ final class ProxyConnection {
         logger.error("recording failed; not forwarding", metadata: ["error": "\(error)"])
         closeReason = closeReason ?? ("recording_failed", error.description)
         if clientOpen && machine.canAnswerClient {
-            client.writeAndFlush(GeneratedResponse.recordingUnavailable.bytes).whenComplete { [self] _ in closeBoth() }
-            closing = true
-            server?.close(promise: nil)
-        } else {
-            closeBoth()
+            client.writeAndFlush(GeneratedResponse.recordingUnavailable.bytes, promise: nil)
         }
+        closeAfterFlush()
     }
 
-    /// Closes both sides (idempotent).
+    /// Closes the server side now and the client side once everything written to it
+    /// has gone out (a close would otherwise discard queued bytes).
+    func closeAfterFlush() {
+        guard clientOpen else {
+            closeBoth()
+            return
+        }
+        closing = true
+        headerTimer?.cancel()
+        upstreamTimer?.cancel()
+        if let server, serverOpen { server.close(promise: nil) }
+        client.writeAndFlush(ByteBuffer()).whenComplete { [self] _ in closeBoth() }
+    }
+
+    /// Closes both sides now (idempotent).
     func closeBoth() {
         closing = true
         headerTimer?.cancel()

@@ -59,7 +59,7 @@ final class ConnectionRegistry: Sendable {
                     connection.closeBoth()
                 } else {
                     connection.closeWhenIdle = true
-                    if connection.isIdle { connection.closeBoth() }
+                    if connection.isIdle { connection.closeAfterFlush() }
                 }
             }
         }

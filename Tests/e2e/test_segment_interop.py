@@ -29,7 +29,7 @@ def test_python_gzip_reads_every_record_in_order(bin_dir, tmp_path):
 def test_zcat_and_jq_read_a_segment(bin_dir, tmp_path):
     spool, _ = make_spool(bin_dir, tmp_path)
     segment = sorted(spool.glob("*.seg.gz"))[0]
-    out = subprocess.run(f"zcat '{segment}' | jq -c 'select(.kind == \"jsonrpc\") | .tool // .method'",
+    out = subprocess.run(f"zcat '{segment}' | jq -c 'select(.kind == \"jsonrpc\" and .type == \"request\") | .tool // .method'",
                          shell=True, check=True, capture_output=True, text=True).stdout.split()
     assert out, "jq found no jsonrpc record"
     assert all(name.startswith('"') for name in out)
