@@ -24,6 +24,9 @@ public struct ConnectionStep: Sendable {
     public var headerTimer: Timer?
     /// A request waits for its response head: start or cancel `--upstream-timeout`.
     public var upstreamTimer: Timer?
+    /// Requests in this step whose bearer token was verified, and those with a token that was not.
+    public var verifiedIdentities = 0
+    public var unverifiedIdentities = 0
 
     public init() {}
 
@@ -35,14 +38,5 @@ public struct ConnectionStep: Sendable {
     mutating func send(toClient bytes: ByteBuffer) {
         guard bytes.readableBytes > 0 else { return }
         if toClient == nil { toClient = bytes } else { toClient!.writeImmutableBuffer(bytes) }
-    }
-
-    mutating func merge(_ other: ConnectionStep) {
-        records += other.records
-        if let b = other.toServer { send(toServer: b) }
-        if let b = other.toClient { send(toClient: b) }
-        if other.close == .both { close = .both }
-        headerTimer = other.headerTimer ?? headerTimer
-        upstreamTimer = other.upstreamTimer ?? upstreamTimer
     }
 }

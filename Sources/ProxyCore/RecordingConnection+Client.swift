@@ -86,6 +86,9 @@ extension RecordingConnection {
         let state = RequestState(head: head, body: makeBody(
             exchange: exchange, from: .client, probe: probe, mediaType: head.mediaType ?? "",
             session: session, protocolVersion: protocolVersion))
+        if !probe && identity.json?["bearer"] != nil {
+            if identity.verified { step.verifiedIdentities += 1 } else { step.unverifiedIdentities += 1 }
+        }
         if !probe {
             record(.httpRequest(HTTPRequestHead(
                 conn: conn, exchange: exchange, method: head.method ?? "", target: head.target ?? "", version: head.version,

@@ -188,6 +188,8 @@ final class ProxyConnection {
 
     /// Records first, then forwards: nothing reaches the other side before the writer has it.
     private func handle(_ step: ConnectionStep, from side: Side) {
+        context.metrics.identityVerified.increment(by: step.verifiedIdentities)
+        context.metrics.identityUnverified.increment(by: step.unverifiedIdentities)
         guard !step.records.isEmpty else {
             apply(step, from: side)
             return

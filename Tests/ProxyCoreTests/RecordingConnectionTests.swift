@@ -257,6 +257,10 @@ let sseResponse: String = {
         #expect(identity?["subject"] == "alice")
         #expect(identity?["verified"] == false)
         #expect(identity?["verification_error"] == "signature does not verify")
+
+        var counted = Harness(settings: Harness.settings(verifier: Rejecting()))
+        let step = counted.connection.receiveFromClient(ByteBuffer(string: post("{}", extra: "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln\r\n")), at: counted.time)
+        #expect(step.unverifiedIdentities == 1 && step.verifiedIdentities == 0)
     }
 
     @Test func legacySSESessionsPairAcrossConnections() {
