@@ -34,14 +34,14 @@ public struct HTTP1Head: Sendable, Equatable {
         return nil
     }
 
-    /// The first value of a header (name compared case-insensitively).
+    /// The first value of a header (`name` in lowercase; compared case-insensitively, without allocating).
     public func first(_ name: String) -> String? {
-        headers.first { $0.name.lowercasedASCII == name }?.value
+        headers.first { $0.name.equalsLowercasedASCII(name) }?.value
     }
 
     /// All values of a header, comma-split and trimmed.
     public func tokens(_ name: String) -> [String] {
-        headers.filter { $0.name.lowercasedASCII == name }
+        headers.filter { $0.name.equalsLowercasedASCII(name) }
             .flatMap { $0.value.split(separator: ",") }
             .map { $0.trimmingASCIISpaces().lowercasedASCII }
     }
@@ -64,6 +64,17 @@ public struct HTTP1Head: Sendable, Equatable {
     /// The request asks to switch protocols (`Connection: upgrade` plus `Upgrade`).
     public var requestsUpgrade: Bool {
         tokens("connection").contains("upgrade") && first("upgrade") != nil
+    }
+}
+
+extension String {
+    /// Whether this equals `lowercase` ignoring ASCII case (`lowercase` must be lowercase).
+    func equalsLowercasedASCII(_ lowercase: String) -> Bool {
+        guard utf8.count == lowercase.utf8.count else { return false }
+        for (a, b) in zip(utf8, lowercase.utf8) where a != b {
+            guard a >= 65 && a <= 90 && a + 32 == b else { return false }
+        }
+        return true
     }
 }
 

@@ -200,7 +200,7 @@ public struct HTTP1Parser: Sendable {
 
     private mutating func framing(for head: HTTP1Head) throws(HTTP1ParseError) -> BodyFraming {
         let transferEncoding = head.tokens("transfer-encoding")
-        let lengths = head.headers.filter { $0.name.lowercasedASCII == "content-length" }.flatMap { $0.value.split(separator: ",") }.map { $0.trimmingASCIISpaces() }
+        let lengths = head.headers.filter { $0.name.equalsLowercasedASCII("content-length") }.flatMap { $0.value.split(separator: ",") }.map { $0.trimmingASCIISpaces() }
         var length: UInt64?
         for text in lengths {
             guard let n = UInt64(text), text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { throw .malformed("invalid Content-Length \"\(text)\"") }

@@ -129,7 +129,7 @@ extension RecordingConnection {
         out.writeString("\(head.method ?? "GET") \(head.target ?? "/") \(head.version)\r\n")
         var wroteHost = false
         for field in head.headers {
-            if field.name.lowercasedASCII == "host" {
+            if field.name.equalsLowercasedASCII("host") {
                 if wroteHost { continue }
                 out.writeString("\(field.name): \(settings.upstreamAuthority)\r\n")
                 wroteHost = true
