@@ -92,6 +92,8 @@ let package = Package(
         // Benchmark driver for scripts/bench-segments.sh (not a test).
         .executableTarget(name: "segment-bench", dependencies: ["SegmentStore", "SegmentFormat"], path: "Sources/Benchmarks/segment-bench"),
 
+        // HTTP backend for scripts/bench-proxy.sh (not a test).
+        .executableTarget(name: "bench-backend", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Sources/Benchmarks/bench-backend"),
 
         .testTarget(name: "RecorderJSONTests", dependencies: ["RecorderJSON"]),
         .testTarget(name: "SegmentFormatTests", dependencies: ["SegmentFormat", "RecorderJSON"]),
