@@ -34,39 +34,11 @@ import report as rp  # noqa: E402
 TIMEOUT = httpx.Timeout(30.0, read=120.0)
 
 
-def error_summary(exc: BaseException) -> dict:
-    err = getattr(exc, "error", None)
-    if err is not None and hasattr(err, "code"):
-        return {"error": {"code": err.code, "message": err.message}}
-    return {"error": {"type": type(exc).__name__, "message": str(exc)}}
-
-
 async def exercise(session: ClientSession, report: rp.Report) -> None:
     init = await session.initialize()
     report.data["protocol_version"] = init.protocolVersion
     report.data["server_name"] = init.serverInfo.name
-
-    tools = await session.list_tools()
-    report.data["tools"] = sorted(t.name for t in tools.tools)
-
-    for name in rp.TOOLS_CALLED:
-        try:
-            result = await session.call_tool(
-                name, rp.tool_arguments(name),
-                progress_callback=report.progress_callback if name == "slow_progress" else None,
-            )
-            report.data["calls"][name] = rp.call_summary(result)
-        except Exception as exc:  # noqa: BLE001 - recorded in the report
-            report.data["calls"][name] = error_summary(exc)
-            report.error(f"call {name}", exc)
-
-    try:
-        resource = await session.read_resource(AnyUrl(rp.RESOURCE_URI))
-        report.data["resource"] = rp.shrink(rp.dump_model(resource))
-    except Exception as exc:  # noqa: BLE001
-        report.data["resource"] = error_summary(exc)
-        report.error("read_resource", exc)
-    await report.settle()
+    await rp.exercise_tools(session, lambda uri: session.read_resource(AnyUrl(uri)), report)
 
 
 async def run(url: str, mode: str, token: str | None, report: rp.Report) -> None:

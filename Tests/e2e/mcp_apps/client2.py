@@ -55,39 +55,11 @@ async def _sse_within_origin_unlimited(client, url, *, headers=None, max_event_s
 sse_module.sse_within_origin = _sse_within_origin_unlimited
 
 
-def error_summary(exc: BaseException) -> dict:
-    err = getattr(exc, "error", None)
-    if err is not None and hasattr(err, "code"):
-        return {"error": {"code": err.code, "message": err.message}}
-    return {"error": {"type": type(exc).__name__, "message": str(exc)}}
-
-
 async def exercise(client: Client, report: rp.Report) -> None:
     report.data["protocol_version"] = client.protocol_version
     info = client.server_info
     report.data["server_name"] = info.name if info is not None else None
-
-    tools = await client.list_tools()
-    report.data["tools"] = sorted(t.name for t in tools.tools)
-
-    for name in rp.TOOLS_CALLED:
-        try:
-            result = await client.call_tool(
-                name, rp.tool_arguments(name),
-                progress_callback=report.progress_callback if name == "slow_progress" else None,
-            )
-            report.data["calls"][name] = rp.call_summary(result)
-        except Exception as exc:  # noqa: BLE001 - recorded in the report
-            report.data["calls"][name] = error_summary(exc)
-            report.error(f"call {name}", exc)
-
-    try:
-        resource = await client.read_resource(rp.RESOURCE_URI)
-        report.data["resource"] = rp.shrink(rp.dump_model(resource))
-    except Exception as exc:  # noqa: BLE001
-        report.data["resource"] = error_summary(exc)
-        report.error("read_resource", exc)
-    await report.settle()
+    await rp.exercise_tools(client, client.read_resource, report)
 
 
 async def run(url: str, mode: str, negotiate: str, token: str | None, report: rp.Report) -> None:

@@ -191,3 +191,37 @@ class Report:
         json.dump(self.finish(), sys.stdout, sort_keys=True)
         sys.stdout.write("\n")
         sys.stdout.flush()
+
+
+def error_summary(exc: BaseException) -> dict:
+    """What a failed call looked like to the client, for the report."""
+    err = getattr(exc, "error", None)
+    if err is not None and hasattr(err, "code"):
+        return {"error": {"code": err.code, "message": err.message}}
+    return {"error": {"type": type(exc).__name__, "message": str(exc)}}
+
+
+async def exercise_tools(client, read_resource, report: "Report") -> None:
+    """The calls every client makes after the handshake: list tools, call each tool of
+    TOOLS_CALLED (progress for slow_progress), read the resource. `client` is an SDK
+    session or client (both SDK lines share these method names); `read_resource(uri)`
+    adapts the one call whose argument type differs between the lines."""
+    tools = await client.list_tools()
+    report.data["tools"] = sorted(t.name for t in tools.tools)
+    for name in TOOLS_CALLED:
+        try:
+            result = await client.call_tool(
+                name, tool_arguments(name),
+                progress_callback=report.progress_callback if name == "slow_progress" else None,
+            )
+            report.data["calls"][name] = call_summary(result)
+        except Exception as exc:  # noqa: BLE001 - recorded in the report
+            report.data["calls"][name] = error_summary(exc)
+            report.error(f"call {name}", exc)
+    try:
+        resource = await read_resource(RESOURCE_URI)
+        report.data["resource"] = shrink(dump_model(resource))
+    except Exception as exc:  # noqa: BLE001
+        report.data["resource"] = error_summary(exc)
+        report.error("read_resource", exc)
+    await report.settle()
