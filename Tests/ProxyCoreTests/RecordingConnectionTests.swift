@@ -279,3 +279,25 @@ let sseResponse: String = {
     }
 }
 
+
+@Suite struct TrustedIdentityHeaderTests {
+    static let request = post("{}", extra: "X-Forwarded-User: bob\r\nX-Forwarded-Email: bob@example.com\r\nX-Forwarded-Client-Cert: By=spiffe://cluster.local/ns/a/sa/gw;Hash=abc;URI=spiffe://cluster.local/ns/team-a/sa/agent,By=x;URI=spiffe://other\r\n")
+
+    @Test func proxyAndMeshHeadersAreIgnoredUnlessTrusted() {
+        var h = Harness()
+        h.client(Self.request)
+        #expect(h.requests.first?.identity == nil)
+    }
+
+    @Test func trustedHeadersBecomeIdentity() {
+        var settings = Harness.settings()
+        settings.trustForwardedUser = true
+        settings.trustClientCertHeader = true
+        var h = Harness(settings: settings)
+        h.client(Self.request)
+        let identity = h.requests.first?.identity
+        #expect(identity?["forwarded"]?["user"] == "bob")
+        #expect(identity?["forwarded"]?["email"] == "bob@example.com")
+        #expect(identity?["spiffe_id"] == "spiffe://cluster.local/ns/team-a/sa/agent", "the closest certificate's URI")
+    }
+}

@@ -103,3 +103,40 @@ def test_sigterm_drains_seals_and_exits_zero(mcp_server, sidecar, recorder, segm
     verify = subprocess.run([recorder, "segments", "verify", str(car.spool)], capture_output=True, text=True)
     assert verify.returncode == 0, verify.stdout
     assert segments(car.spool).records("jsonrpc", type="response", id=1)
+
+
+def test_pod_identity_and_stream_come_from_the_downward_api_environment(recorder, tmp_path, free_port):
+    """Without --stream, the stream is NAMESPACE.POD and every header carries the pod's identity."""
+    import socket
+    import time
+
+    from conftest import ManagedProcess
+
+    spool = tmp_path / "spool"
+    port, admin = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_RECORDER_")}
+    env.update(POD_NAMESPACE="team-a", POD_NAME="weather-mcp-7d9f", POD_UID="0b5c-uid", NODE_NAME="node-3",
+               POD_SERVICE_ACCOUNT="weather", MCP_SERVER_IMAGE="ghcr.io/acme/weather:1.2")
+    car = ManagedProcess("sidecar", [recorder, "sidecar", "--listen", f"127.0.0.1:{port}",
+                                     "--upstream", f"127.0.0.1:{free_port()}", "--spool", str(spool),
+                                     "--admin-listen", f"127.0.0.1:{admin}"], tmp_path / "sidecar.log", env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                    assert s.recv(100).startswith(b"HTTP/1.1 502")
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert car.stop(signal.SIGTERM) == 0, car.log_tail()
+    finally:
+        car.stop()
+    names = sorted(os.listdir(spool))
+    assert names == ["team-a.weather-mcp-7d9f.000000000001.seg.gz", "team-a.weather-mcp-7d9f.state.json"], names
+    out = subprocess.run([recorder, "segments", "cat", str(spool)], capture_output=True, text=True, check=True).stdout
+    header = json.loads(out.splitlines()[0])
+    assert header["kind"] == "header" and header["stream"] == "team-a.weather-mcp-7d9f"
+    assert header["pod"] == {"namespace": "team-a", "name": "weather-mcp-7d9f", "uid": "0b5c-uid", "node": "node-3",
+                             "service_account": "weather", "image": "ghcr.io/acme/weather:1.2"}
