@@ -10,6 +10,9 @@ import Synchronization
 /// was handed to the kernel, so a caller that forwards traffic only then never
 /// forwards anything that is not in a segment (a `kill -9` cannot lose it).
 ///
+/// An append that finds the writer idle is written at once on the caller's
+/// thread (no thread hop); appends that arrive while a batch is being written
+/// queue up and are written together by a drain on the writer's queue.
 /// Rotation, fsync and the spool cap follow ``SegmentScheduler`` and
 /// ``SpoolBudget``; start-up seals a segment a crash left in progress.
 public final class SegmentWriter: Sendable {
@@ -23,12 +26,15 @@ public final class SegmentWriter: Sendable {
 
     private struct Pending {
         var submissions: [Submission] = []
-        var draining = false
+        /// Someone (an inline append or the queue's drain) is writing; others must queue.
+        var writing = false
         var closed = false
     }
 
     private let queue = DispatchQueue(label: "mcp-recorder.segment-writer")
     private let pending = Mutex(Pending())
+    /// Guards every use of the core: writes, timers, sealing.
+    private let coreLock = Mutex(())
     private let core: WriterCore.Box
     private let statisticsBox: SharedStatistics
     public let configuration: SegmentWriterConfiguration
@@ -52,22 +58,51 @@ public final class SegmentWriter: Sendable {
     /// A snapshot of the counters.
     public var statistics: SegmentWriterStatistics { statisticsBox.snapshot }
 
-    /// Submits records; `completion` runs on the writer's queue once they are written (or refused).
+    private func withCore<T>(_ body: (WriterCore) -> T) -> T {
+        coreLock.withLock { _ in body(core.core) }
+    }
+
+    /// Submits records; `completion` runs once they are written (or refused): on the
+    /// caller's thread when the writer was idle, else on the writer's queue.
     /// The result is the range of sequence numbers assigned, in submission order.
     public func append(_ records: [EncodedRecord], completion: @escaping Completion) {
         let raw = records.reduce(0) { $0 + $1.tail.count + 24 }
-        enum Outcome { case refused, queued, startDrain }
+        enum Outcome { case refused, queued, startDrain, inline }
         let outcome: Outcome = pending.withLock { p in
             if p.closed { return .refused }
+            if !p.writing && p.submissions.isEmpty {
+                p.writing = true
+                return .inline
+            }
             p.submissions.append(Submission(records: records, rawBytes: raw, completion: completion))
-            if p.draining { return .queued }
-            p.draining = true
+            if p.writing { return .queued }
+            p.writing = true
             return .startDrain
         }
         switch outcome {
-        case .refused: completion(.failure(.closed))
-        case .queued: break
-        case .startDrain: queue.async { self.drain() }
+        case .refused:
+            completion(.failure(.closed))
+        case .queued:
+            break
+        case .startDrain:
+            queue.async { self.drain() }
+        case .inline:
+            let result: Result<Range<UInt64>, SegmentWriterError> = withCore { core in
+                guard !core.closed else { return .failure(.closed) }
+                let result = core.write([records])[0]
+                scheduleMaintenance(core)
+                return result
+            }
+            completion(result)
+            // Whatever queued up meanwhile is written by a drain on the queue.
+            let more = pending.withLock { p -> Bool in
+                if p.submissions.isEmpty {
+                    p.writing = false
+                    return false
+                }
+                return true
+            }
+            if more { queue.async { self.drain() } }
         }
     }
 
@@ -98,29 +133,36 @@ public final class SegmentWriter: Sendable {
     /// Writes what was submitted, seals the open segment and refuses further records.
     public func close() async {
         pending.withLock { $0.closed = true }
+        // Submissions made before the close are written by whoever is writing; wait for that.
+        while pending.withLock({ $0.writing || !$0.submissions.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
         await onQueue { core in
-            self.drain()
             _ = core.seal(reason: .shutdown)
             core.closed = true
         }
     }
 
+    /// Runs `body` with the core on the writer's queue, under the core lock.
     private func onQueue<T: Sendable>(_ body: @escaping @Sendable (WriterCore) -> T) async -> T {
         await withCheckedContinuation { continuation in
             queue.async {
-                let value = body(self.core.core)
-                self.scheduleMaintenance()
+                let value = self.withCore { core in
+                    let value = body(core)
+                    self.scheduleMaintenance(core)
+                    return value
+                }
                 continuation.resume(returning: value)
             }
         }
     }
 
-    // On the queue.
+    // On the queue, while `writing` is set.
     private func drain() {
         while true {
             let batch: [Submission] = pending.withLock { p in
                 guard !p.submissions.isEmpty else {
-                    p.draining = false
+                    p.writing = false
                     return []
                 }
                 var taken = 0
@@ -135,30 +177,29 @@ public final class SegmentWriter: Sendable {
                 return batch
             }
             if batch.isEmpty { return }
-            let core = self.core.core
-            if core.closed {
-                for s in batch { s.completion(.failure(.closed)) }
-                continue
+            let results: [Result<Range<UInt64>, SegmentWriterError>] = withCore { core in
+                if core.closed { return batch.map { _ in .failure(.closed) } }
+                let results = core.write(batch.map(\.records))
+                scheduleMaintenance(core)
+                return results
             }
-            let results = core.write(batch.map(\.records))
             for (submission, result) in zip(batch, results) { submission.completion(result) }
-            scheduleMaintenance()
         }
     }
 
-    // On the queue: arm a one-shot timer for the scheduler's next deadline.
-    private func scheduleMaintenance() {
-        let box = self.core
-        let core = box.core
+    // Under the core lock: arm a one-shot timer on the queue for the scheduler's next deadline.
+    private func scheduleMaintenance(_ core: WriterCore) {
         guard !core.closed, let deadline = core.scheduler.nextDeadline() else { return }
         if let armed = core.armedDeadline, armed <= deadline { return }
         core.armedDeadline = deadline
         let now = clock.monotonicNow()
         let delay = deadline > now ? (deadline - now).nanosecondsClamped : 0
         queue.asyncAfter(deadline: .now() + .nanoseconds(Int(min(delay, UInt64(Int.max))))) {
-            if box.core.armedDeadline == deadline { box.core.armedDeadline = nil }
-            box.core.maintenance()
-            self.scheduleMaintenance()
+            self.withCore { core in
+                if core.armedDeadline == deadline { core.armedDeadline = nil }
+                core.maintenance()
+                self.scheduleMaintenance(core)
+            }
         }
     }
 }
