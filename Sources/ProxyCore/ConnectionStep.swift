@@ -27,6 +27,8 @@ public struct ConnectionStep: Sendable {
     /// Requests in this step whose bearer token was verified, and those with a token that was not.
     public var verifiedIdentities = 0
     public var unverifiedIdentities = 0
+    /// Bodies or SSE events recorded as bytes only: not valid JSON, or over `--max-parse-bytes`.
+    public var parseFailures = 0
 
     public init() {}
 

@@ -54,6 +54,7 @@ extension RecordingConnection {
         guard body.json, body.bytes > 0 else { return }
         if body.tooLargeToParse {
             let what = body.from == .client ? "request" : "response"
+            step.parseFailures += 1
             record(note(.info, "not_parsed_too_large", "\(what) body of \(body.bytes) bytes is larger than --max-parse-bytes \(settings.maxParseBytes); recorded as bytes only", exchange: body.exchange), at: time, into: &step)
             return
         }
@@ -69,6 +70,7 @@ extension RecordingConnection {
         case .success(let s):
             summaries = s
         case .failure(let error):
+            step.parseFailures += 1
             record(note(.info, "not_json_rpc", "\(carrier == .sse ? "SSE data" : "JSON body") from the \(sender.rawValue) is not valid JSON: \(error.description)", exchange: exchange), at: time, into: &step)
             return []
         }

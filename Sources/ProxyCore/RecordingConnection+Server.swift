@@ -132,6 +132,7 @@ extension RecordingConnection {
                 r.body.session = session
             }
             if event.truncated {
+                step.parseFailures += 1
                 record(note(.info, "not_parsed_too_large", "SSE event \(event.index) of \(event.dataLength) bytes is larger than --max-parse-bytes; recorded as bytes only", exchange: r.body.exchange), at: time, into: &step)
                 continue
             }

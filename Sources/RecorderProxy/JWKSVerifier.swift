@@ -187,12 +187,3 @@ public final class JWKSVerifier: BearerVerifier, Sendable {
         return (byID, anonymous)
     }
 }
-
-/// base64url (RFC 4648 §5), padding optional.
-enum Base64URL {
-    static func decode(_ text: String) -> [UInt8]? {
-        var s = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
-        while s.utf8.count % 4 != 0 { s += "=" }
-        return RecorderJSON.Base64.decode(s)
-    }
-}

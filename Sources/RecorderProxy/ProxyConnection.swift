@@ -190,6 +190,7 @@ final class ProxyConnection {
     private func handle(_ step: ConnectionStep, from side: Side) {
         context.metrics.identityVerified.increment(by: step.verifiedIdentities)
         context.metrics.identityUnverified.increment(by: step.unverifiedIdentities)
+        context.metrics.parseFailures.increment(by: step.parseFailures)
         guard !step.records.isEmpty else {
             apply(step, from: side)
             return

@@ -47,16 +47,7 @@ public final class SidecarMetrics: Sendable {
     /// Counts what a step records.
     func count(_ records: [EncodedRecord]) {
         self.records.increment(by: records.count)
-        for record in records {
-            switch record.kind {
-            case .httpRequest: requests.increment()
-            case .note:
-                if record.tail.containsSubsequence(#""code":"not_json_rpc""#) || record.tail.containsSubsequence(#""code":"not_parsed_too_large""#) {
-                    parseFailures.increment()
-                }
-            default: break
-            }
-        }
+        requests.increment(by: records.reduce(0) { $0 + ($1.kind == .httpRequest ? 1 : 0) })
     }
 
     /// The Prometheus text of these metrics plus the writer's counters.
@@ -80,13 +71,5 @@ public final class SidecarMetrics: Sendable {
         line("mcp_recorder_segment_io_errors_total", "counter", writer.ioErrors, help: "Failed segment writes.")
         line("mcp_recorder_writer_healthy", "gauge", writer.healthy ? 1 : 0, help: "1 when the last segment write succeeded.")
         return out
-    }
-}
-
-extension Array where Element == UInt8 {
-    func containsSubsequence(_ text: String) -> Bool {
-        let needle = Array(text.utf8)
-        guard needle.count <= count else { return false }
-        return indices.dropLast(needle.count - 1).contains { i in self[i..<(i + needle.count)].elementsEqual(needle) }
     }
 }

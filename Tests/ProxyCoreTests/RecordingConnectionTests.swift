@@ -149,6 +149,10 @@ let sseResponse: String = {
         #expect(h.jsonRPC.isEmpty)
         #expect(h.notes.map(\.code) == ["not_parsed_too_large"])
         #expect(String(decoding: h.toServer, as: UTF8.self).hasSuffix(big))
+
+        var counted = Harness(settings: Harness.settings(maxParseBytes: 64))
+        let step = counted.connection.receiveFromClient(ByteBuffer(string: post(big)), at: counted.time)
+        #expect(step.parseFailures == 1, "counted for the parse-failure metric")
     }
 
     @Test func secretsAreRedactedInHeadersBodiesAndMessagesButForwardedIntact() {
