@@ -29,6 +29,8 @@ public struct ConnectionStep: Sendable {
     public var unverifiedIdentities = 0
     /// Bodies or SSE events recorded as bytes only: not valid JSON, or over `--max-parse-bytes`.
     public var parseFailures = 0
+    /// The recorder answered the client itself (400, 401, 408, 431, 502, 504).
+    public var answeredByRecorder = false
 
     public init() {}
 

@@ -146,6 +146,7 @@ public struct RecordingConnection: Sendable {
             record(.bodyEnd(BodyEnd(conn: conn, exchange: exchange, from: .server, bytes: UInt64(body.count))), at: time, into: &step)
         }
         step.send(toClient: generated.bytes)
+        step.answeredByRecorder = true
         step.close = .both
         step.headerTimer = .cancel
         step.upstreamTimer = .cancel

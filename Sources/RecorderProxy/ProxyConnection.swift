@@ -223,9 +223,7 @@ final class ProxyConnection {
         }
         if let bytes = step.toClient, clientOpen {
             client.writeAndFlush(bytes, promise: nil)
-            if step.close == .both && step.records.contains(where: { $0.kind == .note }) {
-                context.metrics.generatedResponses.increment()
-            }
+            if step.answeredByRecorder { context.metrics.generatedResponses.increment() }
         }
         applyTimers(step)
         inFlight.remove(side)

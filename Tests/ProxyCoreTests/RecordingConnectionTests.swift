@@ -219,6 +219,9 @@ let sseResponse: String = {
         #expect(bad.closed)
         #expect(bad.notes.map(\.code) == ["malformed_request"])
         #expect(bad.responses.map(\.status) == [400])
+        #expect(bad.connection.receiveFromClient(ByteBuffer(string: "x"), at: bad.time).answeredByRecorder == false)
+        var fresh = Harness()
+        #expect(fresh.connection.receiveFromClient(ByteBuffer(string: "GET / HTTP/1.1\r\nBad Header: x\r\n\r\n"), at: fresh.time).answeredByRecorder)
 
         var big = Harness()
         big.client("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 9000) + "\r\n\r\n", chunk: 1000)
