@@ -30,7 +30,9 @@ enum EnvironmentOptions {
             let variable = prefix + option.name.uppercased().replacingOccurrences(of: "-", with: "_")
             guard let value = environment[variable] else { continue }
             if option.takesValue {
-                added += ["--" + option.name, value]
+                // One argument, `--name=value`: a value starting with `-` (an inline PEM) would
+                // otherwise be taken for an option.
+                added.append("--\(option.name)=\(value)")
             } else if ["1", "true", "yes", "on"].contains(value.lowercased()) {
                 added.append("--" + option.name)
             }

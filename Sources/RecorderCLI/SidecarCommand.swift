@@ -1,11 +1,14 @@
 import ArgumentParser
 import Logging
 import MCPParsing
+import NIOSSL
 import ProxyCore
 import RecorderProxy
 import SegmentFormat
 import SegmentStore
 import ServiceLifecycle
+import Shipping
+import TLSSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +24,9 @@ struct SidecarCommand: AsyncParsableCommand {
             SSE events, JSON-RPC messages and the caller's identity — into gzip segments under --spool. A chunk \
             of traffic is forwarded only after it was written to the segment file. Health, readiness and \
             Prometheus metrics are served on --admin-listen. SIGTERM stops accepting, lets exchanges in progress \
-            finish within --drain-timeout, seals the open segment and exits 0.
+            finish within --drain-timeout, seals the open segment and exits 0. With --collector, finished \
+            segments are uploaded over HTTPS in order and deleted once the collector stored them; on SIGTERM the \
+            sealed segments get --ship-final-timeout to be shipped after the proxy stopped.
             """
     )
 
@@ -109,6 +114,28 @@ struct SidecarCommand: AsyncParsableCommand {
     @Option(help: "gzip level of segments, 1–9.")
     var compressionLevel: Int32 = 6
 
+    @Option(help: "Collector to ship finished segments to (https://host:port). Without it nothing is shipped.")
+    var collector: String?
+
+    // Inline PEM starts with dashes: on the command line give it attached, --collector-ca="$(cat ca.pem)".
+    @Option(help: "CA certificate(s) the collector's certificate must chain to: a PEM file, or inline PEM (default: the system's roots).")
+    var collectorCa: String?
+
+    @Option(help: "File with the bearer token for the collector, read before every upload (rotated tokens are picked up).")
+    var tokenFile = ShipperConfiguration.defaultTokenFile
+
+    @Option(help: "First retry delay when an upload fails (exponential backoff with full jitter).")
+    var shipBackoffInitial = DurationOption(.milliseconds(500), text: "500ms")
+
+    @Option(help: "Largest retry delay when uploads keep failing (they are retried forever).")
+    var shipBackoffMax = DurationOption(.seconds(60), text: "60s")
+
+    @Option(help: "On SIGTERM, time given to ship the sealed segments once the proxy has stopped.")
+    var shipFinalTimeout = DurationOption(.seconds(5), text: "5s")
+
+    @Flag(help: "Allow an http:// --collector URL: segments and the token travel unencrypted (local tests only).")
+    var collectorInsecureHttp = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -120,6 +147,11 @@ struct SidecarCommand: AsyncParsableCommand {
         if let stream, !SegmentNaming.isValidStreamID(stream) { throw ValidationError("--stream must be 1–128 characters of A-Z a-z 0-9 . _ -") }
         if requireIdentity && oidcIssuer == nil { throw ValidationError("--require-identity needs --oidc-issuer to verify tokens") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
+        if let collector = Self.given(collector) {
+            do { _ = try CollectorEndpoint(collector, allowInsecureHTTP: collectorInsecureHttp) } catch { throw ValidationError("--collector: \(error)") }
+        }
+        guard shipBackoffInitial.duration > .zero else { throw ValidationError("--ship-backoff-initial must be more than 0") }
+        guard shipBackoffMax.duration >= shipBackoffInitial.duration else { throw ValidationError("--ship-backoff-max must be at least --ship-backoff-initial") }
     }
 
     func run() async throws {
@@ -163,10 +195,18 @@ struct SidecarCommand: AsyncParsableCommand {
             oidc: oidcIssuer.map { OIDCConfiguration(issuer: $0, audience: oidcAudience, jwksURL: oidcJwksUrl) },
             headerTimeout: headerTimeout.duration, upstreamTimeout: upstreamTimeout.duration,
             connectTimeout: connectTimeout.duration, drainTimeout: drainTimeout.duration)
-        let server = SidecarServer(configuration: configuration, logger: logger)
+        let metrics = SidecarMetrics()
+        let server = SidecarServer(configuration: configuration, logger: logger, metrics: metrics)
+        // The ServiceGroup stops services in reverse order: the shipper, listed first, stops after the
+        // proxy has sealed its last segment, so that segment is shipped in the final pass.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let shipper = try makeShipper(stream: streamID, metrics: metrics, logger: logger) {
+            services.append(.init(service: shipper))
+        }
+        services.append(.init(service: SidecarService(server: server)))
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: SidecarService(server: server))],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
@@ -175,6 +215,40 @@ struct SidecarCommand: AsyncParsableCommand {
             logger.critical("sidecar failed", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
+    }
+
+    /// The shipper for --collector (only this sidecar's stream), or `nil` without one.
+    func makeShipper(stream: String, metrics: SidecarMetrics, logger: Logger) throws -> Shipper? {
+        guard let collector = Self.given(collector) else {
+            logger.notice("no --collector: finished segments stay on the spool and are not shipped")
+            if Self.given(collectorCa) != nil { logger.notice("--collector-ca is ignored without --collector") }
+            return nil
+        }
+        var authorities: [NIOSSLCertificate]?
+        if let collectorCa = Self.given(collectorCa) {
+            do { authorities = try PEMSource(collectorCa).certificates(option: "--collector-ca") } catch { throw UsageError(error.message) }
+        }
+        if collectorInsecureHttp && collector.lowercased().hasPrefix("http://") {
+            logger.warning("--collector-insecure-http: segments and the token are sent unencrypted")
+        }
+        let configuration = ShipperConfiguration(
+            spoolDirectory: spool, collectorURL: collector, allowInsecureHTTP: collectorInsecureHttp,
+            trustedCertificateAuthorities: authorities, tokenFile: tokenFile,
+            backoffInitial: shipBackoffInitial.duration, backoffMaximum: shipBackoffMax.duration,
+            finalTimeout: shipFinalTimeout.duration, streams: [stream])
+        do {
+            return try Shipper(
+                configuration: configuration, metrics: ShipperMetrics(registry: metrics.registry),
+                logger: Logger(label: "mcp-recorder.shipper"))
+        } catch {
+            throw UsageError("--collector: \(error)")
+        }
+    }
+
+    /// An option's value, or `nil` when absent or blank (an empty environment variable means "not set").
+    static func given(_ value: String?) -> String? {
+        guard let value, !value.allSatisfy(\.isWhitespace) else { return nil }
+        return value
     }
 
     static func hostName() -> String {
