@@ -16,6 +16,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.10.0"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.3.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // System zlib (gzip members for segments).
@@ -75,11 +81,72 @@ let package = Package(
             ]
         ),
 
+        // Pure: what the collector decides — upload verification, index facts from
+        // records, read authorization, session timelines, replay comparison. No I/O.
+        .target(name: "CollectorCore", dependencies: ["SegmentFormat", "RecorderJSON", "MCPParsing"]),
+
+        // I/O: the collector's storage — segment files on disk and the SQLite index.
+        .target(
+            name: "CollectorStore",
+            dependencies: [
+                "CollectorCore", "SegmentFormat", "SegmentStore", "RecorderJSON",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+
+        // I/O: the collector's HTTPS service — ingest, read API, authentication, retention.
+        .target(
+            name: "Collector",
+            dependencies: [
+                "CollectorCore", "CollectorStore", "SegmentFormat", "SegmentStore", "RecorderJSON", "MCPParsing", "ProxyCore", "RecorderProxy", "TLSSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // TLS material: PEM loading and a self-signed CA for `dev` and tests.
+        .target(
+            name: "TLSSupport",
+            dependencies: [
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        // I/O: the shipper — uploads sealed segments to the collector over HTTPS, in order, durably.
+        .target(
+            name: "Shipping",
+            dependencies: [
+                "SegmentFormat", "SegmentStore", "TLSSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The command tree of the `mcp-recorder` binary.
         .target(
             name: "RecorderCLI",
             dependencies: [
-                "RecorderProxy", "SegmentStore", "SegmentFormat", "RecorderJSON",
+                "RecorderProxy", "Shipping", "Collector", "TLSSupport", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -111,6 +178,26 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "SegmentFormat", "RecorderJSON"]),
+        .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "CollectorCore", "SegmentFormat", "RecorderJSON"]),
+        .testTarget(
+            name: "CollectorTests",
+            dependencies: [
+                "Collector", "CollectorCore", "CollectorStore", "SegmentFormat", "SegmentStore", "RecorderJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "ShippingTests",
+            dependencies: [
+                "Shipping", "TLSSupport", "SegmentStore", "SegmentFormat", "RecorderJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(name: "RecorderCLITests", dependencies: ["mcp-recorder", "RecorderCLI", "SegmentStore", "SegmentFormat", "RecorderJSON"]),

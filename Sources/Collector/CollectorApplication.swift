@@ -1,0 +1,97 @@
+import CollectorCore
+import CollectorStore
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import RecorderJSON
+import SegmentFormat
+import ServiceLifecycle
+
+/// The parts a collector application is assembled from.
+public struct CollectorParts: Sendable {
+    public var store: CollectorStore
+    public var ingest: any IngestAuthenticator
+    public var read: ReadAuthenticator
+    public var metrics: CollectorMetrics
+    public var logger: Logger
+
+    public init(store: CollectorStore, ingest: any IngestAuthenticator, read: ReadAuthenticator, metrics: CollectorMetrics = CollectorMetrics(), logger: Logger) {
+        self.store = store
+        self.ingest = ingest
+        self.read = read
+        self.metrics = metrics
+        self.logger = logger
+    }
+}
+
+/// The collector's router: ingest, the read API behind authentication and the access
+/// log, and the unauthenticated operational endpoints.
+public func buildRouter(configuration: CollectorConfiguration, parts: CollectorParts) -> Router<CollectorRequestContext> {
+    let router = Router(context: CollectorRequestContext.self)
+    router.add(middleware: ReadAccessMiddleware(authenticator: parts.read, store: parts.store, metrics: parts.metrics, logger: parts.logger))
+    router.get("/healthz") { _, _ in Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n"))) }
+    router.get("/readyz") { _, _ in
+        await parts.store.isHealthy()
+            ? Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ready\n")))
+            : Response(status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "not ready: the index or the data directory is not usable\n")))
+    }
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: parts.metrics.render())))
+    }
+    IngestRoutes(store: parts.store, authenticator: parts.ingest, maxSegmentBytes: configuration.maxSegmentBytes, metrics: parts.metrics, logger: parts.logger)
+        .register(on: router)
+    ReadRoutes(store: parts.store, logger: parts.logger).register(on: router)
+    return router
+}
+
+/// The collector as a Hummingbird application over TLS (`tls: nil` only for in-process router tests).
+public func buildApplication(
+    configuration: CollectorConfiguration, parts: CollectorParts, tls: TLSConfiguration?,
+    services: [any Service] = [], onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let router = buildRouter(configuration: configuration, parts: parts)
+    let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+    var all = services
+    if let retention = configuration.retentionSeconds {
+        all.append(RetentionService(store: parts.store, retentionSeconds: retention, interval: configuration.retentionInterval, metrics: parts.metrics, logger: parts.logger))
+    }
+    return Application(
+        router: router, server: server,
+        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "mcp-recorder-collector"),
+        services: all, onServerRunning: onServerRunning, logger: parts.logger)
+}
+
+/// Deletes recordings older than the retention period, every `interval`, skipping sessions under legal hold.
+public struct RetentionService: Service {
+    let store: CollectorStore
+    let retentionSeconds: Int64
+    let interval: Duration
+    let metrics: CollectorMetrics
+    let logger: Logger
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await pass()
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    func pass() async {
+        let cutoff = RecordTime.now().nanosecondsSinceEpoch - retentionSeconds * 1_000_000_000
+        do {
+            let result = try await store.applyRetention(cutoff: RecordTime(nanosecondsSinceEpoch: cutoff))
+            metrics.retentionSessions.increment(by: result.sessions)
+            metrics.retentionSegments.increment(by: result.segments)
+            if result.sessions > 0 || result.segments > 0 {
+                logger.info("retention removed expired recordings", metadata: ["sessions": "\(result.sessions)", "segments": "\(result.segments)"])
+            }
+        } catch {
+            logger.error("retention pass failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import CollectorCore
+import RecorderProxy
+
+/// Everything `mcp-recorder collector` runs with.
+public struct CollectorConfiguration: Sendable {
+    /// Where segment files and the SQLite index live.
+    public var dataDirectory: String
+    public var host: String
+    public var port: Int
+    /// Largest accepted upload.
+    public var maxSegmentBytes: Int
+    /// Keep recordings this many seconds (`nil`: forever).
+    public var retentionSeconds: Int64?
+    public var retentionInterval: Duration
+    /// The shared ingest token (`dev`, tests), if any.
+    public var ingestToken: String?
+    /// Read access for OIDC callers.
+    public var accessPolicy: AccessPolicy
+    /// The static admin token (`dev`), if any.
+    public var adminToken: String?
+    public var oidc: OIDCConfiguration?
+
+    public init(
+        dataDirectory: String, host: String = "0.0.0.0", port: Int = 8443, maxSegmentBytes: Int = 64 << 20,
+        retentionSeconds: Int64? = nil, retentionInterval: Duration = .seconds(3600), ingestToken: String? = nil,
+        accessPolicy: AccessPolicy = AccessPolicy(), adminToken: String? = nil, oidc: OIDCConfiguration? = nil
+    ) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.maxSegmentBytes = maxSegmentBytes
+        self.retentionSeconds = retentionSeconds
+        self.retentionInterval = retentionInterval
+        self.ingestToken = ingestToken
+        self.accessPolicy = accessPolicy
+        self.adminToken = adminToken
+        self.oidc = oidc
+    }
+}

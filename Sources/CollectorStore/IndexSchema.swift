@@ -1,0 +1,59 @@
+import GRDB
+
+/// The SQLite index: streams and their segments, integrity events, MCP sessions with
+/// their HTTP exchanges and JSON-RPC calls, and the access log. Times are nanoseconds since the epoch.
+enum IndexSchema {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE streams(
+                    stream TEXT PRIMARY KEY, namespace TEXT, pod TEXT, pod_uid TEXT, service_account TEXT,
+                    owner TEXT NOT NULL, created_at INTEGER NOT NULL);
+                CREATE TABLE segments(
+                    stream TEXT NOT NULL, segment INTEGER NOT NULL, sha256 TEXT NOT NULL, prev_sha256 TEXT,
+                    bytes INTEGER NOT NULL, records INTEGER NOT NULL, first_seq INTEGER, last_seq INTEGER,
+                    first_time INTEGER, last_time INTEGER, received_at INTEGER NOT NULL, file TEXT NOT NULL,
+                    PRIMARY KEY(stream, segment));
+                CREATE TABLE integrity_events(
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, stream TEXT NOT NULL,
+                    segment INTEGER, kind TEXT NOT NULL, message TEXT NOT NULL);
+                CREATE INDEX integrity_events_stream ON integrity_events(stream, id);
+                CREATE TABLE sessions(
+                    id TEXT PRIMARY KEY, stream TEXT NOT NULL, session_key TEXT NOT NULL, mcp_session TEXT,
+                    namespace TEXT, pod TEXT, first_time INTEGER NOT NULL, last_time INTEGER NOT NULL,
+                    exchanges INTEGER NOT NULL DEFAULT 0, calls INTEGER NOT NULL DEFAULT 0,
+                    tool_calls INTEGER NOT NULL DEFAULT 0, errors INTEGER NOT NULL DEFAULT 0,
+                    legal_hold INTEGER NOT NULL DEFAULT 0);
+                CREATE INDEX sessions_recent ON sessions(last_time DESC, id DESC);
+                CREATE INDEX sessions_namespace ON sessions(namespace, last_time DESC);
+                CREATE INDEX sessions_mcp ON sessions(mcp_session);
+                CREATE TABLE session_subjects(session_id TEXT NOT NULL, subject TEXT NOT NULL, PRIMARY KEY(session_id, subject));
+                CREATE INDEX session_subjects_subject ON session_subjects(subject);
+                CREATE TABLE session_segments(session_id TEXT NOT NULL, stream TEXT NOT NULL, segment INTEGER NOT NULL,
+                    PRIMARY KEY(session_id, stream, segment));
+                CREATE INDEX session_segments_segment ON session_segments(stream, segment);
+                CREATE TABLE exchanges(
+                    stream TEXT NOT NULL, conn TEXT NOT NULL, exchange INTEGER NOT NULL, session_id TEXT NOT NULL,
+                    first_seq INTEGER NOT NULL, request_time INTEGER, method TEXT, target TEXT, subject TEXT, identity TEXT,
+                    response_time INTEGER, status INTEGER, end_time INTEGER, incomplete INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY(stream, conn, exchange));
+                CREATE INDEX exchanges_session ON exchanges(session_id, first_seq);
+                CREATE TABLE calls(
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, stream TEXT NOT NULL,
+                    conn TEXT NOT NULL, exchange INTEGER NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL,
+                    rpc_id TEXT, method TEXT, tool TEXT, request TEXT, subject TEXT,
+                    response_seq INTEGER, response_time INTEGER, response TEXT, error_code INTEGER, error_message TEXT,
+                    is_error INTEGER NOT NULL DEFAULT 0);
+                CREATE INDEX calls_session ON calls(session_id, seq);
+                CREATE INDEX calls_tool ON calls(tool, session_id);
+                CREATE INDEX calls_pending ON calls(stream, rpc_id) WHERE response_seq IS NULL;
+                CREATE TABLE access_log(
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, subject TEXT NOT NULL, groups TEXT NOT NULL,
+                    method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER NOT NULL);
+                CREATE INDEX access_log_subject ON access_log(subject, id);
+                """)
+        }
+        return migrator
+    }
+}

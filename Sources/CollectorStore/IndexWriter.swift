@@ -1,0 +1,167 @@
+import CollectorCore
+import GRDB
+import RecorderJSON
+import SegmentFormat
+
+/// Applies one segment's facts to the index, inside the ingest transaction.
+///
+/// Exchanges are merged by `(stream, conn, exchange)`; a JSON-RPC request becomes a
+/// call, and a response is paired with the newest unanswered call of the same id in
+/// the same exchange, else in the same session (the legacy SSE transport answers on
+/// another connection). Session totals are recomputed for every session touched.
+struct IndexWriter {
+    let db: Database
+    let stream: String
+    let segment: UInt64
+    let pod: PodIdentity
+
+    func apply(_ facts: SegmentFacts) throws {
+        var touched: Set<String> = []
+        var times: [String: (first: Int64, last: Int64)] = [:]
+        func touch(_ session: String, _ time: RecordTime?) {
+            touched.insert(session)
+            guard let t = time?.nanosecondsSinceEpoch else { return }
+            let old = times[session] ?? (t, t)
+            times[session] = (min(old.first, t), max(old.last, t))
+        }
+
+        for e in facts.exchanges {
+            let key = e.mcpSession.map { SessionID.key(mcpSession: $0, conn: e.conn) }
+            let existing = try String.fetchOne(db, sql: "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?",
+                                               arguments: [stream, e.conn, Int64(e.exchange)])
+            var session: String
+            if let existing {
+                session = existing
+                if let key, let moved = try moveIfUnassigned(exchange: e, from: existing, toKey: key, mcpSession: e.mcpSession) {
+                    touched.insert(existing)
+                    session = moved
+                    // Its request was recorded in an earlier segment: the session it moved to began then.
+                    let requestTime = try Int64.fetchOne(db, sql: "SELECT request_time FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?",
+                                                         arguments: [stream, e.conn, Int64(e.exchange)])
+                    touch(moved, requestTime.map { RecordTime(nanosecondsSinceEpoch: $0) })
+                }
+                try db.execute(sql: """
+                    UPDATE exchanges SET request_time = COALESCE(?, request_time), method = COALESCE(?, method),
+                        target = COALESCE(?, target), subject = COALESCE(?, subject), identity = COALESCE(?, identity),
+                        response_time = COALESCE(?, response_time), status = COALESCE(?, status),
+                        end_time = COALESCE(?, end_time), incomplete = MAX(incomplete, ?)
+                    WHERE stream = ? AND conn = ? AND exchange = ?
+                    """, arguments: [
+                        e.requestTime?.nanosecondsSinceEpoch, e.method, e.target, e.subject, e.identity?.serialized(),
+                        e.responseTime?.nanosecondsSinceEpoch, e.status, e.endTime?.nanosecondsSinceEpoch, e.incomplete ? 1 : 0,
+                        stream, e.conn, Int64(e.exchange),
+                    ])
+            } else {
+                let sessionKey = key ?? SessionID.key(mcpSession: nil, conn: e.conn)
+                session = SessionID.make(stream: stream, key: sessionKey)
+                try ensureSession(session, key: sessionKey, mcpSession: e.mcpSession, time: e.requestTime ?? e.responseTime ?? e.endTime)
+                try db.execute(sql: """
+                    INSERT INTO exchanges(stream, conn, exchange, session_id, first_seq, request_time, method, target, subject, identity,
+                                          response_time, status, end_time, incomplete)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [
+                        stream, e.conn, Int64(e.exchange), session, Int64(e.firstSeq), e.requestTime?.nanosecondsSinceEpoch,
+                        e.method, e.target, e.subject, e.identity?.serialized(), e.responseTime?.nanosecondsSinceEpoch,
+                        e.status, e.endTime?.nanosecondsSinceEpoch, e.incomplete ? 1 : 0,
+                    ])
+            }
+            touch(session, e.requestTime)
+            touch(session, e.endTime ?? e.responseTime)
+        }
+
+        for m in facts.messages {
+            guard let session = try String.fetchOne(db, sql: "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?",
+                                                    arguments: [stream, m.conn, Int64(m.exchange)]) else { continue }
+            switch (m.from, m.type) {
+            case (.client, .request):
+                let subject = try String.fetchOne(db, sql: "SELECT subject FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?",
+                                                  arguments: [stream, m.conn, Int64(m.exchange)])
+                try db.execute(sql: """
+                    INSERT INTO calls(session_id, stream, conn, exchange, seq, time, rpc_id, method, tool, request, subject)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [
+                        session, stream, m.conn, Int64(m.exchange), Int64(m.seq), m.time.nanosecondsSinceEpoch,
+                        m.id, m.method, m.tool, m.message?.serialized(), subject,
+                    ])
+                touch(session, m.time)
+            case (.server, .response), (.server, .error):
+                guard let id = m.id else { continue }
+                let call = try Row.fetchOne(db, sql: """
+                    SELECT id, session_id FROM calls
+                    WHERE stream = ? AND rpc_id = ? AND response_seq IS NULL AND ((conn = ? AND exchange = ?) OR session_id = ?)
+                    ORDER BY (conn = ? AND exchange = ?) DESC, seq DESC LIMIT 1
+                    """, arguments: [stream, id, m.conn, Int64(m.exchange), session, m.conn, Int64(m.exchange)])
+                guard let call else { continue }
+                let callSession: String = call["session_id"]
+                try db.execute(sql: """
+                    UPDATE calls SET response_seq = ?, response_time = ?, response = ?, error_code = ?, error_message = ?, is_error = ?
+                    WHERE id = ?
+                    """, arguments: [
+                        Int64(m.seq), m.time.nanosecondsSinceEpoch, m.message?.serialized(), m.errorCode, m.errorMessage,
+                        m.isError ? 1 : 0, call["id"] as Int64,
+                    ])
+                touch(callSession, m.time)
+            default:
+                touch(session, m.time)
+            }
+        }
+
+        for session in touched {
+            try recompute(session, times: times[session])
+        }
+    }
+
+    /// An exchange first filed under its connection learns its MCP session (an
+    /// `initialize` whose response header names it, in a later segment): move it and its calls.
+    private func moveIfUnassigned(exchange e: ExchangeFact, from existing: String, toKey key: String, mcpSession: String?) throws -> String? {
+        let target = SessionID.make(stream: stream, key: key)
+        guard target != existing else { return nil }
+        let existingKey = try String.fetchOne(db, sql: "SELECT session_key FROM sessions WHERE id = ?", arguments: [existing])
+        guard existingKey?.hasPrefix("conn:") == true else { return nil }
+        try ensureSession(target, key: key, mcpSession: mcpSession, time: e.requestTime ?? e.responseTime)
+        try db.execute(sql: "UPDATE exchanges SET session_id = ? WHERE stream = ? AND conn = ? AND exchange = ?",
+                       arguments: [target, stream, e.conn, Int64(e.exchange)])
+        try db.execute(sql: "UPDATE calls SET session_id = ? WHERE stream = ? AND conn = ? AND exchange = ?",
+                       arguments: [target, stream, e.conn, Int64(e.exchange)])
+        try db.execute(sql: "INSERT OR IGNORE INTO session_segments(session_id, stream, segment) SELECT ?, stream, segment FROM session_segments WHERE session_id = ?",
+                       arguments: [target, existing])
+        return target
+    }
+
+    private func ensureSession(_ id: String, key: String, mcpSession: String?, time: RecordTime?) throws {
+        let t = time?.nanosecondsSinceEpoch ?? 0
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO sessions(id, stream, session_key, mcp_session, namespace, pod, first_time, last_time)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, stream, key, mcpSession, pod.namespace, pod.name, t, t])
+    }
+
+    private func recompute(_ session: String, times: (first: Int64, last: Int64)?) throws {
+        let counts = try Row.fetchOne(db, sql: """
+            SELECT (SELECT COUNT(*) FROM exchanges WHERE session_id = ?1) AS exchanges,
+                   (SELECT COUNT(*) FROM calls WHERE session_id = ?1) AS calls
+            """, arguments: [session])!
+        if (counts["exchanges"] as Int64) == 0 && (counts["calls"] as Int64) == 0 {
+            // A connection-keyed session whose exchanges all moved to their MCP session.
+            try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [session])
+            try db.execute(sql: "DELETE FROM session_subjects WHERE session_id = ?", arguments: [session])
+            try db.execute(sql: "DELETE FROM session_segments WHERE session_id = ?", arguments: [session])
+            return
+        }
+        try db.execute(sql: """
+            UPDATE sessions SET
+                exchanges = (SELECT COUNT(*) FROM exchanges WHERE session_id = ?1),
+                calls = (SELECT COUNT(*) FROM calls WHERE session_id = ?1),
+                tool_calls = (SELECT COUNT(*) FROM calls WHERE session_id = ?1 AND method = 'tools/call'),
+                errors = (SELECT COUNT(*) FROM calls WHERE session_id = ?1 AND is_error = 1)
+                       + (SELECT COUNT(*) FROM exchanges WHERE session_id = ?1 AND status >= 400),
+                first_time = CASE WHEN ?2 IS NULL THEN first_time WHEN first_time = 0 OR ?2 < first_time THEN ?2 ELSE first_time END,
+                last_time = MAX(last_time, COALESCE(?3, 0))
+            WHERE id = ?1
+            """, arguments: [session, times?.first, times?.last])
+        try db.execute(sql: "INSERT OR IGNORE INTO session_subjects(session_id, subject) SELECT DISTINCT session_id, subject FROM exchanges WHERE session_id = ? AND subject IS NOT NULL",
+                       arguments: [session])
+        try db.execute(sql: "INSERT OR IGNORE INTO session_segments(session_id, stream, segment) VALUES (?, ?, ?)",
+                       arguments: [session, stream, Int64(segment)])
+    }
+}

@@ -1,0 +1,44 @@
+import GRDB
+import SegmentFormat
+import SegmentStore
+
+/// What one retention pass removed.
+public struct RetentionResult: Sendable, Equatable {
+    public var sessions = 0
+    public var segments = 0
+    public init() {}
+}
+
+extension CollectorStore {
+    /// Deletes sessions that ended before `cutoff` and are not under legal hold, with their
+    /// index rows, then the segment files older than `cutoff` that no remaining session needs.
+    public func applyRetention(cutoff: RecordTime) async throws -> RetentionResult {
+        let t = cutoff.nanosecondsSinceEpoch
+        let (result, files): (RetentionResult, [String]) = try await pool.write { db in
+            var result = RetentionResult()
+            let expired = try String.fetchAll(db, sql: "SELECT id FROM sessions WHERE last_time < ? AND legal_hold = 0", arguments: [t])
+            for id in expired {
+                for table in ["calls", "exchanges", "session_subjects", "session_segments"] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE session_id = ?", arguments: [id])
+                }
+                try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
+            }
+            result.sessions = expired.count
+            let doomed = try Row.fetchAll(db, sql: """
+                SELECT g.stream, g.segment, g.file FROM segments g
+                WHERE g.last_time < ? AND NOT EXISTS (SELECT 1 FROM session_segments ss WHERE ss.stream = g.stream AND ss.segment = g.segment)
+                """, arguments: [t])
+            var files: [String] = []
+            for row in doomed {
+                try db.execute(sql: "DELETE FROM segments WHERE stream = ? AND segment = ?", arguments: [row["stream"] as String, row["segment"] as Int64])
+                files.append(row["file"])
+            }
+            result.segments = doomed.count
+            return (result, files)
+        }
+        for file in files {
+            try? FileSystem.remove(FileSystem.join(segmentsDirectory, file))
+        }
+        return result
+    }
+}

@@ -1,0 +1,189 @@
+import ArgumentParser
+import Collector
+import CollectorCore
+import Logging
+import NIOSSL
+import RecorderProxy
+import SegmentStore
+import ServiceLifecycle
+import TLSSupport
+
+/// `mcp-recorder collector`: the central HTTPS service.
+struct CollectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collector",
+        abstract: "Run the collector: verify, store and index segments; serve the read API (HTTPS).",
+        discussion: """
+            Sidecars upload sealed segments to PUT /v1/streams/STREAM/segments/N; each upload is decompressed, \
+            parsed and checked (schema, header, trailer, sequence, hash chain) before it is acknowledged, then \
+            stored under --data with a SQLite index. Security staff read sessions through the read API \
+            (docs/api.md), authenticated with OIDC tokens (--oidc-issuer, groups mapped by --access-config) or \
+            the admin token; every read is written to the access log. SIGTERM stops gracefully.
+            """
+    )
+
+    @Option(help: "Address to serve HTTPS on (host:port).")
+    var listen = "0.0.0.0:8443"
+
+    @Option(help: "Directory for segment files and the SQLite index.")
+    var data = "/var/lib/mcp-recorder"
+
+    @Option(help: "TLS certificate chain (PEM file).")
+    var tlsCert: String?
+
+    @Option(help: "TLS private key (PEM file).")
+    var tlsKey: String?
+
+    @Flag(help: "Make a self-signed CA and server certificate at start; the CA is written to --tls-self-signed-dir/ca.pem for clients.")
+    var tlsSelfSigned = false
+
+    @Option(help: "Where --tls-self-signed writes ca.pem, tls.crt and tls.key (default: DATA/tls).")
+    var tlsSelfSignedDir: String?
+
+    @Option(help: "A host name or IP the self-signed certificate is valid for (repeatable; localhost, 127.0.0.1 and ::1 always are).")
+    var tlsHostname: [String] = []
+
+    @Option(help: "File with a static shared ingest token (dev and tests).")
+    var ingestTokenFile: String?
+
+    @Flag(help: "Check ingest tokens with Kubernetes TokenReview using the in-cluster service account.")
+    var kubernetesAuth = false
+
+    @Option(help: "Check ingest tokens with Kubernetes TokenReview using this kubeconfig (its current context).")
+    var kubeconfig: String?
+
+    @Option(help: "File with the static admin token for the read API (dev).")
+    var adminTokenFile: String?
+
+    @Option(help: "OIDC issuer URL whose tokens may read (groups mapped by --access-config).")
+    var oidcIssuer: String?
+
+    @Option(help: "Audience read tokens must carry (with --oidc-issuer).")
+    var oidcAudience: String?
+
+    @Option(help: "JWKS URL, instead of the issuer's discovery document.")
+    var oidcJwksUrl: String?
+
+    @Option(help: "JSON file mapping OIDC groups to the namespaces they may read, and naming admin groups (docs/api.md).")
+    var accessConfig: String?
+
+    @Option(help: "Delete recordings older than this (e.g. 90d, 12h); sessions under legal hold are kept. Default: keep forever.")
+    var retention: String?
+
+    @Option(help: "How often retention runs.")
+    var retentionInterval = DurationOption(.seconds(3600), text: "1h")
+
+    @Option(help: "Largest accepted segment upload.")
+    var maxSegmentBytes = ByteSizeOption(64 << 20, text: "64MiB")
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard HostAndPort(listen) != nil else { throw ValidationError("--listen must be host:port, not \"\(listen)\"") }
+        if tlsSelfSigned && (tlsCert != nil || tlsKey != nil) { throw ValidationError("use either --tls-self-signed or --tls-cert/--tls-key") }
+        if !tlsSelfSigned && (tlsCert == nil || tlsKey == nil) {
+            throw ValidationError("the collector serves HTTPS only: give --tls-cert and --tls-key, or --tls-self-signed")
+        }
+        if ingestTokenFile == nil && !kubernetesAuth && kubeconfig == nil {
+            throw ValidationError("no ingest authentication: give --kubernetes-auth, --kubeconfig or --ingest-token-file")
+        }
+        if adminTokenFile == nil && oidcIssuer == nil { throw ValidationError("no read authentication: give --oidc-issuer or --admin-token-file") }
+        if let retention, RetentionPeriod.parse(retention) == nil { throw ValidationError("--retention must look like 90d, 12h, 30m or 3600s") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
+    }
+
+    func run() async throws {
+        let logger = bootstrapLogging(label: "mcp-recorder.collector", level: logLevel)
+        let address = HostAndPort(listen)!
+        let tls: TLSConfiguration
+        do {
+            if tlsSelfSigned {
+                let directory = tlsSelfSignedDir ?? FileSystem.join(data, "tls")
+                try FileSystem.createDirectories(directory)
+                let ips = tlsHostname.filter(Self.isIPAddress)
+                let authority = try SelfSignedAuthority.generate(
+                    hostnames: ["localhost"] + tlsHostname.filter { !Self.isIPAddress($0) }, ipAddresses: ["127.0.0.1", "::1"] + ips)
+                let files = try authority.writeFiles(directory: directory)
+                logger.notice("self-signed TLS: clients must trust the CA", metadata: ["ca": "\(files.ca)"])
+                tls = try TLSConfigurations.server(authority)
+            } else {
+                tls = try TLSConfigurations.server(certificateChainFile: tlsCert!, privateKeyFile: tlsKey!)
+            }
+        } catch {
+            throw UsageError("TLS: \(error)")
+        }
+        let configuration = try collectorConfiguration(address: address)
+        var kubernetes: KubernetesClientConfig?
+        do {
+            if let kubeconfig {
+                kubernetes = try KubernetesClientConfig.load(kubeconfig: kubeconfig)
+            } else if kubernetesAuth {
+                kubernetes = try KubernetesClientConfig.inCluster(environment: ProcessEnvironment.current)
+            }
+        } catch {
+            throw UsageError("\(error)")
+        }
+        let (parts, services) = try CollectorAssembly.make(configuration: configuration, kubernetes: kubernetes, logger: logger)
+        let app = try buildApplication(configuration: configuration, parts: parts, tls: tls, services: services) { channel in
+            logger.info("collector listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "data": "\(configuration.dataDirectory)"])
+        }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("collector failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+
+    /// IPv6 text, or dotted digits.
+    static func isIPAddress(_ text: String) -> Bool {
+        text.contains(":") || (!text.isEmpty && text.allSatisfy { $0 == "." || $0.isASCII && $0.isNumber })
+    }
+
+    func collectorConfiguration(address: HostAndPort) throws -> CollectorConfiguration {
+        func secret(_ path: String?, _ option: String) throws -> String? {
+            guard let path else { return nil }
+            do {
+                let text = trimmedText(try FileSystem.readFile(path))
+                guard !text.isEmpty else { throw UsageError("\(option): \(path) is empty") }
+                return text
+            } catch let error as UsageError {
+                throw error
+            } catch {
+                throw UsageError("\(option): \(error)")
+            }
+        }
+        var policy = AccessPolicy()
+        if let accessConfig {
+            do { policy = try AccessPolicy.parse(try FileSystem.readFile(accessConfig)) } catch { throw UsageError("--access-config \(accessConfig): \(error)") }
+        }
+        return CollectorConfiguration(
+            dataDirectory: data, host: address.host, port: address.port, maxSegmentBytes: maxSegmentBytes.bytes,
+            retentionSeconds: retention.flatMap(RetentionPeriod.parse), retentionInterval: retentionInterval.duration,
+            ingestToken: try secret(ingestTokenFile, "--ingest-token-file"), accessPolicy: policy,
+            adminToken: try secret(adminTokenFile, "--admin-token-file"),
+            oidc: oidcIssuer.map { OIDCConfiguration(issuer: $0, audience: oidcAudience, jwksURL: oidcJwksUrl) })
+    }
+}
+
+/// Sets up swift-log on standard error at `level`, once per process.
+func bootstrapLogging(label: String, level: String) -> Logger {
+    let logLevel = Logger.Level(rawValue: level) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = logLevel
+        return handler
+    }
+    return Logger(label: label)
+}
+
+/// A secret file's text without surrounding whitespace (files made with `echo` end in a newline).
+func trimmedText(_ bytes: [UInt8]) -> String {
+    var s = Substring(String(decoding: bytes, as: UTF8.self))
+    while let c = s.first, c.isWhitespace { s = s.dropFirst() }
+    while let c = s.last, c.isWhitespace { s = s.dropLast() }
+    return String(s)
+}
