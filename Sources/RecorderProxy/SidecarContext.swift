@@ -15,6 +15,9 @@ final class SidecarContext: Sendable {
     let logger: Logger
     let connections = ConnectionRegistry()
     private let counter = Atomic<UInt64>(0)
+    /// This start's suffix (its wall-clock second in base 36), so that ids stay unique
+    /// within the stream across restarts of the sidecar: the collector keys on them.
+    private let startSuffix = String(SystemClock().wallNow().nanosecondsSinceEpoch / 1_000_000_000, radix: 36)
 
     init(configuration: SidecarConfiguration, settings: ProxySettings, writer: SegmentWriter, metrics: SidecarMetrics, logger: Logger) {
         self.configuration = configuration
@@ -24,9 +27,9 @@ final class SidecarContext: Sendable {
         self.logger = logger
     }
 
-    /// A connection id unique within this process: `c1`, `c2`, … plus a per-start prefix.
+    /// A connection id unique within the stream: `c1-<start>`, `c2-<start>`, …
     func nextConnectionID() -> String {
-        "c\(counter.add(1, ordering: .relaxed).newValue)"
+        "c\(counter.add(1, ordering: .relaxed).newValue)-\(startSuffix)"
     }
 }
 
