@@ -458,3 +458,59 @@ def segments(recorder) -> Callable[..., SegmentsResult]:
         return result
 
     return read
+
+
+# --------------------------------------------------------------------------- collector
+
+@pytest.fixture
+def collector(recorder, tmp_path) -> Iterator[Callable[..., Any]]:
+    """collector(tls=None|make_tls(dir), port=None, data=None, extra_args=()): a ready
+    `mcp-recorder collector` (Tests/e2e/collector.py), stopped at teardown."""
+    from collector import Collector
+    started: list[Collector] = []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_RECORDER_")}
+
+    def managed(name: str, argv: list[str], log: pathlib.Path) -> ManagedProcess:
+        return track(ManagedProcess(name, argv, log, env=env))
+
+    def start(tls=None, port: int | None = None, data: pathlib.Path | None = None, extra_args=()) -> Collector:
+        index = len(started)
+        c = Collector(recorder, data or tmp_path / f"collector-{index}", port or free_port(),
+                      tmp_path / f"collector-{index}.log", tls, extra_args, managed)
+        started.append(c)
+        return c
+
+    yield start
+    for c in started:
+        c.stop()
+
+
+# --------------------------------------------------------------------------- Kubernetes
+
+@pytest.fixture(scope="session")
+def kube(tmp_path_factory):
+    if os.environ.get("MCP_RECORDER_SKIP_KUBE") == "1":
+        pytest.skip("MCP_RECORDER_SKIP_KUBE=1: Kubernetes API server tests skipped")
+    sys.path.insert(0, str(ROOT / "scripts" / "kube"))
+    from cluster import BinariesMissing, KubeCluster
+    cluster = KubeCluster(tmp_path_factory.mktemp("kube"))
+    missing = None
+    try:
+        cluster.start()
+    except BinariesMissing as e:
+        missing = str(e)
+    if missing:
+        pytest.fail(f"{missing}\n(or set MCP_RECORDER_SKIP_KUBE=1 to skip these tests)", pytrace=False)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(autouse=True)
+def _attach_logs(request):
+    """Logs of kube-apiserver and etcd go into the report of a failing test."""
+    if "kube" in request.fixturenames:
+        cluster = request.getfixturevalue("kube")
+        for proc in (cluster.apiserver, cluster.etcd):
+            if proc is not None:
+                track(proc)
+    yield
