@@ -125,6 +125,9 @@ let package = Package(
             ]
         ),
 
+        // Pure: the iptables rules `init-redirect` installs, and how to read what is there.
+        .target(name: "NetworkRedirect"),
+
         // I/O: the shipper — uploads sealed segments to the collector over HTTPS, in order, durably.
         .target(
             name: "Shipping",
@@ -144,7 +147,7 @@ let package = Package(
         .target(
             name: "RecorderCLI",
             dependencies: [
-                "RecorderProxy", "Shipping", "Collector", "TLSSupport", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON",
+                "RecorderProxy", "Shipping", "Collector", "TLSSupport", "NetworkRedirect", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -200,6 +203,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        .testTarget(name: "NetworkRedirectTests", dependencies: ["NetworkRedirect"]),
         .testTarget(name: "RecorderCLITests", dependencies: ["mcp-recorder", "RecorderCLI", "SegmentStore", "SegmentFormat", "RecorderJSON"]),
     ],
     swiftLanguageModes: [.v6]
