@@ -188,10 +188,11 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "CollectorCore", "CollectorStore", "SegmentFormat", "SegmentStore", "RecorderJSON",
+                "Collector", "CollectorCore", "CollectorStore", "SegmentFormat", "SegmentStore", "RecorderJSON", "ProxyCore", "MCPParsing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

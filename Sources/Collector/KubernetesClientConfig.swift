@@ -69,7 +69,7 @@ public struct KubernetesClientConfig: Sendable, Equatable {
             server: server,
             caPEM: try material("certificate-authority-data", "certificate-authority", from: cluster),
             token: user["token"] as? String,
-            tokenFile: user["tokenFile"] as? String,
+            tokenFile: (user["tokenFile"] as? String).map { $0.hasPrefix("/") ? $0 : FileSystem.join(directory, $0) },
             clientCertificatePEM: try material("client-certificate-data", "client-certificate", from: user),
             clientKeyPEM: try material("client-key-data", "client-key", from: user))
     }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import CollectorCore
 import Crypto
 import Logging
+import MCPParsing
 import NIOCore
 import NIOSSL
 import RecorderJSON
@@ -43,7 +44,8 @@ public final class TokenReviewAuthenticator: IngestAuthenticator, Sendable {
     }
 
     public func authenticate(token: String) async -> IngestAuthentication {
-        let key = SHA256.hash(data: Array(token.utf8)).map { String($0, radix: 16) }.joined()
+        // Zero-padded hex: unpadded bytes would make different digests the same key.
+        let key = BearerToken.fingerprint(token)
         let now = ContinuousClock.now
         if let (cached, until) = cache.withLock({ $0[key] }), now < until { return cached }
         let result = await review(token)
@@ -93,7 +95,9 @@ public final class TokenReviewAuthenticator: IngestAuthenticator, Sendable {
         guard status?["authenticated"]?.boolValue == true else {
             return .rejected("the token is not valid for audience \(audience): \(status?["error"]?.stringValue ?? "not authenticated")")
         }
-        if let audiences = status?["audiences"]?.arrayValue, !audiences.contains(.string(audience)) {
+        // An authenticated review without our audience in `status.audiences` (absent or empty included)
+        // means the token is valid for the API server's own audiences: not an upload token.
+        guard status?["audiences"]?.arrayValue?.contains(.string(audience)) == true else {
             return .rejected("the token is not valid for audience \(audience)")
         }
         guard let username = status?["user"]?["username"]?.stringValue else { return .rejected("the TokenReview names no user") }

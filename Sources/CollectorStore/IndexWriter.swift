@@ -125,6 +125,9 @@ struct IndexWriter {
                        arguments: [target, stream, e.conn, Int64(e.exchange)])
         try db.execute(sql: "INSERT OR IGNORE INTO session_segments(session_id, stream, segment) SELECT ?, stream, segment FROM session_segments WHERE session_id = ?",
                        arguments: [target, existing])
+        // A legal hold placed while the exchange was still filed under its connection holds it still.
+        try db.execute(sql: "UPDATE sessions SET legal_hold = 1 WHERE id = ? AND (SELECT legal_hold FROM sessions WHERE id = ?) = 1",
+                       arguments: [target, existing])
         return target
     }
 

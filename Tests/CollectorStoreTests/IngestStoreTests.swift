@@ -1,0 +1,203 @@
+import CollectorCore
+import CollectorStore
+import Foundation
+import RecorderJSON
+import SegmentFormat
+import Testing
+
+@Suite struct IngestStoreTests {
+    @Test func storedThenAlreadyStoredThenConflict() async throws {
+        let dir = temporaryDataDirectory()
+        let store = try CollectorStore(directory: dir)
+        var builder = StreamBuilder()
+        var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
+        let first = builder.segment(c.fullSession(session: "s-1"))
+
+        #expect(try await ingest(store, first) == .stored(records: UInt64(first.records.count)))
+        let streamDir = "\(dir)/segments/\(first.stream)"
+        #expect(files(in: streamDir) == [SegmentNaming.finishedName(stream: first.stream, segment: 1)])
+        let onDisk = try #require(FileManager.default.contents(atPath: "\(streamDir)/\(SegmentNaming.finishedName(stream: first.stream, segment: 1))"))
+        #expect(Array(onDisk) == first.bytes)
+
+        // A retry with the same bytes.
+        #expect(try await ingest(store, first) == .alreadyStored)
+        #expect(try await store.events().isEmpty)
+
+        // Same number, other bytes (another compression of other records).
+        var other = StreamBuilder()
+        let impostor = other.segment([note("not what was recorded")])
+        guard case .conflict(let message) = try await ingest(store, impostor) else {
+            Issue.record("expected a conflict")
+            return
+        }
+        #expect(message.contains(first.sha256))
+        let events = try await store.events(first.stream)
+        #expect(events.map(\.kind) == ["conflict"])
+        #expect(events.first?.segment == 1)
+        // The stored segment is untouched.
+        let rows = try await store.segments(of: first.stream)
+        #expect(rows.map(\.sha256) == [first.sha256])
+        #expect(Array(FileManager.default.contents(atPath: store.path(of: rows[0]))!) == first.bytes)
+        #expect(files(in: streamDir).count == 1)
+    }
+
+    @Test func aStreamBelongsToTheIdentityThatFirstWroteIt() async throws {
+        let store = try CollectorStore(directory: temporaryDataDirectory())
+        let owner = IngestIdentity.serviceAccount(username: "system:serviceaccount:team-a:weather", podName: "weather-7d9f-abcde", podUID: nil)!
+        let intruder = IngestIdentity.serviceAccount(username: "system:serviceaccount:team-a:weather", podName: "weather-7d9f-zzzzz", podUID: nil)!
+        var builder = StreamBuilder()
+        let s1 = builder.segment([note("one")])
+        let s2 = builder.segment([note("two")])
+        #expect(try await ingest(store, s1, as: owner) == .stored(records: 1))
+        guard case .forbidden(let why) = try await ingest(store, s2, as: intruder) else {
+            Issue.record("expected forbidden")
+            return
+        }
+        #expect(why.contains(owner.owner))
+        // Not even a retry of a stored segment is answered for another identity.
+        guard case .forbidden = try await ingest(store, s1, as: intruder) else {
+            Issue.record("expected forbidden for the retry too")
+            return
+        }
+        #expect(try await store.segments(of: s1.stream).map(\.segment) == [1])
+        #expect(try await ingest(store, s2, as: owner) == .stored(records: 1))
+        let streams = try await store.streams(reader: admin)
+        #expect(streams.map(\.owner) == [owner.owner])
+        #expect(streams.first?.segments == 2)
+        #expect(streams.first?.lastSegment == 2)
+        #expect(streams.first?.namespace == "team-a")
+        #expect(streams.first?.serviceAccount == "weather")
+    }
+
+    @Test func aBrokenChainStoresNothingButAnEvent() async throws {
+        let dir = temporaryDataDirectory()
+        let store = try CollectorStore(directory: dir)
+        var builder = StreamBuilder()
+        let s1 = builder.segment([note("one")])
+        builder.previousSHA256 = String(repeating: "0", count: 64)
+        let s2 = builder.segment([note("two")])
+        try await CollectorStoreTests.store([s1], in: store)
+        guard case .rejected(let r) = try await ingest(store, s2) else {
+            Issue.record("expected a rejection")
+            return
+        }
+        #expect(r.code == "chain_broken")
+        #expect(r.status == 422)
+        #expect(try await store.segments(of: s1.stream).map(\.segment) == [1])
+        #expect(files(in: "\(dir)/segments/\(s1.stream)") == [SegmentNaming.finishedName(stream: s1.stream, segment: 1)])
+        let events = try await store.events(s1.stream)
+        #expect(events.map(\.kind) == ["chain_broken"])
+        #expect(events.first?.segment == 2)
+    }
+
+    @Test func missingAndDeclaredGapsAreRecordedButStored() async throws {
+        let store = try CollectorStore(directory: temporaryDataDirectory())
+        var builder = StreamBuilder()
+        let s1 = builder.segment([note("one")])
+        builder.skip(segments: 1, records: 5)
+        let s3 = builder.segment([note("three")])
+        builder.skip(segments: 2, records: 5)
+        let s6 = builder.segment([.gap(Gap(reason: "spool_full_drop_oldest", firstSegment: 4, lastSegment: 5, firstSeq: 12, lastSeq: 16, records: 5, bytes: 999)), note("six")])
+        try await CollectorStoreTests.store([s1, s3, s6], in: store)
+        let events = try await store.events(s1.stream)
+        #expect(Set(events.map(\.kind)) == ["missing", "declared_gap"])
+        #expect(events.first { $0.kind == "missing" }?.segment == 3)
+        #expect(events.first { $0.kind == "declared_gap" }?.segment == 6)
+        #expect(try await store.segments(of: s1.stream).map(\.segment) == [1, 3, 6])
+    }
+
+    @Test func aLateSegmentFillsItsHoleOnlyIfItIsTheOneRecorded() async throws {
+        let store = try CollectorStore(directory: temporaryDataDirectory())
+        var builder = StreamBuilder()
+        let s1 = builder.segment([note("one")])
+        let s2 = builder.segment([note("two")])
+        let s3 = builder.segment([note("three")])
+        var fake = StreamBuilder()
+        fake.nextSegment = 2
+        fake.nextSeq = 2
+        fake.previousSHA256 = s1.sha256
+        let impostor = fake.segment([note("not segment two")])
+        try await CollectorStoreTests.store([s3, s1], in: store)
+        #expect(try await store.events().map(\.kind) == ["missing"])
+        guard case .rejected(let r) = try await ingest(store, impostor) else {
+            Issue.record("the impostor was not rejected")
+            return
+        }
+        #expect(r.code == "chain_broken")
+        #expect(try await ingest(store, s2) == .stored(records: 1))
+        #expect(try await store.segments(of: s1.stream).map(\.sha256) == [s1, s2, s3].map(\.sha256))
+    }
+
+    @Test func leftoversOfAnUnacknowledgedUploadAreRemovedOnStart() async throws {
+        let dir = temporaryDataDirectory()
+        var builder = StreamBuilder()
+        let s1 = builder.segment([note("one")])
+        let s2 = builder.segment([note("two")])
+        do {
+            let store = try CollectorStore(directory: dir)
+            try await CollectorStoreTests.store([s1, s2], in: store)
+        }
+        let streamDir = "\(dir)/segments/\(s1.stream)"
+        let name3 = SegmentNaming.finishedName(stream: s1.stream, segment: 3)
+        // Killed after the rename but before the index transaction, and in the middle of a temporary file.
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: "\(streamDir)/\(name3)"))
+        try Data([4, 5, 6]).write(to: URL(fileURLWithPath: "\(streamDir)/\(name3).tmp"))
+        // A stream directory that never got an index row.
+        try FileManager.default.createDirectory(atPath: "\(dir)/segments/team-z.ghost", withIntermediateDirectories: true)
+        try Data([7]).write(to: URL(fileURLWithPath: "\(dir)/segments/team-z.ghost/team-z.ghost.000000000001.seg.gz"))
+
+        let reopened = try CollectorStore(directory: dir)
+        #expect(files(in: streamDir) == [SegmentNaming.finishedName(stream: s1.stream, segment: 1), SegmentNaming.finishedName(stream: s1.stream, segment: 2)])
+        #expect(files(in: "\(dir)/segments/team-z.ghost").isEmpty)
+        #expect(try await reopened.events().isEmpty)
+        // The sidecar uploads segment 3 again: it is accepted.
+        let s3 = builder.segment([note("three")])
+        #expect(try await ingest(reopened, s3) == .stored(records: 1))
+    }
+
+    @Test func aStoredFileThatVanishedIsReportedDamagedOnce() async throws {
+        let dir = temporaryDataDirectory()
+        var builder = StreamBuilder()
+        let s1 = builder.segment([note("one")])
+        let s2 = builder.segment([note("two")])
+        do {
+            let store = try CollectorStore(directory: dir)
+            try await CollectorStoreTests.store([s1, s2], in: store)
+        }
+        try FileManager.default.removeItem(atPath: "\(dir)/segments/\(s1.stream)/\(SegmentNaming.finishedName(stream: s1.stream, segment: 1))")
+        let reopened = try CollectorStore(directory: dir)
+        let events = try await reopened.events(s1.stream)
+        #expect(events.map(\.kind) == ["damaged"])
+        #expect(events.first?.segment == 1)
+        #expect(events.first?.message.contains("missing") == true)
+        // Another restart does not repeat it.
+        let again = try CollectorStore(directory: dir)
+        #expect(try await again.events(s1.stream).count == 1)
+    }
+
+    @Test func concurrentUploadsOfOneSegmentStoreItOnce() async throws {
+        let dir = temporaryDataDirectory()
+        let store = try CollectorStore(directory: dir)
+        var builder = StreamBuilder()
+        var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
+        let s1 = builder.segment(c.fullSession(session: "s-1"))
+        var other = StreamBuilder()
+        let impostor = other.segment([note("other bytes")])
+        for _ in 0..<5 {
+            // A shipper retrying while its first upload is still being stored, and a conflicting one.
+            let outcomes = try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
+                for i in 0..<6 { group.addTask { try await ingest(store, i == 5 ? impostor : s1) } }
+                var all: [IngestOutcome] = []
+                for try await o in group { all.append(o) }
+                return all
+            }
+            #expect(outcomes.filter { if case .stored = $0 { true } else { false } }.count <= 1, "\(outcomes)")
+            let rows = try await store.segments(of: s1.stream)
+            #expect(rows.count == 1)
+            let bytes = try #require(FileManager.default.contents(atPath: "\(dir)/segments/\(s1.stream)/\(SegmentNaming.finishedName(stream: s1.stream, segment: 1))"),
+                                     "the indexed segment's file is gone")
+            #expect(SegmentHash.hex(Array(bytes)) == rows.first?.sha256, "the stored file is not the indexed one")
+            #expect(files(in: "\(dir)/segments/\(s1.stream)").count == 1, "temporary files left behind")
+        }
+    }
+}
