@@ -38,8 +38,8 @@ public struct IngestIdentity: Sendable, Equatable {
         if header.pod.namespace != namespace {
             return "the token belongs to namespace \(namespace) but the segment was recorded in namespace \(header.pod.namespace ?? "(none)")"
         }
-        if let sa = header.pod.serviceAccount, let mine = serviceAccount, sa != mine {
-            return "the token belongs to service account \(mine) but the segment names service account \(sa)"
+        if let mine = serviceAccount, header.pod.serviceAccount != mine {
+            return "the token belongs to service account \(mine) but the segment names service account \(header.pod.serviceAccount ?? "(none)")"
         }
         if let podName, header.pod.name != podName {
             return "the token is bound to pod \(podName) but the segment was recorded by pod \(header.pod.name ?? "(none)")"

@@ -219,13 +219,20 @@ public enum SegmentIndexer {
 
 /// The caller's name as the index and the search use it, from a recorded identity:
 /// the bearer token's subject (or `email`), a forwarded user, or a SPIFFE id.
+///
+/// A bearer token whose signature the sidecar did not verify proves nothing: its name is
+/// indexed as `unverified:NAME`, so a search for `alice` never finds a forged `alice`.
+/// Forwarded users and SPIFFE ids are recorded only when the sidecar was told to trust them.
 public enum CallerSubject {
+    public static let unverifiedPrefix = "unverified:"
+
     public static func subject(of identity: JSONValue?) -> String? {
         guard let identity else { return nil }
         if let bearer = identity["bearer"] {
             // The sidecar records the claims as `subject` (docs/segment-format.md §7.4); `sub` is the raw JWT name.
-            if let sub = bearer["subject"]?.stringValue ?? bearer["sub"]?.stringValue { return sub }
-            if let email = bearer["email"]?.stringValue { return email }
+            if let name = bearer["subject"]?.stringValue ?? bearer["sub"]?.stringValue ?? bearer["email"]?.stringValue {
+                return bearer["verified"]?.boolValue == true ? name : unverifiedPrefix + name
+            }
         }
         if let forwarded = identity["forwarded"] {
             if let user = forwarded["user"]?.stringValue { return user }

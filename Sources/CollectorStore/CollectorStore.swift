@@ -33,7 +33,7 @@ public actor CollectorStore {
     /// segments whose files are gone.
     static func reconcile(pool: DatabasePool, segmentsDirectory: String) throws {
         let known: Set<String> = try pool.read { db in
-            Set(try String.fetchAll(db, sql: "SELECT file FROM segments"))
+            Set(try String.fetchAll(db, sql: "SELECT file FROM segments WHERE expired = 0"))
         }
         var present: Set<String> = []
         for stream in try FileSystem.list(segmentsDirectory) {
@@ -185,7 +185,7 @@ public actor CollectorStore {
 
     /// The index opens and the data directory is writable.
     public nonisolated func isHealthy() async -> Bool {
-        let probe = FileSystem.join(directory, ".ready-probe")
+        let probe = FileSystem.join(directory, ".ready-probe-\(UInt64.random(in: 0...UInt64.max))")
         guard (try? FileSystem.writeAtomically([], to: probe)) != nil else { return false }
         try? FileSystem.remove(probe)
         return (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1

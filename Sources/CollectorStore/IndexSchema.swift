@@ -54,6 +54,11 @@ enum IndexSchema {
                 CREATE INDEX access_log_subject ON access_log(subject, id);
                 """)
         }
+        migrator.registerMigration("v2: segments expired by retention keep their row") { db in
+            // The row (number, SHA-256, last seq) is the stream's chain watermark: without it the next
+            // upload after retention would look like it follows missing segments.
+            try db.execute(sql: "ALTER TABLE segments ADD COLUMN expired INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

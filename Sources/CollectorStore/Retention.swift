@@ -12,6 +12,7 @@ public struct RetentionResult: Sendable, Equatable {
 extension CollectorStore {
     /// Deletes sessions that ended before `cutoff` and are not under legal hold, with their
     /// index rows, then the segment files older than `cutoff` that no remaining session needs.
+    /// An expired segment keeps its row, marked `expired`, as the stream's chain watermark.
     public func applyRetention(cutoff: RecordTime) async throws -> RetentionResult {
         let t = cutoff.nanosecondsSinceEpoch
         let (result, files): (RetentionResult, [String]) = try await pool.write { db in
@@ -26,11 +27,11 @@ extension CollectorStore {
             result.sessions = expired.count
             let doomed = try Row.fetchAll(db, sql: """
                 SELECT g.stream, g.segment, g.file FROM segments g
-                WHERE g.last_time < ? AND NOT EXISTS (SELECT 1 FROM session_segments ss WHERE ss.stream = g.stream AND ss.segment = g.segment)
+                WHERE g.expired = 0 AND g.last_time < ? AND NOT EXISTS (SELECT 1 FROM session_segments ss WHERE ss.stream = g.stream AND ss.segment = g.segment)
                 """, arguments: [t])
             var files: [String] = []
             for row in doomed {
-                try db.execute(sql: "DELETE FROM segments WHERE stream = ? AND segment = ?", arguments: [row["stream"] as String, row["segment"] as Int64])
+                try db.execute(sql: "UPDATE segments SET expired = 1 WHERE stream = ? AND segment = ?", arguments: [row["stream"] as String, row["segment"] as Int64])
                 files.append(row["file"])
             }
             result.segments = doomed.count

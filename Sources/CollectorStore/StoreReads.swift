@@ -83,7 +83,7 @@ extension CollectorStore {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT t.*, COUNT(g.segment) AS n, MAX(g.segment) AS last, COALESCE(SUM(g.bytes), 0) AS total
-                FROM streams t LEFT JOIN segments g ON g.stream = t.stream GROUP BY t.stream ORDER BY t.stream
+                FROM streams t LEFT JOIN segments g ON g.stream = t.stream AND g.expired = 0 GROUP BY t.stream ORDER BY t.stream
                 """).map { r in
                 StreamRow(stream: r["stream"], namespace: r["namespace"], pod: r["pod"], serviceAccount: r["service_account"], owner: r["owner"],
                           segments: r["n"], lastSegment: (r["last"] as Int64?).map(UInt64.init), bytes: r["total"])
@@ -101,7 +101,14 @@ extension CollectorStore {
 
     public nonisolated func segments(of stream: String) async throws -> [SegmentRow] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM segments WHERE stream = ? ORDER BY segment", arguments: [stream]).map(Self.segmentRow)
+            try Row.fetchAll(db, sql: "SELECT * FROM segments WHERE stream = ? AND expired = 0 ORDER BY segment", arguments: [stream]).map(Self.segmentRow)
+        }
+    }
+
+    /// Segment numbers of the stream whose files retention removed.
+    public nonisolated func expiredSegments(of stream: String) async throws -> Set<UInt64> {
+        try await pool.read { db in
+            Set(try Int64.fetchAll(db, sql: "SELECT segment FROM segments WHERE stream = ? AND expired = 1", arguments: [stream]).map(UInt64.init))
         }
     }
 

@@ -39,7 +39,7 @@ struct SidecarCommand: AsyncParsableCommand {
     @Option(help: "Directory for segment files (the shared spool volume).")
     var spool = "/var/run/mcp-recorder/spool"
 
-    @Option(help: "Stream id of this recorder (default: POD_NAMESPACE.POD_NAME, else the host name).")
+    @Option(help: "Stream id of this recorder (default: POD_NAMESPACE.POD_NAME.<first 8 of POD_UID>, else the host name).")
     var stream: String?
 
     @Option(help: "Admin endpoint (/healthz, /readyz, /metrics); 'off' to disable.")
@@ -166,8 +166,9 @@ struct SidecarCommand: AsyncParsableCommand {
         let pod = PodIdentity(
             namespace: environment["POD_NAMESPACE"], name: environment["POD_NAME"], uid: environment["POD_UID"],
             node: environment["NODE_NAME"], serviceAccount: environment["POD_SERVICE_ACCOUNT"], image: environment["MCP_SERVER_IMAGE"])
+        // A recreated pod keeps its name (StatefulSets) but starts a new spool: the UID keeps its stream new.
         let streamID = stream ?? SegmentNaming.sanitizedStreamID(
-            [pod.namespace, pod.name].compactMap { $0 }.joined(separator: ".").nonEmpty ?? Self.hostName())
+            [pod.namespace, pod.name, pod.uid.map { String($0.prefix(8)) }].compactMap { $0 }.joined(separator: ".").nonEmpty ?? Self.hostName())
         let key: [UInt8]
         if let fingerprintKeyFile {
             do { key = try FileSystem.readFile(fingerprintKeyFile) } catch { throw UsageError("--fingerprint-key-file: \(error)") }

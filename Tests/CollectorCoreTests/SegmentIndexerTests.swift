@@ -109,7 +109,8 @@ private func records(_ bodies: [RecordBody]) -> [Record] {
         // As the sidecar records it: `identity.bearer.subject` (docs/segment-format.md §7.4).
         #expect(CallerSubject.subject(of: bearerIdentity("alice")) == "alice")
         #expect(CallerSubject.subject(of: ["bearer": ["sub": "carol", "verified": true]]) == "carol")
-        #expect(CallerSubject.subject(of: ["bearer": ["email": "dave@example.com", "verified": false]]) == "dave@example.com")
+        #expect(CallerSubject.subject(of: ["bearer": ["email": "dave@example.com", "verified": false]]) == "unverified:dave@example.com")
+        #expect(CallerSubject.subject(of: ["bearer": ["subject": "mallory"]]) == "unverified:mallory", "no verdict is not verified")
         #expect(CallerSubject.subject(of: ["forwarded": ["user": "erin"]]) == "erin")
         #expect(CallerSubject.subject(of: ["forwarded": ["email": "frank@example.com"]]) == "frank@example.com")
         #expect(CallerSubject.subject(of: ["spiffe_id": "spiffe://cluster.local/ns/team-a/sa/agent"]) == "spiffe://cluster.local/ns/team-a/sa/agent")

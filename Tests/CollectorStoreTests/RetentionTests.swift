@@ -81,8 +81,6 @@ import Testing
         builder.clock = FixtureTime.t0
         #expect(try await ingest(store, builder.segment([note("three")])) == .stored(records: 1))
         let events = try await store.events(builder.stream)
-        withKnownIssue("retention forgets the chain tail: a false `missing` event is recorded (see report)") {
-            #expect(events.isEmpty, "\(events)")
-        }
+        #expect(events.isEmpty, "expired segments keep their rows as the chain's watermark: \(events)")
     }
 }
