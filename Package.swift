@@ -125,8 +125,27 @@ let package = Package(
             ]
         ),
 
+        // I/O: the admission webhook's HTTPS server around AdmissionPatch.
+        .target(
+            name: "Webhook",
+            dependencies: [
+                "AdmissionPatch", "RecorderJSON", "TLSSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+
         // Pure: the iptables rules `init-redirect` installs, and how to read what is there.
         .target(name: "NetworkRedirect"),
+
+        // Pure: the injection core of `webhook` and `inject` — pod injection, workload opt-in
+        // propagation, JSON Patch (RFC 6902) and JSON Pointer. No I/O.
+        .target(name: "AdmissionPatch", dependencies: ["RecorderJSON"]),
 
         // I/O: the shipper — uploads sealed segments to the collector over HTTPS, in order, durably.
         .target(
@@ -147,7 +166,8 @@ let package = Package(
         .target(
             name: "RecorderCLI",
             dependencies: [
-                "RecorderProxy", "Shipping", "Collector", "TLSSupport", "NetworkRedirect", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON",
+                "RecorderProxy", "Shipping", "Collector", "TLSSupport", "NetworkRedirect", "AdmissionPatch", "Webhook", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -164,6 +184,9 @@ let package = Package(
 
         // HTTP backend for scripts/bench-proxy.sh (not a test).
         .executableTarget(name: "bench-backend", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Sources/Benchmarks/bench-backend"),
+
+        // Segment generator, uploader and read-latency client for scripts/bench-collector.sh (not a test).
+        .executableTarget(name: "collector-bench", dependencies: ["SegmentStore", "SegmentFormat", "RecorderJSON", "TLSSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Sources/Benchmarks/collector-bench"),
 
         .testTarget(name: "RecorderJSONTests", dependencies: ["RecorderJSON"]),
         .testTarget(name: "SegmentFormatTests", dependencies: ["SegmentFormat", "RecorderJSON"]),
@@ -204,7 +227,19 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        .testTarget(
+            name: "WebhookTests",
+            dependencies: [
+                "Webhook", "AdmissionPatch", "RecorderJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "NetworkRedirectTests", dependencies: ["NetworkRedirect"]),
+        .testTarget(
+            name: "AdmissionPatchTests",
+            dependencies: ["AdmissionPatch", "RecorderCLI", "RecorderJSON", .product(name: "Yams", package: "Yams")]
+        ),
         .testTarget(name: "RecorderCLITests", dependencies: ["mcp-recorder", "RecorderCLI", "SegmentStore", "SegmentFormat", "RecorderJSON"]),
     ],
     swiftLanguageModes: [.v6]

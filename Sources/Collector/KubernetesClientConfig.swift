@@ -75,6 +75,8 @@ public struct KubernetesClientConfig: Sendable, Equatable {
     }
 
     /// The bearer token to send now, if any.
+    public func bearerToken() -> String? { currentToken() }
+
     func currentToken() -> String? {
         if let tokenFile, let bytes = try? FileSystem.readFile(tokenFile) {
             let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: " \n\r\t")

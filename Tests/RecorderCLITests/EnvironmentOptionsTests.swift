@@ -13,10 +13,18 @@ import Testing
         ])
     }
 
+    @Test func anInlinePEMFromTheEnvironmentIsOneArgument() throws {
+        // A value starting with "-" must not be read as an option: `--name=value`.
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+        let arguments = EnvironmentOptions.apply(to: ["sidecar"], root: MCPRecorderCommand.self, environment: ["MCP_RECORDER_COLLECTOR_CA": pem])
+        #expect(arguments == ["sidecar", "--collector-ca=\(pem)"])
+        #expect(throws: Never.self) { _ = try MCPRecorderCommand.parseAsRoot(arguments + ["--collector", "https://c:8443"]) }
+    }
+
     @Test func environmentValuesBecomeOptionsAfterTheSubcommandPathAndTheCommandLineWins() {
         let env = ["MCP_RECORDER_KIND": "body", "MCP_RECORDER_RECORDS_ONLY": "true", "UNRELATED": "x"]
         #expect(EnvironmentOptions.apply(to: ["segments", "cat", "dir"], root: MCPRecorderCommand.self, environment: env)
-            == ["segments", "cat", "--records-only", "--kind", "body", "dir"])
+            == ["segments", "cat", "--records-only", "--kind=body", "dir"])
         #expect(EnvironmentOptions.apply(to: ["segments", "cat", "--kind", "raw", "dir"], root: MCPRecorderCommand.self, environment: env)
             == ["segments", "cat", "--records-only", "--kind", "raw", "dir"])
         #expect(EnvironmentOptions.apply(to: ["segments", "cat", "dir"], root: MCPRecorderCommand.self, environment: ["MCP_RECORDER_RECORDS_ONLY": "false"])
