@@ -206,12 +206,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "SegmentFormat", "RecorderJSON"]),
-        .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "CollectorCore", "SegmentFormat", "RecorderJSON"]),
+        // Realistic recorded segments (chained, with MCP traffic) shared by the collector's test targets.
+        .target(name: "CollectorTestFixtures", dependencies: ["SegmentFormat", "RecorderJSON"], path: "Tests/CollectorTestFixtures"),
+        .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorTestFixtures", "SegmentFormat", "RecorderJSON"]),
+        .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "CollectorCore", "CollectorTestFixtures", "SegmentFormat", "RecorderJSON"]),
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "CollectorCore", "CollectorStore", "SegmentFormat", "SegmentStore", "RecorderJSON", "ProxyCore", "MCPParsing",
+                "Collector", "CollectorCore", "CollectorStore", "CollectorTestFixtures", "SegmentFormat", "SegmentStore", "RecorderJSON", "ProxyCore", "MCPParsing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

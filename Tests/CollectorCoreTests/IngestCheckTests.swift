@@ -1,6 +1,7 @@
 import CollectorCore
 import RecorderJSON
 import SegmentFormat
+import CollectorTestFixtures
 import Testing
 
 func checked(_ built: BuiltSegment) throws -> CheckedSegment {

@@ -1,6 +1,7 @@
 import CollectorCore
 import RecorderJSON
 import SegmentFormat
+import CollectorTestFixtures
 import Testing
 
 private func parsePolicy(_ text: String) throws(AccessConfigError) -> AccessPolicy {

@@ -3,6 +3,7 @@ import CollectorStore
 import Foundation
 import RecorderJSON
 import SegmentFormat
+import CollectorTestFixtures
 import Testing
 
 @Suite struct IngestStoreTests {

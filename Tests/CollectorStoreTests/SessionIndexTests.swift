@@ -3,6 +3,7 @@ import CollectorStore
 import Foundation
 import RecorderJSON
 import SegmentFormat
+import CollectorTestFixtures
 import Testing
 
 /// Two streams in two namespaces with four sessions of different callers, tools and outcomes.

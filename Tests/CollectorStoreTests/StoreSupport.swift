@@ -3,6 +3,7 @@ import CollectorStore
 import Foundation
 import RecorderJSON
 import SegmentFormat
+import CollectorTestFixtures
 import Testing
 
 /// A fresh data directory under the system temporary directory.

@@ -13,6 +13,7 @@ import MCPParsing
 import ProxyCore
 import RecorderJSON
 import SegmentFormat
+import CollectorTestFixtures
 import Testing
 
 /// Ingest tokens the test authenticators accept.

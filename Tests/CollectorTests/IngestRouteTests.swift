@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import RecorderJSON
 import SegmentFormat
+import CollectorTestFixtures
 import Testing
 
 @Suite struct IngestRouteTests {

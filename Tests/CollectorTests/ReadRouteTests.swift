@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import RecorderJSON
 import SegmentFormat
+import CollectorTestFixtures
 import Testing
 
 /// Two namespaces' recordings, uploaded through the API by their pods.

@@ -4,6 +4,7 @@ import CollectorStore
 import HummingbirdTesting
 import Logging
 import SegmentFormat
+import CollectorTestFixtures
 import Testing
 
 @Suite struct RetentionServiceTests {

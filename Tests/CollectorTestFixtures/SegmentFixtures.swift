@@ -7,35 +7,35 @@ import RecorderJSON
 import SegmentFormat
 
 /// Times the fixtures use.
-enum FixtureTime {
+public enum FixtureTime {
     /// 2026-11-25T10:00:00Z.
-    static let t0 = RecordTime(rfc3339: "2026-11-25T10:00:00.000000Z")!
+    public static let t0 = RecordTime(rfc3339: "2026-11-25T10:00:00.000000Z")!
 
-    static func at(_ text: String) -> RecordTime { RecordTime(rfc3339: text)! }
+    public static func at(_ text: String) -> RecordTime { RecordTime(rfc3339: text)! }
 
-    static func plus(_ t: RecordTime, seconds: Int64) -> RecordTime {
+    public static func plus(_ t: RecordTime, seconds: Int64) -> RecordTime {
         RecordTime(nanosecondsSinceEpoch: t.nanosecondsSinceEpoch + seconds * 1_000_000_000)
     }
 }
 
 /// One finished segment file, as a sidecar would upload it.
-struct BuiltSegment: Sendable {
-    var stream: String
-    var segment: UInt64
-    var bytes: [UInt8]
-    var header: SegmentHeader
-    var records: [Record]
+public struct BuiltSegment: Sendable {
+    public var stream: String
+    public var segment: UInt64
+    public var bytes: [UInt8]
+    public var header: SegmentHeader
+    public var records: [Record]
     /// Byte offsets where each gzip member starts.
-    var memberOffsets: [Int]
+    public var memberOffsets: [Int]
 
-    var sha256: String { SegmentHash.hex(bytes) }
-    var firstSeq: UInt64 { header.firstSeq }
-    var lastSeq: UInt64? { records.last?.seq }
+    public var sha256: String { SegmentHash.hex(bytes) }
+    public var firstSeq: UInt64 { header.firstSeq }
+    public var lastSeq: UInt64? { records.last?.seq }
 }
 
 /// Encodes a header, records (one gzip member per batch) and a trailer into a segment file.
 /// `trailer: nil` leaves the segment unsealed.
-func encodeSegment(header: SegmentHeader, batches: [[Record]], trailer: SegmentTrailer?) -> (bytes: [UInt8], memberOffsets: [Int]) {
+public func encodeSegment(header: SegmentHeader, batches: [[Record]], trailer: SegmentTrailer?) -> (bytes: [UInt8], memberOffsets: [Int]) {
     let compressor = GzipMemberCompressor(level: 6)
     var out: [UInt8] = []
     var offsets = [0]
@@ -54,7 +54,7 @@ func encodeSegment(header: SegmentHeader, batches: [[Record]], trailer: SegmentT
 }
 
 /// Gzips arbitrary lines (each must end in `\n`), one member per element: for schema violations.
-func gzipMembers(_ members: [String]) -> [UInt8] {
+public func gzipMembers(_ members: [String]) -> [UInt8] {
     let compressor = GzipMemberCompressor(level: 6)
     var out: [UInt8] = []
     for member in members { compressor.compressMember(Array(member.utf8), appendingTo: &out) }
@@ -63,17 +63,17 @@ func gzipMembers(_ members: [String]) -> [UInt8] {
 
 /// Builds the segments of one stream in order: contiguous `seq`, `prev_sha256` chained,
 /// record times advancing by `tick` from `clock`.
-struct StreamBuilder {
-    var stream: String
-    var pod: PodIdentity
-    var nextSegment: UInt64 = 1
-    var nextSeq: UInt64 = 1
-    var previousSHA256: String?
+public struct StreamBuilder {
+    public var stream: String
+    public var pod: PodIdentity
+    public var nextSegment: UInt64 = 1
+    public var nextSeq: UInt64 = 1
+    public var previousSHA256: String?
     /// The time the next record gets.
-    var clock: RecordTime
-    var tick: Int64 = 1_000_000
+    public var clock: RecordTime
+    public var tick: Int64 = 1_000_000
 
-    init(stream: String = "team-a.weather-7d9f-abcde", namespace: String? = "team-a", pod: String? = "weather-7d9f-abcde",
+    public init(stream: String = "team-a.weather-7d9f-abcde", namespace: String? = "team-a", pod: String? = "weather-7d9f-abcde",
          serviceAccount: String? = "weather", start: RecordTime = FixtureTime.t0) {
         self.stream = stream
         self.pod = PodIdentity(namespace: namespace, name: pod, uid: "3b0c5f4e-9a61-4d1c-8f2e-6a7b1c9d0e42", node: "node-a3",
@@ -82,7 +82,7 @@ struct StreamBuilder {
     }
 
     /// The next segment, holding `batches` (one gzip member each). Advances the chain.
-    mutating func segment(_ batches: [[RecordBody]], reason: CloseReason = .size) -> BuiltSegment {
+    public mutating func segment(_ batches: [[RecordBody]], reason: CloseReason = .size) -> BuiltSegment {
         let header = SegmentHeader(stream: stream, segment: nextSegment, firstSeq: nextSeq, previousSHA256: previousSHA256,
                                    time: clock, writer: "mcp-recorder 0.1.0", pod: pod)
         var recordBatches: [[Record]] = []
@@ -107,12 +107,12 @@ struct StreamBuilder {
     }
 
     /// A segment of one batch.
-    mutating func segment(_ bodies: [RecordBody], reason: CloseReason = .size) -> BuiltSegment {
+    public mutating func segment(_ bodies: [RecordBody], reason: CloseReason = .size) -> BuiltSegment {
         segment([bodies], reason: reason)
     }
 
     /// Skips `count` segments, as if they were written and then dropped (their records too).
-    mutating func skip(segments count: UInt64, records: UInt64) {
+    public mutating func skip(segments count: UInt64, records: UInt64) {
         nextSegment += count
         nextSeq += records
         previousSHA256 = String(repeating: "ab", count: 32)
@@ -120,7 +120,7 @@ struct StreamBuilder {
 }
 
 /// A recorded caller identity, as the sidecar writes it on `http_request` (`identity.bearer`).
-func bearerIdentity(_ subject: String, groups: [String] = ["sre"], email: String? = nil, verified: Bool = true) -> JSONValue {
+public func bearerIdentity(_ subject: String, groups: [String] = ["sre"], email: String? = nil, verified: Bool = true) -> JSONValue {
     var bearer: [JSONMember] = [
         JSONMember("issuer", "https://login.example.com"),
         JSONMember("subject", .string(subject)),
@@ -139,25 +139,25 @@ func bearerIdentity(_ subject: String, groups: [String] = ["sre"], email: String
 }
 
 /// One client connection speaking streamable HTTP MCP, record by record as the sidecar records it.
-struct MCPConnection {
-    var conn: String
-    var identity: JSONValue?
-    var session: String?
-    var exchange: UInt64 = 0
-    var nextID = 1
-    var protocolVersion = "2025-06-18"
+public struct MCPConnection {
+    public var conn: String
+    public var identity: JSONValue?
+    public var session: String?
+    public var exchange: UInt64 = 0
+    public var nextID = 1
+    public var protocolVersion = "2025-06-18"
 
-    init(conn: String, identity: JSONValue?, session: String? = nil) {
+    public init(conn: String, identity: JSONValue?, session: String? = nil) {
         self.conn = conn
         self.identity = identity
         self.session = session
     }
 
-    func open(peer: String = "10.42.3.18:51544") -> [RecordBody] {
+    public func open(peer: String = "10.42.3.18:51544") -> [RecordBody] {
         [.connectionOpen(ConnectionOpen(conn: conn, peer: peer, local: "10.42.1.7:8080", tls: false))]
     }
 
-    func close() -> [RecordBody] {
+    public func close() -> [RecordBody] {
         [.connectionClose(ConnectionClose(conn: conn, bytesFromClient: 1234, bytesFromServer: 5678, reason: "client_closed"))]
     }
 
@@ -174,7 +174,7 @@ struct MCPConnection {
     }
 
     /// The client half of an exchange carrying one JSON-RPC request or notification.
-    mutating func request(_ message: JSONValue, target: String = "/mcp") -> [RecordBody] {
+    public mutating func request(_ message: JSONValue, target: String = "/mcp") -> [RecordBody] {
         exchange += 1
         let text = Array(message.serialized().utf8)
         let method = message["method"]?.stringValue
@@ -190,7 +190,7 @@ struct MCPConnection {
     }
 
     /// The server half of the current exchange: a JSON response (or `202 Accepted` without a body).
-    func response(_ message: JSONValue?, status: Int = 200, sessionHeader: String? = nil) -> [RecordBody] {
+    public func response(_ message: JSONValue?, status: Int = 200, sessionHeader: String? = nil) -> [RecordBody] {
         var headers = [HeaderField("Content-Type", "application/json")]
         if let s = sessionHeader ?? session { headers.append(HeaderField("Mcp-Session-Id", s)) }
         var out: [RecordBody] = [.httpResponse(HTTPResponseHead(conn: conn, exchange: exchange, status: status, reason: status == 200 ? "OK" : status == 202 ? "Accepted" : "Error", headers: headers))]
@@ -211,7 +211,7 @@ struct MCPConnection {
     }
 
     /// `initialize`: the request has no session; the response header assigns it.
-    mutating func initialize(session assigned: String) -> (request: [RecordBody], response: [RecordBody]) {
+    public mutating func initialize(session assigned: String) -> (request: [RecordBody], response: [RecordBody]) {
         let id = nextID
         nextID += 1
         let request = self.request(.object([
@@ -227,12 +227,12 @@ struct MCPConnection {
     }
 
     /// `notifications/initialized`, answered `202 Accepted`.
-    mutating func initialized() -> [RecordBody] {
+    public mutating func initialized() -> [RecordBody] {
         request(["jsonrpc": "2.0", "method": "notifications/initialized"]) + response(nil, status: 202)
     }
 
     /// A `tools/call` with its result (`isError` as given).
-    mutating func toolCall(_ tool: String, arguments: JSONValue, result text: String, isError: Bool = false) -> (request: [RecordBody], response: [RecordBody]) {
+    public mutating func toolCall(_ tool: String, arguments: JSONValue, result text: String, isError: Bool = false) -> (request: [RecordBody], response: [RecordBody]) {
         let id = nextID
         nextID += 1
         let request = self.request(.object([
@@ -247,7 +247,7 @@ struct MCPConnection {
     }
 
     /// A `tools/call` answered with a JSON-RPC error.
-    mutating func failingToolCall(_ tool: String, arguments: JSONValue, code: Int, message: String) -> [RecordBody] {
+    public mutating func failingToolCall(_ tool: String, arguments: JSONValue, code: Int, message: String) -> [RecordBody] {
         let id = nextID
         nextID += 1
         return request(.object([
@@ -260,7 +260,7 @@ struct MCPConnection {
     }
 
     /// A whole session: initialize, initialized, a good tool call, a tool error, a JSON-RPC error.
-    mutating func fullSession(session: String, tool: String = "get_weather") -> [RecordBody] {
+    public mutating func fullSession(session: String, tool: String = "get_weather") -> [RecordBody] {
         // Exchange numbers follow the order on the connection: build each part in order.
         let i = initialize(session: session)
         let notification = initialized()
@@ -273,15 +273,15 @@ struct MCPConnection {
 
 /// The legacy HTTP+SSE transport: a `GET /sse` stream whose `endpoint` event names the
 /// session, `POST /messages?session_id=…` requests answered `202`, responses on the stream.
-struct LegacySSESession {
-    var sessionID: String
-    var streamConn = "g1"
-    var identity: JSONValue?
-    var streamOffset: UInt64 = 0
-    var eventIndex: UInt64 = 0
-    var posts = 0
+public struct LegacySSESession {
+    public var sessionID: String
+    public var streamConn = "g1"
+    public var identity: JSONValue?
+    public var streamOffset: UInt64 = 0
+    public var eventIndex: UInt64 = 0
+    public var posts = 0
 
-    init(sessionID: String, streamConn: String = "g1", identity: JSONValue?) {
+    public init(sessionID: String, streamConn: String = "g1", identity: JSONValue?) {
         self.sessionID = sessionID
         self.streamConn = streamConn
         self.identity = identity
@@ -297,7 +297,7 @@ struct LegacySSESession {
     }
 
     /// Connect, `GET /sse`, and the `endpoint` event.
-    mutating func open() -> [RecordBody] {
+    public mutating func open() -> [RecordBody] {
         [
             .connectionOpen(ConnectionOpen(conn: streamConn, peer: "10.42.3.19:40100")),
             .httpRequest(HTTPRequestHead(conn: streamConn, exchange: 1, method: "GET", target: "/sse",
@@ -308,7 +308,7 @@ struct LegacySSESession {
     }
 
     /// One `tools/call` POSTed on its own connection, accepted with 202.
-    mutating func post(id: Int, tool: String, arguments: JSONValue) -> [RecordBody] {
+    public mutating func post(id: Int, tool: String, arguments: JSONValue) -> [RecordBody] {
         posts += 1
         let conn = "p\(posts)"
         let message: JSONValue = .object([
@@ -330,7 +330,7 @@ struct LegacySSESession {
     }
 
     /// The response to request `id`, as an SSE `message` event on the stream.
-    mutating func respond(id: Int, text: String, isError: Bool = false) -> [RecordBody] {
+    public mutating func respond(id: Int, text: String, isError: Bool = false) -> [RecordBody] {
         let message: JSONValue = .object([
             JSONMember("jsonrpc", "2.0"), JSONMember("id", .int(id)),
             JSONMember("result", .object([JSONMember("content", [["type": "text", "text": .string(text)]]), JSONMember("isError", .bool(isError))])),
@@ -342,5 +342,5 @@ struct LegacySSESession {
 }
 
 extension Array where Element == Record {
-    var bodies: [RecordBody] { map(\.body) }
+    public var bodies: [RecordBody] { map(\.body) }
 }
