@@ -28,10 +28,10 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "Directory for segment files and the SQLite index.")
     var data = "/var/lib/mcp-recorder"
 
-    @Option(help: "TLS certificate chain (PEM file).")
+    @Option(help: "TLS certificate chain (PEM file), re-read when it changes.")
     var tlsCert: String?
 
-    @Option(help: "TLS private key (PEM file).")
+    @Option(help: "TLS private key (PEM file), re-read when it changes.")
     var tlsKey: String?
 
     @Flag(help: "Make a self-signed CA and server certificate at start; the CA is written to --tls-self-signed-dir/ca.pem for clients.")
@@ -108,7 +108,8 @@ struct CollectorCommand: AsyncParsableCommand {
                 logger.notice("self-signed TLS: clients must trust the CA", metadata: ["ca": "\(files.ca)"])
                 tls = try TLSConfigurations.server(authority)
             } else {
-                tls = try TLSConfigurations.server(certificateChainFile: tlsCert!, privateKeyFile: tlsKey!)
+                // Re-read when the files change: a renewed certificate (cert-manager) needs no restart.
+                tls = try ReloadingCertificate(certificateFile: tlsCert!, keyFile: tlsKey!).serverConfiguration()
             }
         } catch {
             throw UsageError("TLS: \(error)")

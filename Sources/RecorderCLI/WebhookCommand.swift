@@ -19,8 +19,8 @@ struct WebhookCommand: AsyncParsableCommand {
         discussion: """
             Serves POST /mutate for admission.k8s.io/v1 AdmissionReviews: pods (CREATE) labelled or annotated \
             mcp-recorder.io/inject: "true" get the sidecar (and, in redirect mode, the init-redirect container); \
-            Deployments and StatefulSets (CREATE, UPDATE) annotated mcp-recorder.io/inject: "true" get the label \
-            on their pod template, so their pods roll into recording. The same code as `mcp-recorder inject`. \
+            Deployments, StatefulSets, DaemonSets and CronJobs (CREATE, UPDATE) and Jobs (CREATE) annotated \
+            mcp-recorder.io/inject: "true" get the label on their pod template, so their pods roll into recording. The same code as `mcp-recorder inject`. \
             --tls-cert/--tls-key are read again when they change (cert-manager rotation needs no restart). \
             /healthz, /readyz and Prometheus /metrics are on the same port.
             """

@@ -106,7 +106,8 @@ def test_sigterm_drains_seals_and_exits_zero(mcp_server, sidecar, recorder, segm
 
 
 def test_pod_identity_and_stream_come_from_the_downward_api_environment(recorder, tmp_path, free_port):
-    """Without --stream, the stream is NAMESPACE.POD and every header carries the pod's identity."""
+    """Without --stream, the stream is NAMESPACE.POD.<first 8 of the pod UID> (a recreated StatefulSet
+    pod keeps its name, not its UID) and every header carries the pod's identity."""
     import socket
     import time
 
@@ -134,9 +135,9 @@ def test_pod_identity_and_stream_come_from_the_downward_api_environment(recorder
     finally:
         car.stop()
     names = sorted(os.listdir(spool))
-    assert names == ["team-a.weather-mcp-7d9f.000000000001.seg.gz", "team-a.weather-mcp-7d9f.state.json"], names
+    assert names == ["team-a.weather-mcp-7d9f.0b5c-uid.000000000001.seg.gz", "team-a.weather-mcp-7d9f.0b5c-uid.state.json"], names
     out = subprocess.run([recorder, "segments", "cat", str(spool)], capture_output=True, text=True, check=True).stdout
     header = json.loads(out.splitlines()[0])
-    assert header["kind"] == "header" and header["stream"] == "team-a.weather-mcp-7d9f"
+    assert header["kind"] == "header" and header["stream"] == "team-a.weather-mcp-7d9f.0b5c-uid"
     assert header["pod"] == {"namespace": "team-a", "name": "weather-mcp-7d9f", "uid": "0b5c-uid", "node": "node-3",
                              "service_account": "weather", "image": "ghcr.io/acme/weather:1.2"}

@@ -1,4 +1,4 @@
-"""The webhook re-reads its certificate files when they change (cert-manager rotation without a restart)."""
+"""The webhook and the collector re-read their certificate files when they change (cert-manager rotation without a restart)."""
 from __future__ import annotations
 
 import shutil
@@ -52,3 +52,29 @@ def _try(f, *args):
     except OSError:
         time.sleep(0.1)
         return None
+
+
+def test_the_collector_serves_a_rotated_certificate_without_a_restart(recorder, tmp_path):
+    first, second = make_tls(tmp_path / "first"), make_tls(tmp_path / "second")
+    live = tmp_path / "live"
+    live.mkdir()
+    shutil.copy(first["cert"], live / "tls.crt")
+    shutil.copy(first["key"], live / "tls.key")
+    (tmp_path / "token").write_text("t0ken-for-ingest\n")
+    port = free_port()
+    process = track(ManagedProcess("collector", [
+        recorder, "collector", "--listen", f"127.0.0.1:{port}", "--data", str(tmp_path / "data"),
+        "--tls-cert", str(live / "tls.crt"), "--tls-key", str(live / "tls.key"),
+        "--ingest-token-file", str(tmp_path / "token"), "--admin-token-file", str(tmp_path / "token")], tmp_path / "collector.log"))
+    try:
+        before = wait_for(lambda: _try(served_certificate, port), 30, what="the collector to serve TLS")
+        assert before == ssl.PEM_cert_to_DER_cert(first["cert"].read_text())
+        shutil.copy(second["key"], live / "tls.key.new")
+        shutil.copy(second["cert"], live / "tls.crt.new")
+        (live / "tls.key.new").rename(live / "tls.key")
+        (live / "tls.crt.new").rename(live / "tls.crt")
+        expected = ssl.PEM_cert_to_DER_cert(second["cert"].read_text())
+        wait_for(lambda: served_certificate(port) == expected, 10, what="the new certificate to be served")
+        assert process.alive(), "no restart"
+    finally:
+        process.stop(signal.SIGTERM)
