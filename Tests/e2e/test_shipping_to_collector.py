@@ -151,6 +151,9 @@ def test_collector_killed_during_an_upload_the_retry_lands_once(
     wait_for(lambda: relay.bytes_up > 64 * 1024, what="an upload in progress")
     c.kill()
     c.start()  # same data directory, same port: the relay reaches the new process
+    assert car.stop() == 0  # no new segments from here on; the last one is shipped on the way out or below
+    car = sidecar(server.port, spool, ship_args(f"https://127.0.0.1:{relay.port}", tls["ca"], c.ingest_token_file),
+                  stream=STREAM)
     wait_for(lambda: shipped(spool), timeout=120, what="the retried upload to land")
     stored = assert_stream_intact(c.api, STREAM)
     files = sorted(p.name for p in (c.data / "segments" / STREAM).iterdir())
