@@ -24,7 +24,12 @@ public actor CollectorStore {
         try FileSystem.createDirectories(segmentsDirectory)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // A 201 promises the segment survives a power failure: every commit is synced (GRDB's
+        // WAL default, NORMAL, syncs only at checkpoints, and `reconcile` would then delete a
+        // stored file whose row was lost while the sidecar has already deleted its copy).
         pool = try DatabasePool(path: FileSystem.join(directory, "index.sqlite"), configuration: configuration)
+        // (On the pool's one writer connection, after GRDB's own WAL setup, which sets NORMAL.)
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try IndexSchema.migrator().migrate(pool)
         try Self.reconcile(pool: pool, segmentsDirectory: segmentsDirectory)
     }

@@ -105,6 +105,11 @@ extension CollectorStore {
         }
     }
 
+    /// `PRAGMA synchronous` of the index's connections (2 = FULL).
+    public nonisolated func synchronousSetting() async throws -> Int {
+        try await pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
     /// Segment numbers of the stream whose files retention removed.
     public nonisolated func expiredSegments(of stream: String) async throws -> Set<UInt64> {
         try await pool.read { db in

@@ -202,3 +202,13 @@ import Testing
         }
     }
 }
+
+@Suite struct IndexDurabilityTests {
+    @Test func everyCommitIsSynced() async throws {
+        let directory = NSTemporaryDirectory() + "mcp-recorder-durability-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let store = try CollectorStore(directory: directory)
+        // PRAGMA synchronous: 2 = FULL (a 201 must not be lost after a power failure).
+        #expect(try await store.synchronousSetting() == 2)
+    }
+}

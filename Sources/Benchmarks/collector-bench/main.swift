@@ -12,10 +12,11 @@
 //       segments/s and per-request latency (JSON). Any answer but 201 fails the run.
 //
 //   collector-bench list --url https://HOST:PORT --ca CA.pem --token T [--requests 200]
-//                        [--tool X] [--rare-tool Y] [--subject Z] [--manifest DIR/manifest.json]
+//                        [--tool X] [--rare-tool Y] [--subject Z] [--manifest DIR/manifest.json] [--default-only]
 //       Counts the indexed sessions and exchanges through GET /v1/sessions (paged, untimed),
 //       then times N sequential requests per query: default page, limit=500, tool=X (common),
 //       tool=Y (rare), subject=Z, a cursor page from the middle of the list, has_error=true.
+//       --default-only: no census, only the default page (to time it while uploads run).
 import AsyncHTTPClient
 import NIOCore
 import NIOSSL
@@ -35,7 +36,7 @@ struct Arguments {
     var flags: Set<String> = []
     var positional: [String] = []
 
-    static let flagNames: Set<String> = ["--no-sha256"]
+    static let flagNames: Set<String> = ["--no-sha256", "--default-only"]
 
     init(_ argv: [String]) {
         var rest = argv.dropFirst().makeIterator()
@@ -159,6 +160,9 @@ enum ResultKind { case prose, rows, small }
 let subjects = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj",
                 "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yara", "zoe", "ci-bot", "release-bot", "oncall"]
 let userAgents = ["claude-code/1.0.31", "python-httpx/0.28.1", "node (mcp-sdk 1.12.0)", "Cursor/1.2.4", "mcp-inspector/0.16.1"]
+/// The sidecar's inline limit for `sse_event.data` and `jsonrpc.message`. (Careful: `JSONValue` is
+/// `ExpressibleByNilLiteral`, so `cond ? value : nil` with a non-optional `JSONValue` writes JSON
+/// `null` instead of leaving the member out; use `.some(value) : .none`.)
 let inlineLimit = 16_384
 let readSize = 65_536
 let baseTime = RecordTime(rfc3339: "2026-11-25T08:00:00Z")!.nanosecondsSinceEpoch
@@ -288,7 +292,7 @@ struct SessionFactory {
             EncodedRecord(time: time(w), body: .jsonRPC(JSONRPCMessage(
                 conn: s.conn, exchange: s.exchange, from: .client, via: .body, type: type, method: method, id: id, tool: tool,
                 mcpSession: withSession ? s.mcpSession : nil, protocolVersion: withSession ? "2025-06-18" : nil,
-                message: body.count <= inlineLimit ? message : nil))),
+                message: body.count <= inlineLimit ? .some(message) : .none))),
         ])
     }
 
@@ -361,7 +365,7 @@ struct SessionFactory {
                 records.append(EncodedRecord(time: time(now), body: .jsonRPC(JSONRPCMessage(
                     conn: s.conn, exchange: s.exchange, from: .server, via: .sse, type: m.type, method: m.method, id: m.id,
                     errorCode: m.errorCode, errorMessage: m.errorMessage, mcpSession: s.mcpSession,
-                    durationMicros: m.type == .notification ? nil : (now - requestTime) / 1000, message: inline ? m.message : nil))))
+                    durationMicros: m.type == .notification ? nil : (now - requestTime) / 1000, message: inline ? .some(m.message) : .none))))
                 nextEvent += 1
             }
             groups.append(Group(time: now, records: records))
@@ -807,14 +811,18 @@ func list(_ args: Arguments) async throws {
     let rare = args.string("--rare-tool") ?? manifest?["rare_tool"]?.stringValue ?? rareTool
     var subject = args.string("--subject") ?? manifest?["top_subject"]?.stringValue
 
+    let defaultOnly = args.flags.contains("--default-only")
+
     let client = try makeClient(ca: ca, connections: 1)
-    // Census (not timed): every session, 500 per page.
+    // Census (not timed): every session, 500 per page. Skipped with --default-only, which times only
+    // the default page (for a run while uploads are in progress).
     var sessions = 0, exchanges = 0, calls = 0, toolCalls = 0, withErrors = 0
     var cursors: [String] = []
     var subjectCount: [String: Int] = [:]
     var cursor: String?
     let censusStart = ContinuousClock.now
     repeat {
+        if defaultOnly { break }
         let url = "\(base)/v1/sessions?limit=500" + (cursor.map { "&cursor=\($0)" } ?? "")
         let (page, _) = try await getJSON(client, url, token: token)
         for s in page["sessions"]?.arrayValue ?? [] {
@@ -832,18 +840,21 @@ func list(_ args: Arguments) async throws {
     if subject == nil { subject = subjectCount.max { $0.value < $1.value }?.key }
     let middle = cursors.isEmpty ? nil : cursors[cursors.count / 2]
 
-    var queries: [(name: String, query: String)] = [("default (limit 50)", ""), ("limit=500", "limit=500")]
-    queries.append(("tool=\(tool) (common)", "tool=\(tool)"))
-    queries.append(("tool=\(rare) (rare)", "tool=\(rare)"))
-    if let subject { queries.append(("subject=\(subject)", "subject=\(subject)")) }
-    if let middle { queries.append(("cursor page (middle of the list)", "cursor=\(middle)")) }
-    queries.append(("has_error=true", "has_error=true"))
+    var queries: [(name: String, query: String)] = [("default (limit 50)", "")]
+    if !defaultOnly {
+        queries.append(("limit=500", "limit=500"))
+        queries.append(("tool=\(tool) (common)", "tool=\(tool)"))
+        queries.append(("tool=\(rare) (rare)", "tool=\(rare)"))
+        if let subject { queries.append(("subject=\(subject)", "subject=\(subject)")) }
+        if let middle { queries.append(("cursor page (middle of the list)", "cursor=\(middle)")) }
+        queries.append(("has_error=true", "has_error=true"))
+    }
 
     var results: [JSONValue] = []
     for q in queries {
         let url = "\(base)/v1/sessions" + (q.query.isEmpty ? "" : "?\(q.query)")
         var returned = 0
-        for _ in 0..<3 { returned = (try await getJSON(client, url, token: token)).0["sessions"]?.arrayValue?.count ?? 0 }
+        for _ in 0..<(defaultOnly ? 1 : 3) { returned = (try await getJSON(client, url, token: token)).0["sessions"]?.arrayValue?.count ?? 0 }
         var latencies: [Double] = []
         for _ in 0..<requests { latencies.append(try await getJSON(client, url, token: token).1) }
         results.append(.object([JSONMember("name", .string(q.name)), JSONMember("query", .string(q.query)),
