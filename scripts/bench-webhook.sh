@@ -26,7 +26,9 @@
 #      the achieved rate, non-200 answers, the server's CPU time per request
 #      (/proc/PID/stat), and the webhook's own handler-time histogram (/metrics);
 #   3. prints a Markdown report (also BENCH_DIR/results.md) with the added latency
-#      (webhook − nginx), the ratios and PASS/FAIL for p99 ≤ TARGET_P99_MS.
+#      (webhook − nginx), the ratios and PASS/FAIL for p99 ≤ TARGET_P99_MS, judged on
+#      the quiet rounds (the rest of the machine used ≤ 10 % of the CPUs meanwhile;
+#      all rounds when none was quiet), with the worst round beside it.
 # Exits 0 whatever the verdict (a benchmark, not a test); 1 if the webhook's answer
 # is not a real patch. Everything it started is stopped on exit.
 #
