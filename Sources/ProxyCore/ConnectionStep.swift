@@ -31,6 +31,8 @@ public struct ConnectionStep: Sendable {
     public var parseFailures = 0
     /// The recorder answered the client itself (400, 401, 408, 431, 502, 504).
     public var answeredByRecorder = false
+    /// The client sent nothing within `--header-timeout`: the connection is closed, with no answer and no record.
+    public var closedIdle = false
 
     public init() {}
 

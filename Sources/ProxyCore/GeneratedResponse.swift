@@ -43,8 +43,9 @@ public struct GeneratedResponse: Sendable {
         Self(status: 400, reason: "Bad Request", code: "malformed_request", message: "mcp-recorder could not parse the request: \(why)")
     }
 
-    public static func headerTooLarge(limit: Int) -> Self {
-        Self(status: 431, reason: "Request Header Fields Too Large", code: "header_too_large", message: "the request header section is larger than \(limit) bytes")
+    /// A size limit of the request head was passed (`why` says which).
+    public static func headerFieldsTooLarge(_ why: String) -> Self {
+        Self(status: 431, reason: "Request Header Fields Too Large", code: "header_too_large", message: "the request head is too large: \(why)")
     }
 
     public static let headerTimeout = Self(status: 408, reason: "Request Timeout", code: "header_timeout", message: "the request head did not arrive in time")

@@ -5,6 +5,10 @@ import SegmentFormat
 public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The header section is larger than the limit (a request gets 431).
     case headerTooLarge(limit: Int)
+    /// More header (or trailer) fields than the limit (a request gets 431).
+    case tooManyHeaderFields(limit: Int)
+    /// One header line (or the request line) is longer than the limit (a request gets 431).
+    case headerLineTooLong(limit: Int)
     /// Not HTTP/1.x at all (e.g. TLS, HTTP/2 prior knowledge): relay as raw bytes.
     case notHTTP1
     /// HTTP/1.x, but broken (a request gets 400).
@@ -13,8 +17,18 @@ public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String {
         switch self {
         case .headerTooLarge(let limit): "header section larger than \(limit) bytes"
+        case .tooManyHeaderFields(let limit): "more than \(limit) header fields"
+        case .headerLineTooLong(let limit): "a header line longer than \(limit) bytes"
         case .notHTTP1: "not HTTP/1.x"
         case .malformed(let why): "malformed HTTP message: \(why)"
+        }
+    }
+
+    /// Whether a request gets 431 (a size limit) rather than 400.
+    public var isSizeLimit: Bool {
+        switch self {
+        case .headerTooLarge, .tooManyHeaderFields, .headerLineTooLong: true
+        case .notHTTP1, .malformed: false
         }
     }
 }
@@ -64,6 +78,10 @@ public struct HTTP1Parser: Sendable {
 
     public let role: Role
     public let maxHeaderBytes: Int
+    /// Header plus trailer fields allowed in one message.
+    public let maxHeaderFields: Int
+    /// The longest start line or header line.
+    public let maxHeaderLineBytes: Int
     private var state: State = .head
     private var pending = ByteBuffer()          // bytes of an unfinished head / chunk line / trailer section
     private var pendingMethods: [String] = []   // response role: methods of requests awaiting a response
@@ -76,9 +94,11 @@ public struct HTTP1Parser: Sendable {
     /// Part of a head has arrived but not all of it.
     public var isReadingHead: Bool { state == .head && pending.readableBytes > 0 }
 
-    public init(role: Role, maxHeaderBytes: Int = 64 * 1024) {
+    public init(role: Role, maxHeaderBytes: Int = 64 * 1024, maxHeaderFields: Int = 100, maxHeaderLineBytes: Int = 32 * 1024) {
         self.role = role
         self.maxHeaderBytes = maxHeaderBytes
+        self.maxHeaderFields = maxHeaderFields
+        self.maxHeaderLineBytes = min(maxHeaderLineBytes, maxHeaderBytes)
     }
 
     /// Response role: the next response answers a request with this method.
@@ -120,9 +140,19 @@ public struct HTTP1Parser: Sendable {
             }
         } catch {
             state = .failed
+            eventsBeforeFailure = events
             throw error
         }
         return events
+    }
+
+    private var eventsBeforeFailure: [HTTP1Event] = []
+
+    /// After `feed` threw: the events its input produced before the bytes it refused
+    /// (a request head, say, whose body framing then turned out broken).
+    public mutating func takeEventsBeforeFailure() -> [HTTP1Event] {
+        defer { eventsBeforeFailure = [] }
+        return eventsBeforeFailure
     }
 
     /// The connection was closed by this side. Ends a close-delimited body;
@@ -164,7 +194,7 @@ public struct HTTP1Parser: Sendable {
         let wire = combined.getSlice(at: combined.readerIndex, length: end)!
         input.moveReaderIndex(forwardBy: consumedFromInput)
         pending = ByteBuffer()
-        let head = try Self.parseHeadBytes(wire, role: role)
+        let head = try Self.parseHeadBytes(wire, role: role, maxFields: maxHeaderFields, maxLineBytes: maxHeaderLineBytes)
         var events: [HTTP1Event] = [.head(head, wire: wire)]
         let framing = try framing(for: head)
         switch framing {
@@ -199,19 +229,13 @@ public struct HTTP1Parser: Sendable {
     }
 
     private mutating func framing(for head: HTTP1Head) throws(HTTP1ParseError) -> BodyFraming {
+        let length = try Self.contentLength(of: head, role: role)
+        let hasTransferEncoding = head.headers.contains { $0.name.equalsLowercasedASCII("transfer-encoding") }
         let transferEncoding = head.tokens("transfer-encoding")
-        let lengths = head.headers.filter { $0.name.equalsLowercasedASCII("content-length") }.flatMap { $0.value.split(separator: ",") }.map { $0.trimmingASCIISpaces() }
-        var length: UInt64?
-        for text in lengths {
-            guard let n = UInt64(text), text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { throw .malformed("invalid Content-Length \"\(text)\"") }
-            if let length, length != n { throw .malformed("conflicting Content-Length values") }
-            length = n
-        }
         switch role {
         case .request:
-            if !transferEncoding.isEmpty {
-                if length != nil { throw .malformed("both Transfer-Encoding and Content-Length") }
-                guard transferEncoding.last == "chunked" else { throw .malformed("request Transfer-Encoding does not end with chunked") }
+            if hasTransferEncoding {
+                try Self.checkRequestTransferEncoding(transferEncoding, version: head.version, hasContentLength: length != nil)
                 return .chunked
             }
             if let length { return length == 0 ? .none : .length(length) }
@@ -227,12 +251,43 @@ public struct HTTP1Parser: Sendable {
             finishResponse(method)
             if method == "HEAD" || status == 204 || status == 304 { return .none }
             if method == "CONNECT" && (200..<300).contains(status) { return .none }
-            if !transferEncoding.isEmpty {
+            if hasTransferEncoding {
                 return transferEncoding.last == "chunked" ? .chunked : .untilClose
             }
             if let length { return length == 0 ? .none : .length(length) }
             return .untilClose
         }
+    }
+
+    /// `Content-Length` (RFC 9110 §8.6): decimal digits only. A request must carry one value;
+    /// a response may repeat the same value (the RFC lets a recipient accept that).
+    static func contentLength(of head: HTTP1Head, role: Role) throws(HTTP1ParseError) -> UInt64? {
+        let values = head.headers.filter { $0.name.equalsLowercasedASCII("content-length") }
+            .flatMap { $0.value.split(separator: ",", omittingEmptySubsequences: false) }
+            .map { $0.trimmingASCIISpaces() }
+        var length: UInt64?
+        for text in values {
+            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                throw .malformed("invalid Content-Length \(HTTP1Grammar.quoted(text.utf8)): it must be decimal digits")
+            }
+            guard let n = UInt64(text) else { throw .malformed("Content-Length \(HTTP1Grammar.quoted(text.utf8)) does not fit in 64 bits") }
+            if let length, length != n { throw .malformed("conflicting Content-Length values") }
+            if length != nil, role == .request { throw .malformed("more than one Content-Length value in a request") }
+            length = n
+        }
+        return length
+    }
+
+    /// A request's `Transfer-Encoding` (RFC 9112 §6.1): HTTP/1.1 only, never with a
+    /// `Content-Length`, valid coding names, `chunked` exactly once and last.
+    static func checkRequestTransferEncoding(_ codings: [String], version: String, hasContentLength: Bool) throws(HTTP1ParseError) {
+        if version == "HTTP/1.0" { throw .malformed("Transfer-Encoding in an HTTP/1.0 request") }
+        if hasContentLength { throw .malformed("both Transfer-Encoding and Content-Length") }
+        guard !codings.isEmpty, codings.allSatisfy(HTTP1Grammar.isTransferCoding) else {
+            throw .malformed("invalid Transfer-Encoding \(HTTP1Grammar.quoted(codings.joined(separator: ", ").utf8))")
+        }
+        guard codings.last == "chunked" else { throw .malformed("request Transfer-Encoding does not end with chunked") }
+        guard codings.filter({ $0 == "chunked" }).count == 1 else { throw .malformed("chunked applied more than once in Transfer-Encoding") }
     }
 
     private mutating func finishResponse(_ method: String) {
@@ -256,54 +311,53 @@ public struct HTTP1Parser: Sendable {
         return nil
     }
 
-    static func parseHeadBytes(_ wire: ByteBuffer, role: Role) throws(HTTP1ParseError) -> HTTP1Head {
+    static func parseHeadBytes(_ wire: ByteBuffer, role: Role, maxFields: Int = 100, maxLineBytes: Int = 32 * 1024) throws(HTTP1ParseError) -> HTTP1Head {
         var lines: [ArraySlice<UInt8>] = []
         let bytes = Array(wire.readableBytesView)
         var start = 0
         for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
             var line = bytes[start..<i]
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            if line.count > maxLineBytes { throw .headerLineTooLong(limit: maxLineBytes) }
             lines.append(line)
             start = i + 1
         }
         // Drop the terminating empty line.
         while let last = lines.last, last.isEmpty { lines.removeLast() }
         guard let first = lines.first else { throw .malformed("empty head") }
+        if lines.count - 1 > maxFields { throw .tooManyHeaderFields(limit: maxFields) }
         let startLine: HTTP1Head.StartLine
         let version: String
         let parts = first.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: false)
         switch role {
         case .request:
             guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenByte), !parts[1].isEmpty else {
-                throw .malformed("invalid request line")
+                throw .malformed("invalid request line \(HTTP1Grammar.quoted(first))")
             }
             let v = String(decoding: parts[2], as: UTF8.self)
             if v == "HTTP/2.0" { throw .notHTTP1 }
-            guard v == "HTTP/1.1" || v == "HTTP/1.0" else { throw .malformed("unsupported version \"\(v.prefix(16))\"") }
+            guard v == "HTTP/1.1" || v == "HTTP/1.0" else { throw .malformed("unsupported version \(HTTP1Grammar.quoted(parts[2]))") }
             guard parts[1].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw .malformed("invalid request target") }
             startLine = .request(method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self))
             version = v
         case .response:
-            guard parts.count >= 2 else { throw .malformed("invalid status line") }
+            guard parts.count >= 2 else { throw .malformed("invalid status line \(HTTP1Grammar.quoted(first))") }
             let v = String(decoding: parts[0], as: UTF8.self)
-            guard v == "HTTP/1.1" || v == "HTTP/1.0" else { throw .malformed("unsupported version \"\(v.prefix(16))\"") }
+            guard v == "HTTP/1.1" || v == "HTTP/1.0" else { throw .malformed("unsupported version \(HTTP1Grammar.quoted(parts[0]))") }
             let code = String(decoding: parts[1], as: UTF8.self)
             guard code.utf8.count == 3, let status = Int(code), status >= 100 else { throw .malformed("invalid status code") }
-            startLine = .response(status: status, reason: parts.count == 3 ? String(decoding: parts[2], as: UTF8.self) : "")
+            let reason = parts.count == 3 ? parts[2] : []
+            guard !reason.contains(where: HTTP1Grammar.isControl) else { throw .malformed("control character in the reason phrase") }
+            startLine = .response(status: status, reason: String(decoding: reason, as: UTF8.self))
             version = v
         }
         var headers: [HeaderField] = []
         headers.reserveCapacity(lines.count - 1)
-        for line in lines.dropFirst() {
-            if line.first == UInt8(ascii: " ") || line.first == UInt8(ascii: "\t") { throw .malformed("obsolete header line folding") }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("header line without a colon") }
-            let name = line[line.startIndex..<colon]
-            guard !name.isEmpty, name.allSatisfy(isTokenByte) else { throw .malformed("invalid header name") }
-            var value = line[(colon + 1)...]
-            while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
-            while let l = value.last, l == 0x20 || l == 0x09 { value = value.dropLast() }
-            guard !value.contains(where: { $0 == 0 || $0 == UInt8(ascii: "\r") }) else { throw .malformed("invalid character in header value") }
-            headers.append(HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        for (index, line) in lines.dropFirst().enumerated() {
+            headers.append(try HTTP1Grammar.fieldLine(line, isFirst: index == 0))
+        }
+        if role == .request, headers.count(where: { $0.name.equalsLowercasedASCII("host") }) > 1 {
+            throw .malformed("more than one Host header")
         }
         return HTTP1Head(startLine: startLine, version: version, headers: headers)
     }
@@ -343,11 +397,8 @@ public struct HTTP1Parser: Sendable {
     private mutating func parseChunked(_ input: inout ByteBuffer, _ chunkState: ChunkState) throws(HTTP1ParseError) -> [HTTP1Event]? {
         switch chunkState {
         case .size:
-            guard let (line, wire) = try takeLine(&input, limit: 4096) else { return nil }
-            let sizeText = line.prefix { $0 != UInt8(ascii: ";") }.filter { $0 != 0x20 && $0 != 0x09 }
-            guard !sizeText.isEmpty, sizeText.count <= 16, let size = UInt64(String(decoding: sizeText, as: UTF8.self), radix: 16) else {
-                throw .malformed("invalid chunk size line")
-            }
+            guard let (line, wire) = try takeLine(&input, limit: 4096, what: "chunk size line") else { return nil }
+            let size = try HTTP1Grammar.chunkSize(line)
             if size == 0 {
                 state = .chunk(.trailers)
                 trailerLines = []
@@ -363,12 +414,22 @@ public struct HTTP1Parser: Sendable {
             state = .chunk(left == 0 ? .dataEnd : .data(left))
             return [.body(slice, wire: slice)]
         case .dataEnd:
-            guard let (line, wire) = try takeLine(&input, limit: 2) else { return nil }
-            guard line.isEmpty else { throw .malformed("chunk data not followed by CRLF") }
+            // Exactly CRLF; a byte at a time when it arrives split.
+            var wire = pending
+            while wire.readableBytes < 2, let byte = input.readInteger(as: UInt8.self) { wire.writeInteger(byte) }
+            let expected: [UInt8] = [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+            guard wire.readableBytesView.elementsEqual(expected.prefix(wire.readableBytes)) else {
+                throw .malformed("chunk data not followed by CRLF")
+            }
+            guard wire.readableBytes == 2 else {
+                pending = wire
+                return nil
+            }
+            pending = ByteBuffer()
             state = .chunk(.size)
             return [.body(ByteBuffer(), wire: wire)]
         case .trailers:
-            guard let (line, wire) = try takeLine(&input, limit: maxHeaderBytes) else { return nil }
+            guard let (line, wire) = try takeLine(&input, limit: maxHeaderLineBytes, what: "trailer line") else { return nil }
             pendingWire.writeImmutableBuffer(wire)
             if pendingWire.readableBytes > maxHeaderBytes { throw .headerTooLarge(limit: maxHeaderBytes) }
             if line.isEmpty {
@@ -378,18 +439,21 @@ public struct HTTP1Parser: Sendable {
                 pendingWire = ByteBuffer()
                 return [.end(trailers: trailers, wire: allWire)]
             }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("trailer line without a colon") }
-            let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
-            let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingASCIISpaces()
-            trailerLines.append(HeaderField(name, value))
+            do {
+                trailerLines.append(try HTTP1Grammar.fieldLine(line[...], isFirst: false))
+            } catch .malformed(let why) {
+                throw .malformed("trailer: \(why)")
+            }
+            if trailerLines.count > maxHeaderFields { throw .tooManyHeaderFields(limit: maxHeaderFields) }
             return []
         }
     }
 
     private var pendingWire = ByteBuffer()
 
-    /// A line ending in LF (CR stripped), with the wire bytes it covered; nil when not complete yet.
-    private mutating func takeLine(_ input: inout ByteBuffer, limit: Int) throws(HTTP1ParseError) -> ([UInt8], ByteBuffer)? {
+    /// A line of the chunked framing, which must end in CRLF (a bare LF is refused: two
+    /// parsers could disagree on it), with the wire bytes it covered; nil when not complete yet.
+    private mutating func takeLine(_ input: inout ByteBuffer, limit: Int, what: String) throws(HTTP1ParseError) -> ([UInt8], ByteBuffer)? {
         let view = input.readableBytesView
         if let lf = view.firstIndex(of: UInt8(ascii: "\n")) {
             let count = lf - view.startIndex + 1
@@ -397,14 +461,15 @@ public struct HTTP1Parser: Sendable {
             var wire = pending
             wire.writeImmutableBuffer(part)
             pending = ByteBuffer()
-            guard wire.readableBytes <= limit + 2 else { throw .malformed("line too long") }
+            guard wire.readableBytes <= limit + 2 else { throw .malformed("\(what) longer than \(limit) bytes") }
             var line = Array(wire.readableBytesView.dropLast())
-            if line.last == UInt8(ascii: "\r") { line.removeLast() }
+            guard line.last == UInt8(ascii: "\r") else { throw .malformed("\(what) ends in a bare LF instead of CRLF") }
+            line.removeLast()
             return (line, wire)
         }
         pending.writeImmutableBuffer(input)
         input.moveReaderIndex(forwardBy: input.readableBytes)
-        guard pending.readableBytes <= limit + 2 else { throw .malformed("line too long") }
+        guard pending.readableBytes <= limit + 2 else { throw .malformed("\(what) longer than \(limit) bytes") }
         return nil
     }
 }

@@ -29,6 +29,10 @@ public struct ProxySettings: Sendable {
     /// JSON bodies and SSE events larger than this are forwarded and recorded as bytes, not parsed.
     public var maxParseBytes: Int
     public var maxHeaderBytes: Int
+    /// Header fields (and trailer fields) allowed in one message; more get 431.
+    public var maxHeaderFields: Int
+    /// The longest request line or header line; longer gets 431.
+    public var maxHeaderLineBytes: Int
     /// Keep the client's `Host`; by default it is rewritten to `upstreamAuthority`.
     public var preserveHost: Bool
     public var upstreamAuthority: String
@@ -45,6 +49,7 @@ public struct ProxySettings: Sendable {
 
     public init(
         capture: CaptureMode = .full, maxParseBytes: Int = 16 << 20, maxHeaderBytes: Int = 64 << 10,
+        maxHeaderFields: Int = 100, maxHeaderLineBytes: Int = 32 << 10,
         preserveHost: Bool = false, upstreamAuthority: String, redactor: Redactor,
         inlineCopyLimit: Int = 16 << 10, verifier: (any BearerVerifier)? = nil, requireIdentity: Bool = false,
         trustForwardedUser: Bool = false, trustClientCertHeader: Bool = false
@@ -52,6 +57,8 @@ public struct ProxySettings: Sendable {
         self.capture = capture
         self.maxParseBytes = maxParseBytes
         self.maxHeaderBytes = maxHeaderBytes
+        self.maxHeaderFields = maxHeaderFields
+        self.maxHeaderLineBytes = maxHeaderLineBytes
         self.preserveHost = preserveHost
         self.upstreamAuthority = upstreamAuthority
         self.redactor = redactor

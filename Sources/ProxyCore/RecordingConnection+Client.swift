@@ -27,17 +27,23 @@ extension RecordingConnection {
             relayRaw(bytes, from: .client, at: time, into: &step)
             step.headerTimer = .cancel
             return step
-        } catch .headerTooLarge(let limit) {
-            let (exchange, probe) = exchangeForAnswer()
-            answer(.headerTooLarge(limit: limit), exchange: exchange, probe: probe, at: time, into: &step)
-            return step
         } catch {
+            // Record what came before the refused bytes, but forward nothing of this read.
+            for event in clientParser.takeEventsBeforeFailure() {
+                handleClientEvent(event, at: time, into: &step)
+                if discardingClient { return step }
+            }
+            step.toServer = nil
             let (exchange, probe) = exchangeForAnswer()
             let why = error == .notHTTP1 ? "not an HTTP/1.x request" : error.description
-            if request == nil {
+            if error.isSizeLimit && request == nil {
+                answer(.headerFieldsTooLarge(why), exchange: exchange, probe: probe, at: time, into: &step)
+            } else if canAnswerClient {
+                // Nothing of the bad bytes goes on. When the head already went on (broken chunk
+                // framing), closing the server side aborts the request there.
                 answer(.badRequest(why), exchange: exchange, probe: probe, at: time, into: &step)
             } else {
-                // The head already went on: the request is broken mid-body; end the connection.
+                // A response is already on its way to the client: all that is left is to end the connection.
                 record(note(.error, "malformed_request_body", why, exchange: exchange), at: time, into: &step)
                 step.close = .both
                 discardingClient = true

@@ -78,8 +78,12 @@ public struct RecordingConnection: Sendable {
         self.local = local
         self.settings = settings
         self.pairing = pairing
-        clientParser = HTTP1Parser(role: .request, maxHeaderBytes: settings.maxHeaderBytes)
-        serverParser = HTTP1Parser(role: .response, maxHeaderBytes: settings.maxHeaderBytes)
+        clientParser = HTTP1Parser(
+            role: .request, maxHeaderBytes: settings.maxHeaderBytes, maxHeaderFields: settings.maxHeaderFields,
+            maxHeaderLineBytes: settings.maxHeaderLineBytes)
+        serverParser = HTTP1Parser(
+            role: .response, maxHeaderBytes: settings.maxHeaderBytes, maxHeaderFields: settings.maxHeaderFields,
+            maxHeaderLineBytes: settings.maxHeaderLineBytes)
     }
 
     /// Whether the recorder can still answer the client itself (no response has started on the wire).
@@ -163,10 +167,24 @@ public struct RecordingConnection: Sendable {
 
     // MARK: Timers and failures
 
-    /// `--header-timeout` passed while the client was still sending a request head.
+    /// The client connected: it has `--header-timeout` to send a complete request head.
+    public func accepted() -> ConnectionStep {
+        var step = ConnectionStep()
+        step.headerTimer = .start
+        return step
+    }
+
+    /// `--header-timeout` passed while the client was still sending a request head,
+    /// or before it sent anything at all (then the connection is closed without an answer or a record).
     public mutating func headerTimedOut(at time: RecordTime) -> ConnectionStep {
         var step = ConnectionStep()
         guard !discardingClient else { return step }
+        if bytesFromClient == 0 {
+            discardingClient = true
+            step.close = .both
+            step.closedIdle = true
+            return step
+        }
         let (exchange, probe) = exchangeForAnswer()
         answer(.headerTimeout, exchange: exchange, probe: probe, at: time, into: &step)
         return step

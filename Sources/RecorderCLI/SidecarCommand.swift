@@ -54,7 +54,13 @@ struct SidecarCommand: AsyncParsableCommand {
     @Option(help: "Largest request or response header section; larger requests get 431.")
     var maxHeaderBytes = ByteSizeOption(64 << 10, text: "64KiB")
 
-    @Option(help: "Time a client has to send a complete request head (408 after).")
+    @Option(help: "Most header (or trailer) fields in one message; more get 431.")
+    var maxHeaderFields = 100
+
+    @Option(help: "Longest request line or header line; longer gets 431.")
+    var maxHeaderLineBytes = ByteSizeOption(32 << 10, text: "32KiB")
+
+    @Option(help: "Time a client has, from connecting, to send a complete request head (408 after; a connection that sent nothing is closed).")
     var headerTimeout = DurationOption(.seconds(10), text: "10s")
 
     @Option(help: "Time the MCP server has to start its response (504 after). Streams, once started, have no timeout.")
@@ -143,6 +149,8 @@ struct SidecarCommand: AsyncParsableCommand {
         guard HostAndPort(listen) != nil else { throw ValidationError("--listen must be host:port, not \"\(listen)\"") }
         guard HostAndPort(upstream) != nil else { throw ValidationError("--upstream must be host:port, not \"\(upstream)\"") }
         guard adminListen == "off" || HostAndPort(adminListen) != nil else { throw ValidationError("--admin-listen must be host:port or off") }
+        guard (1...10_000).contains(maxHeaderFields) else { throw ValidationError("--max-header-fields must be 1…10000") }
+        guard maxHeaderLineBytes.bytes >= 256 else { throw ValidationError("--max-header-line-bytes must be at least 256") }
         guard (1...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 1…9") }
         if let stream, !SegmentNaming.isValidStreamID(stream) { throw ValidationError("--stream must be 1–128 characters of A-Z a-z 0-9 . _ -") }
         if requireIdentity && oidcIssuer == nil { throw ValidationError("--require-identity needs --oidc-issuer to verify tokens") }
@@ -191,6 +199,7 @@ struct SidecarCommand: AsyncParsableCommand {
                 fullSpoolPolicy: fullSpool == .failClosed ? .failClosed : .dropOldest),
             proxy: ProxySettings(
                 capture: capture == .full ? .full : .metadata, maxParseBytes: maxParseBytes.bytes, maxHeaderBytes: maxHeaderBytes.bytes,
+                maxHeaderFields: maxHeaderFields, maxHeaderLineBytes: maxHeaderLineBytes.bytes,
                 preserveHost: preserveHost, upstreamAuthority: upstreamAddress.description, redactor: redactor,
                 requireIdentity: requireIdentity, trustForwardedUser: trustForwardedUser, trustClientCertHeader: trustClientCertHeader),
             oidc: oidcIssuer.map { OIDCConfiguration(issuer: $0, audience: oidcAudience, jwksURL: oidcJwksUrl) },

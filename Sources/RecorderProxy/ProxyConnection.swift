@@ -9,6 +9,10 @@ import SegmentStore
 /// ``RecordingConnection``, writes the records it asks for, and forwards bytes
 /// only once the writer has written them. Reads are manual (`autoRead` off), so
 /// a slow receiver or a slow disk pushes back on the sender instead of buffering.
+///
+/// The upstream connection is made only when there is something to forward, so a
+/// client that connects and sends nothing holds no upstream connection; it is closed
+/// when `--header-timeout` (which starts at accept) passes.
 final class ProxyConnection {
     enum Side { case client, server }
 
@@ -24,7 +28,9 @@ final class ProxyConnection {
     private var waitingForWritable: Set<Side> = []
     private var clientOpen = true
     private var serverOpen = false
-    private var serverConnecting = true
+    /// An upstream connection was asked for (it is made lazily, for the first bytes to forward).
+    private var upstreamRequested = false
+    private var serverConnecting = false
     private var closing = false
     private var closeReason: (String, String?)?
     private var headerTimer: Scheduled<Void>?
@@ -60,11 +66,13 @@ final class ProxyConnection {
     func start() {
         context.metrics.connectionsOpened.increment()
         context.metrics.connectionsActive.increment()
-        connectUpstream()
+        applyTimers(machine.accepted())
         client.read()
     }
 
     private func connectUpstream() {
+        upstreamRequested = true
+        serverConnecting = true
         let upstream = context.configuration.upstream
         ClientBootstrap(group: eventLoop)
             .connectTimeout(context.configuration.connectTimeout.timeAmount)
@@ -191,6 +199,10 @@ final class ProxyConnection {
         context.metrics.identityVerified.increment(by: step.verifiedIdentities)
         context.metrics.identityUnverified.increment(by: step.unverifiedIdentities)
         context.metrics.parseFailures.increment(by: step.parseFailures)
+        if step.closedIdle {
+            context.metrics.idleConnectionsClosed.increment()
+            closeReason = closeReason ?? ("idle_timeout", nil)
+        }
         guard !step.records.isEmpty else {
             apply(step, from: side)
             return
@@ -217,8 +229,9 @@ final class ProxyConnection {
         if let bytes = step.toServer {
             if let server, serverOpen {
                 server.writeAndFlush(bytes, promise: nil)
-            } else if serverConnecting {
+            } else if serverConnecting || !upstreamRequested {
                 if pendingToServer == nil { pendingToServer = bytes } else { pendingToServer!.writeImmutableBuffer(bytes) }
+                if !upstreamRequested { connectUpstream() }
             }
         }
         if let bytes = step.toClient, clientOpen {

@@ -19,6 +19,8 @@ public final class SidecarMetrics: Sendable {
     let identityUnverified: CoreMetrics.Counter
     let generatedResponses: CoreMetrics.Counter
     let recordingFailures: CoreMetrics.Counter
+    /// Connections closed because the client sent nothing within `--header-timeout`.
+    let idleConnectionsClosed: CoreMetrics.Counter
     /// Time from reading a chunk to being allowed to forward it (the recording overhead).
     let recordingLatency: CoreMetrics.Timer
 
@@ -41,6 +43,7 @@ public final class SidecarMetrics: Sendable {
         identityUnverified = CoreMetrics.Counter(label: "mcp_recorder_identity_total", dimensions: [("verified", "false")], factory: factory)
         generatedResponses = CoreMetrics.Counter(label: "mcp_recorder_generated_responses_total", factory: factory)
         recordingFailures = CoreMetrics.Counter(label: "mcp_recorder_recording_failures_total", factory: factory)
+        idleConnectionsClosed = CoreMetrics.Counter(label: "mcp_recorder_idle_connections_closed_total", factory: factory)
         recordingLatency = CoreMetrics.Timer(label: "mcp_recorder_recording_overhead_seconds", factory: factory)
     }
 

@@ -83,6 +83,43 @@ import Testing
         await upstream.close()
     }
 
+    @Test func silentConnectionsHoldNoUpstreamConnectionAndAreClosedAtTheHeaderTimeout() async throws {
+        let upstream = try await ScriptedUpstream { _ in .respond(okJSON) }
+        let (sidecar, port, admin, spool) = try await makeSidecar(upstreamPort: upstream.port) { $0.headerTimeout = .milliseconds(400) }
+        let silent = try (0..<20).map { _ in try TestClient(port: port) }
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(upstream.connections == 0, "nothing to forward, so no upstream connection")
+        for client in silent {
+            let (text, closed) = client.read(timeout: 3)
+            #expect(closed && text.isEmpty, "closed without an answer: \(text.debugDescription)")
+        }
+        let good = try TestClient(port: port)
+        good.send(mcpPost())
+        #expect(good.read { $0.hasSuffix("{}}") }.text.hasPrefix("HTTP/1.1 200 OK"))
+        #expect(upstream.connections == 1)
+        let metrics = try httpGet(port: admin, path: "/metrics").1
+        let idle = metrics.split(separator: "\n").first { $0.hasPrefix("mcp_recorder_idle_connections_closed_total ") }
+        #expect(idle.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } == 20, "\(String(describing: idle))")
+        await sidecar.stop()
+        #expect(notes(try recordedBodies(spool)).isEmpty, "a connection that sent nothing leaves no record")
+        await upstream.close()
+    }
+
+    @Test func aChunkSizeWithInnerWhitespaceGets400AndTheUpstreamNeverSeesTheBody() async throws {
+        let upstream = try await ScriptedUpstream { _ in .silent }
+        let (sidecar, port, _, spool) = try await makeSidecar(upstreamPort: upstream.port)
+        let client = try TestClient(port: port)
+        client.send("POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1 0\r\n{\"jsonrpc\":\"2.0\"}\r\n0\r\n\r\n")
+        let (answer, _) = client.read { $0.hasSuffix("}\n") }
+        #expect(answer.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        #expect(answer.contains("invalid chunk size line"), "\(answer)")
+        #expect(client.read(timeout: 2).closed)
+        await sidecar.stop()
+        #expect(upstream.received.allSatisfy { !$0.contains("jsonrpc") }, "\(upstream.received)")
+        #expect(notes(try recordedBodies(spool)) == ["malformed_request"])
+        await upstream.close()
+    }
+
     @Test func garbageNeverCrashesTheProxy() async throws {
         let upstream = try await ScriptedUpstream { _ in .respond(okJSON) }
         let (sidecar, port, _, _) = try await makeSidecar(upstreamPort: upstream.port)

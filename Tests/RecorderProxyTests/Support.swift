@@ -29,7 +29,8 @@ final class ScriptedUpstream: @unchecked Sendable {
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                box.connected()
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler(behaviour: behaviour, log: box))
                 }
             }
@@ -39,6 +40,8 @@ final class ScriptedUpstream: @unchecked Sendable {
 
     private let log: RequestLog
     var received: [String] { log.all }
+    /// Connections the upstream accepted.
+    var connections: Int { log.connections }
 
     func close() async { try? await channel.close() }
 }
@@ -46,7 +49,10 @@ final class ScriptedUpstream: @unchecked Sendable {
 final class RequestLog: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [String] = []
+    private var accepted = 0
     func add(_ s: String) { lock.withLock { items.append(s) } }
+    func connected() { lock.withLock { accepted += 1 } }
+    var connections: Int { lock.withLock { accepted } }
     var all: [String] { lock.withLock { items } }
 }
 
