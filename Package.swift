@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.10.0"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.3.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
@@ -98,7 +100,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "CollectorCore", "CollectorStore", "SegmentFormat", "SegmentStore", "RecorderJSON", "MCPParsing", "ProxyCore", "RecorderProxy", "TLSSupport",
+                "CollectorCore", "CollectorStore", "SegmentFormat", "SegmentStore", "RecorderJSON", "MCPParsing", "ProxyCore", "RecorderProxy", "TLSSupport", "HTTPServerSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -111,6 +113,21 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // I/O: what the HTTPS servers (collector, webhook) share: JSON error bodies for every
+        // 4xx/5xx, including the framework's own answers to bytes its HTTP decoder refused.
+        .target(
+            name: "HTTPServerSupport",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -129,7 +146,7 @@ let package = Package(
         .target(
             name: "Webhook",
             dependencies: [
-                "AdmissionPatch", "RecorderJSON", "TLSSupport",
+                "AdmissionPatch", "RecorderJSON", "TLSSupport", "HTTPServerSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -208,12 +225,14 @@ let package = Package(
         ),
         // Realistic recorded segments (chained, with MCP traffic) shared by the collector's test targets.
         .target(name: "CollectorTestFixtures", dependencies: ["SegmentFormat", "RecorderJSON"], path: "Tests/CollectorTestFixtures"),
+        // A raw-socket HTTP client for tests of the servers' edge (bytes no client library sends).
+        .target(name: "ServerTestSupport", path: "Tests/ServerTestSupport"),
         .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorTestFixtures", "SegmentFormat", "RecorderJSON"]),
         .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "CollectorCore", "CollectorTestFixtures", "SegmentFormat", "RecorderJSON"]),
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "CollectorCore", "CollectorStore", "CollectorTestFixtures", "SegmentFormat", "SegmentStore", "RecorderJSON", "ProxyCore", "MCPParsing",
+                "Collector", "CollectorCore", "CollectorStore", "CollectorTestFixtures", "ServerTestSupport", "SegmentFormat", "SegmentStore", "RecorderJSON", "ProxyCore", "MCPParsing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -232,7 +251,7 @@ let package = Package(
         .testTarget(
             name: "WebhookTests",
             dependencies: [
-                "Webhook", "AdmissionPatch", "RecorderJSON",
+                "Webhook", "AdmissionPatch", "RecorderJSON", "ServerTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -45,10 +45,21 @@ public enum AdmissionReview {
         guard let kind = request["kind"]?["kind"]?.stringValue, let operation = request["operation"]?.stringValue else {
             return .failure(AdmissionReviewError("request.kind.kind or request.operation is missing"))
         }
+        let object: JSONValue? = request["object"].flatMap { $0.isNull ? JSONValue?.none : .some($0) }
+        if operation == "CREATE" || operation == "UPDATE" {
+            // Without the object there is nothing to inspect: allowing it would let the workload run
+            // unrecorded under a misleading reason. A 400 hands the decision to the failurePolicy.
+            guard let object else {
+                return .failure(AdmissionReviewError("request.object is missing: a \(operation) review of \(kind) must carry the object to inspect"))
+            }
+            guard case .object = object else {
+                return .failure(AdmissionReviewError("request.object is JSON \(object.typeName), not an object: a \(operation) review of \(kind) must carry the object to inspect"))
+            }
+        }
         return .success(AdmissionRequest(
             uid: uid, kind: kind, group: request["kind"]?["group"]?.stringValue ?? "", operation: operation,
             namespace: request["namespace"]?.stringValue, name: request["name"]?.stringValue,
-            object: request["object"].flatMap { $0.isNull ? nil : $0 }, dryRun: request["dryRun"]?.boolValue ?? false))
+            object: object, dryRun: request["dryRun"]?.boolValue ?? false))
     }
 
     /// An allowing response; with a JSON Patch when `patch` is not empty.

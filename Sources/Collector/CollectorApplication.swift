@@ -1,5 +1,6 @@
 import CollectorCore
 import CollectorStore
+import HTTPServerSupport
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -31,7 +32,9 @@ public struct CollectorParts: Sendable {
 /// log, and the unauthenticated operational endpoints.
 public func buildRouter(configuration: CollectorConfiguration, parts: CollectorParts) -> Router<CollectorRequestContext> {
     let router = Router(context: CollectorRequestContext.self)
+    router.add(middleware: JSONErrorMiddleware(logger: parts.logger))
     router.add(middleware: ReadAccessMiddleware(authenticator: parts.read, store: parts.store, metrics: parts.metrics, logger: parts.logger))
+    router.add(middleware: QueryValidationMiddleware())
     router.get("/healthz") { _, _ in Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n"))) }
     router.get("/readyz") { _, _ in
         await parts.store.isHealthy()
@@ -53,7 +56,8 @@ public func buildApplication(
     services: [any Service] = [], onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = buildRouter(configuration: configuration, parts: parts)
-    let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+    let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ErrorBodyHandler()])
+    let server: HTTPServerBuilder = try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0) } ?? .http1(configuration: http1)
     var all = services
     if let retention = configuration.retentionSeconds {
         all.append(RetentionService(store: parts.store, retentionSeconds: retention, interval: configuration.retentionInterval, metrics: parts.metrics, logger: parts.logger))

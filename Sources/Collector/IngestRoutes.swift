@@ -1,5 +1,6 @@
 import CollectorCore
 import CollectorStore
+import HTTPServerSupport
 import Hummingbird
 import Logging
 import MCPParsing
@@ -53,8 +54,10 @@ struct IngestRoutes: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxSegmentBytes)
-        } catch {
+        } catch is NIOTooManyBytesError {
             return refuse(.contentTooLarge, "too_large", "the upload is larger than \(maxSegmentBytes) bytes")
+        } catch {
+            return refuse(.badRequest, "malformed_request", "the upload body could not be read: \(ErrorBody.describe(error))")
         }
         let bytes = Array(buffer: body)
         let declared = request.headers.first { $0.name.canonicalName == "x-segment-sha256" }?.value

@@ -46,9 +46,8 @@ struct ReadRoutes: Sendable {
     }
 
     func listSessions(_ request: Request, reader: Reader) async throws -> Response {
-        let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
         let query: SessionQuery
-        switch SessionQuery.parse(parameters) {
+        switch SessionQuery.parse(QueryValidationMiddleware.parameters(of: request)) {
         case .success(let q): query = q
         case .failure(let error): return JSONResponse.error(.badRequest, "invalid_query", error.message)
         }
@@ -266,17 +265,32 @@ struct ReadRoutes: Sendable {
         }, rows.count)
     }
 
+    static let integrityEventParameters: Set<String> = ["stream", "limit"]
+    static let accessLogParameters: Set<String> = ["subject", "limit"]
+
     func integrityEvents(_ request: Request, reader: Reader) async throws -> Response {
-        let stream = request.uri.queryParameters["stream"].map(String.init)
-        let limit = request.uri.queryParameters["limit"].flatMap { Int($0) }.map { min(max($0, 1), 1000) } ?? 100
+        let stream: String?, limit: Int
+        do throws(QueryError) {
+            let query = try QueryParameters(QueryValidationMiddleware.parameters(of: request), allowed: Self.integrityEventParameters)
+            stream = query.string("stream")
+            limit = try query.limit(default: 100, maximum: 1000)
+        } catch {
+            return JSONResponse.error(.badRequest, "invalid_query", error.message)
+        }
         let events = try await store.integrityEvents(stream: stream, limit: limit, reader: reader)
         return JSONResponse.ok(.object([JSONMember("events", .array(events.map(Self.json)))]))
     }
 
     func accessLog(_ request: Request, reader: Reader) async throws -> Response {
         guard reader.admin else { return JSONResponse.error(.forbidden, "forbidden", "the access log needs an admin group") }
-        let subject = request.uri.queryParameters["subject"].map(String.init)
-        let limit = request.uri.queryParameters["limit"].flatMap { Int($0) }.map { min(max($0, 1), 1000) } ?? 100
+        let subject: String?, limit: Int
+        do throws(QueryError) {
+            let query = try QueryParameters(QueryValidationMiddleware.parameters(of: request), allowed: Self.accessLogParameters)
+            subject = query.string("subject")
+            limit = try query.limit(default: 100, maximum: 1000)
+        } catch {
+            return JSONResponse.error(.badRequest, "invalid_query", error.message)
+        }
         let entries = try await store.accessLog(subject: subject, limit: limit)
         return JSONResponse.ok(.object([JSONMember("entries", .array(entries.map { e in
             .object([

@@ -40,33 +40,31 @@ public struct SessionQuery: Sendable, Equatable {
 
     public static let maximumLimit = 500
 
+    /// The parameters `GET /v1/sessions` accepts.
+    public static let parameterNames: Set<String> = ["namespace", "pod", "subject", "mcp_session", "tool", "since", "until", "has_error", "limit", "cursor"]
+
     /// Parses query parameters; unknown ones are refused so typos do not silently widen a search.
     public static func parse(_ parameters: [(String, String)]) -> Result<SessionQuery, QueryError> {
-        var q = SessionQuery()
-        for (name, value) in parameters {
-            switch name {
-            case "namespace": q.namespace = value
-            case "pod": q.pod = value
-            case "subject": q.subject = value
-            case "mcp_session": q.mcpSession = value
-            case "tool": q.tool = value
-            case "since", "until":
-                guard let t = RecordTime(rfc3339: value) else { return .failure(QueryError("\(name) must be an RFC 3339 time, like 2026-11-25T10:00:00Z")) }
-                if name == "since" { q.since = t } else { q.until = t }
-            case "has_error":
-                guard value == "true" || value == "false" else { return .failure(QueryError("has_error must be true or false")) }
-                q.hasError = value == "true"
-            case "limit":
-                guard let n = Int(value), (1...maximumLimit).contains(n) else { return .failure(QueryError("limit must be 1…\(maximumLimit)")) }
-                q.limit = n
-            case "cursor":
-                guard let c = Cursor(token: value) else { return .failure(QueryError("cursor is not one this collector returned")) }
+        do throws(QueryError) {
+            let p = try QueryParameters(parameters, allowed: parameterNames)
+            var q = SessionQuery()
+            q.namespace = p.string("namespace")
+            q.pod = p.string("pod")
+            q.subject = p.string("subject")
+            q.mcpSession = p.string("mcp_session")
+            q.tool = p.string("tool")
+            q.since = try p.time("since")
+            q.until = try p.time("until")
+            q.hasError = try p.bool("has_error")
+            q.limit = try p.limit(default: 50, maximum: maximumLimit)
+            if let token = p.string("cursor") {
+                guard let c = Cursor(token: token) else { throw QueryError("cursor is not one this collector returned") }
                 q.after = c
-            default:
-                return .failure(QueryError("unknown parameter \"\(name)\""))
             }
+            return .success(q)
+        } catch {
+            return .failure(error)
         }
-        return .success(q)
     }
 }
 

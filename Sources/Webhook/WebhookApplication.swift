@@ -1,4 +1,5 @@
 import AdmissionPatch
+import HTTPServerSupport
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -13,6 +14,7 @@ public let maximumAdmissionReviewBytes = 7 << 20
 /// The webhook's routes: `POST /mutate`, `/healthz`, `/readyz`, `/metrics`.
 public func buildWebhookRouter(config: InjectionConfig, metrics: WebhookMetrics, logger: Logger, ready: @escaping @Sendable () -> Bool = { true }) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: JSONErrorMiddleware(logger: logger))
     router.get("/healthz") { _, _ in Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n"))) }
     router.get("/readyz") { _, _ in
         ready() ? Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ready\n")))
@@ -28,8 +30,9 @@ public func buildWebhookRouter(config: InjectionConfig, metrics: WebhookMetrics,
 }
 
 /// `POST /mutate`: AdmissionReview in, AdmissionReview out. Never fails on input: a body
-/// that is not an AdmissionReview gets a 400 with the reason; a valid review whose object
-/// cannot be understood is allowed unchanged, with the reason as its message.
+/// that is not an AdmissionReview (a CREATE or UPDATE without `request.object` included)
+/// gets a 400 with the reason, so the API server applies the failurePolicy; a valid review
+/// whose object cannot be understood is allowed unchanged, with the reason as its message.
 struct MutateHandler: Sendable {
     let config: InjectionConfig
     let metrics: WebhookMetrics
@@ -91,7 +94,8 @@ public func buildWebhookApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = buildWebhookRouter(config: config, metrics: metrics, logger: logger)
-    let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+    let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ErrorBodyHandler()])
+    let server: HTTPServerBuilder = try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0) } ?? .http1(configuration: http1)
     return Application(
         router: router, server: server,
         configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mcp-recorder-webhook"),

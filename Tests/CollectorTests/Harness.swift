@@ -122,6 +122,12 @@ struct TestCollector: Sendable {
         let app = try buildApplication(configuration: configuration, parts: parts, tls: nil)
         return try await app.test(.router, body)
     }
+
+    /// The application on a real loopback socket (plain HTTP): for bytes only a raw client sends.
+    func runLive<Value: Sendable>(_ body: @Sendable (_ port: Int) async throws -> Value) async throws -> Value {
+        let app = try buildApplication(configuration: configuration, parts: parts, tls: nil)
+        return try await app.test(.live) { client in try await body(client.port!) }
+    }
 }
 
 // MARK: Requests

@@ -107,13 +107,38 @@ import Webhook
         #expect(json?["error"]?.stringValue == "too_large")
     }
 
-    @Test func anObjectTheInjectorCannotUnderstandIsAllowedWithAMessage() async throws {
-        // A valid review whose object is not an object (or a DELETE without one): allowed, untouched, explained.
-        let (status, json) = try await run { try await post($0, Self.review("not an object", kind: "Pod")) }
+    @Test(arguments: [
+        (#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"kind":"Pod"},"operation":"CREATE"}}"#, "request.object is missing"),
+        (#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"kind":"Pod"},"operation":"CREATE","object":null}}"#, "request.object is missing"),
+        (#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"kind":"Pod"},"operation":"CREATE","object":"a pod"}}"#, "request.object is JSON string, not an object"),
+        (#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"group":"apps","kind":"Deployment"},"operation":"UPDATE","object":[1]}}"#, "request.object is JSON array"),
+    ])
+    func aCreateOrUpdateWithoutAnObjectIs400SoTheFailurePolicyDecides(body: String, expected: String) async throws {
+        let (status, json) = try await run { try await post($0, Array(body.utf8)) }
+        #expect(status == .badRequest)
+        #expect(json?["error"]?.stringValue == "invalid_review")
+        #expect(json?["message"]?.stringValue?.contains(expected) == true, "\(String(describing: json))")
+    }
+
+    @Test func aDeleteWithoutAnObjectIsAllowedWithAMessage() async throws {
+        let body = #"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u2","kind":{"kind":"Pod"},"operation":"DELETE","oldObject":{}}}"#
+        let (status, json) = try await run { try await post($0, Array(body.utf8)) }
         #expect(status == .ok)
+        #expect(json?["response"]?["uid"]?.stringValue == "u2")
         #expect(json?["response"]?["allowed"]?.boolValue == true)
         #expect(json?["response"]?["patch"] == nil)
-        #expect(json?["response"]?["status"]?["message"]?.stringValue?.isEmpty == false)
+        #expect(json?["response"]?["status"]?["message"]?.stringValue == "mcp-recorder: nothing to do for DELETE Pod")
+    }
+
+    @Test(arguments: ["/mutate/../healthz", "/%2e%2e/etc/passwd", "/nope"])
+    func unknownOrTraversingPathsGetAJSONError(path: String) async throws {
+        let (status, json) = try await run { client in
+            let response = try await client.execute(uri: path, method: .get)
+            return (response.status, try? JSONParser.parse(Array(buffer: response.body)))
+        }
+        #expect(status == (path == "/nope" ? .notFound : .badRequest))
+        #expect(json?["error"]?.stringValue == (path == "/nope" ? "not_found" : "invalid_path"))
+        #expect(json?["message"]?.stringValue?.isEmpty == false)
     }
 
     @Test func metricsCountDecisionsAndErrors() async throws {
