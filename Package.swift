@@ -205,6 +205,18 @@ let package = Package(
         // Segment generator, uploader and read-latency client for scripts/bench-collector.sh (not a test).
         .executableTarget(name: "collector-bench", dependencies: ["SegmentStore", "SegmentFormat", "RecorderJSON", "TLSSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Sources/Benchmarks/collector-bench"),
 
+        // libFuzzer targets of the parsers (Tests/Fuzz): built and run by scripts/fuzz.sh with
+        // -sanitize=fuzzer,address; a normal build compiles a stub that names the targets.
+        .executableTarget(
+            name: "mcp-recorder-fuzz",
+            dependencies: [
+                "ProxyCore", "MCPParsing", "SegmentFormat", "RecorderJSON", "AdmissionPatch", "CollectorCore", "CollectorTestFixtures", "CLibFuzzer",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/Fuzz/Targets"
+        ),
+        .target(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+
         .testTarget(name: "RecorderJSONTests", dependencies: ["RecorderJSON"]),
         .testTarget(name: "SegmentFormatTests", dependencies: ["SegmentFormat", "RecorderJSON"]),
         .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "SegmentFormat", "RecorderJSON"]),

@@ -16,3 +16,10 @@ if ! cmp -s scripts/requirements-test.txt .venv/requirements-test.txt; then
     cp scripts/requirements-test.txt .venv/requirements-test.txt
 fi
 MCP_RECORDER_BIN_DIR="$(swift build --show-bin-path)" .venv/bin/python -m pytest -q Tests/e2e
+
+# Coverage-guided fuzzing of the parsers, a short bounded run of every target
+# (MCP_RECORDER_FUZZ_SECONDS each, default 30; 0 skips). Longer runs: docs/testing.md.
+fuzz_seconds=${MCP_RECORDER_FUZZ_SECONDS:-30}
+if [ "$fuzz_seconds" != 0 ]; then
+    scripts/fuzz.sh all "$fuzz_seconds"
+fi
