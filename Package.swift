@@ -29,6 +29,9 @@ let package = Package(
         // System zlib (gzip members for segments).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
+        // A pthread-backed `Locked<Value>` (a lock ThreadSanitizer can see, unlike Mutex on Linux).
+        .target(name: "Locking"),
+
         // Pure: a small ordered JSON value, parser and writer. No I/O.
         .target(name: "RecorderJSON"),
 
@@ -44,7 +47,7 @@ let package = Package(
 
         // I/O: the segment writer (group commit, rotation, fsync, spool cap)
         // and the reader/verifier over files and directories.
-        .target(name: "SegmentStore", dependencies: ["SegmentFormat", "RecorderJSON"]),
+        .target(name: "SegmentStore", dependencies: ["SegmentFormat", "RecorderJSON", "Locking"]),
 
         // Pure: MCP traffic understanding — SSE, JSON-RPC, bearer tokens, redaction. No I/O.
         .target(
@@ -60,7 +63,7 @@ let package = Package(
         .target(
             name: "ProxyCore",
             dependencies: [
-                "MCPParsing", "SegmentFormat", "RecorderJSON",
+                "MCPParsing", "SegmentFormat", "RecorderJSON", "Locking",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -69,7 +72,7 @@ let package = Package(
         .target(
             name: "RecorderProxy",
             dependencies: [
-                "ProxyCore", "MCPParsing", "SegmentStore", "SegmentFormat", "RecorderJSON",
+                "ProxyCore", "MCPParsing", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -100,7 +103,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "CollectorCore", "CollectorStore", "SegmentFormat", "SegmentStore", "RecorderJSON", "MCPParsing", "ProxyCore", "RecorderProxy", "TLSSupport", "HTTPServerSupport",
+                "CollectorCore", "CollectorStore", "SegmentFormat", "SegmentStore", "RecorderJSON", "MCPParsing", "ProxyCore", "RecorderProxy", "TLSSupport", "HTTPServerSupport", "Locking",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -135,6 +138,7 @@ let package = Package(
         .target(
             name: "TLSSupport",
             dependencies: [
+                "Locking",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -168,7 +172,7 @@ let package = Package(
         .target(
             name: "Shipping",
             dependencies: [
-                "SegmentFormat", "SegmentStore", "TLSSupport",
+                "SegmentFormat", "SegmentStore", "TLSSupport", "Locking",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -183,7 +187,7 @@ let package = Package(
         .target(
             name: "RecorderCLI",
             dependencies: [
-                "RecorderProxy", "Shipping", "Collector", "TLSSupport", "NetworkRedirect", "AdmissionPatch", "Webhook", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON",
+                "RecorderProxy", "Shipping", "Collector", "TLSSupport", "NetworkRedirect", "AdmissionPatch", "Webhook", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -219,7 +223,7 @@ let package = Package(
 
         .testTarget(name: "RecorderJSONTests", dependencies: ["RecorderJSON"]),
         .testTarget(name: "SegmentFormatTests", dependencies: ["SegmentFormat", "RecorderJSON"]),
-        .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "SegmentFormat", "RecorderJSON"]),
+        .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "SegmentFormat", "RecorderJSON", "Locking"]),
         .testTarget(name: "MCPParsingTests", dependencies: ["MCPParsing", "RecorderJSON", "SegmentFormat"]),
         .testTarget(
             name: "ProxyCoreTests",
@@ -228,7 +232,7 @@ let package = Package(
         .testTarget(
             name: "RecorderProxyTests",
             dependencies: [
-                "RecorderProxy", "ProxyCore", "SegmentStore", "SegmentFormat", "RecorderJSON",
+                "RecorderProxy", "ProxyCore", "SegmentStore", "SegmentFormat", "RecorderJSON", "ServerTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -254,7 +258,7 @@ let package = Package(
         .testTarget(
             name: "ShippingTests",
             dependencies: [
-                "Shipping", "TLSSupport", "SegmentStore", "SegmentFormat", "RecorderJSON",
+                "Shipping", "TLSSupport", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

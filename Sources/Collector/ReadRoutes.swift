@@ -268,14 +268,21 @@ struct ReadRoutes: Sendable {
     static let integrityEventParameters: Set<String> = ["stream", "limit"]
     static let accessLogParameters: Set<String> = ["subject", "limit"]
 
+    /// The query of a log-like route: one filter and `limit` (1…1000, default 100).
+    static func logQuery(_ request: Request, filter: String) -> Result<(String?, Int), QueryError> {
+        do throws(QueryError) {
+            let query = try QueryParameters(QueryValidationMiddleware.parameters(of: request), allowed: [filter, "limit"])
+            return .success((query.string(filter), try query.limit(default: 100, maximum: 1000)))
+        } catch {
+            return .failure(error)
+        }
+    }
+
     func integrityEvents(_ request: Request, reader: Reader) async throws -> Response {
         let stream: String?, limit: Int
-        do throws(QueryError) {
-            let query = try QueryParameters(QueryValidationMiddleware.parameters(of: request), allowed: Self.integrityEventParameters)
-            stream = query.string("stream")
-            limit = try query.limit(default: 100, maximum: 1000)
-        } catch {
-            return JSONResponse.error(.badRequest, "invalid_query", error.message)
+        switch Self.logQuery(request, filter: "stream") {
+        case .success(let query): (stream, limit) = query
+        case .failure(let error): return JSONResponse.error(.badRequest, "invalid_query", error.message)
         }
         let events = try await store.integrityEvents(stream: stream, limit: limit, reader: reader)
         return JSONResponse.ok(.object([JSONMember("events", .array(events.map(Self.json)))]))
@@ -284,12 +291,9 @@ struct ReadRoutes: Sendable {
     func accessLog(_ request: Request, reader: Reader) async throws -> Response {
         guard reader.admin else { return JSONResponse.error(.forbidden, "forbidden", "the access log needs an admin group") }
         let subject: String?, limit: Int
-        do throws(QueryError) {
-            let query = try QueryParameters(QueryValidationMiddleware.parameters(of: request), allowed: Self.accessLogParameters)
-            subject = query.string("subject")
-            limit = try query.limit(default: 100, maximum: 1000)
-        } catch {
-            return JSONResponse.error(.badRequest, "invalid_query", error.message)
+        switch Self.logQuery(request, filter: "subject") {
+        case .success(let query): (subject, limit) = query
+        case .failure(let error): return JSONResponse.error(.badRequest, "invalid_query", error.message)
         }
         let entries = try await store.accessLog(subject: subject, limit: limit)
         return JSONResponse.ok(.object([JSONMember("entries", .array(entries.map { e in

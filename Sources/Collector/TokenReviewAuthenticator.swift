@@ -6,7 +6,7 @@ import MCPParsing
 import NIOCore
 import NIOSSL
 import RecorderJSON
-import Synchronization
+import Locking
 
 /// Checks sidecar tokens with the Kubernetes `TokenReview` API: the pod's projected
 /// ServiceAccount token must be valid for the audience `mcp-recorder`.
@@ -20,7 +20,7 @@ public final class TokenReviewAuthenticator: IngestAuthenticator, Sendable {
     let client: HTTPClient
     let audience: String
     let logger: Logger
-    private let cache = Mutex<[String: (IngestAuthentication, ContinuousClock.Instant)]>([:])
+    private let cache = Locked<[String: (IngestAuthentication, ContinuousClock.Instant)]>([:])
 
     public init(config: KubernetesClientConfig, audience: String = TokenReviewAuthenticator.audience, logger: Logger) throws {
         self.config = config

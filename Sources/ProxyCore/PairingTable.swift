@@ -1,6 +1,6 @@
 import RecorderJSON
 import SegmentFormat
-import Synchronization
+import Locking
 
 /// Pairs JSON-RPC responses with their requests across the connections of a process
 /// (the legacy SSE transport answers on a different connection than it asks on).
@@ -25,7 +25,7 @@ public final class PairingTable: Sendable {
         var head = 0
     }
 
-    private let table = Mutex(Table())
+    private let table = Locked(Table())
     public let capacity: Int
 
     public init(capacity: Int = 100_000) { self.capacity = capacity }

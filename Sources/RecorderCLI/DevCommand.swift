@@ -12,7 +12,7 @@ import SegmentFormat
 import SegmentStore
 import ServiceLifecycle
 import Shipping
-import Synchronization
+import Locking
 import TLSSupport
 
 /// `mcp-recorder dev`: the whole pipeline in one process, for a laptop.
@@ -173,7 +173,7 @@ struct DevMaterial {
 final class DevAnnouncer: Sendable {
     let layout: DevLayout
     let mcpPath: String
-    private let ports = Mutex<(proxy: String?, collector: String?)>((nil, nil))
+    private let ports = Locked<(proxy: String?, collector: String?)>((nil, nil))
 
     init(layout: DevLayout, mcpPath: String) {
         self.layout = layout

@@ -5,7 +5,7 @@ import MCPParsing
 import NIOCore
 import ProxyCore
 import RecorderJSON
-import Synchronization
+import Locking
 import _CryptoExtras
 
 /// Verifies bearer JWTs against an OIDC issuer's published keys (JWKS).
@@ -31,7 +31,7 @@ public final class JWKSVerifier: BearerVerifier, Sendable {
     }
 
     public let configuration: OIDCConfiguration
-    private let keys = Mutex(Keys())
+    private let keys = Locked(Keys())
     private let client: HTTPClient
     private let logger: Logger
     /// Tolerated clock skew for `exp` and `nbf`.

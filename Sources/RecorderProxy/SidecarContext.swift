@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import ProxyCore
 import SegmentStore
+import Locking
 import Synchronization
 
 /// What every connection of a sidecar shares.
@@ -40,7 +41,7 @@ final class ConnectionRegistry: Sendable {
         let eventLoop: any EventLoop
     }
 
-    private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
+    private let entries = Locked<[ObjectIdentifier: Entry]>([:])
 
     func add(_ connection: ProxyConnection) {
         entries.withLock { $0[ObjectIdentifier(connection)] = Entry(connection: connection, eventLoop: connection.eventLoop) }

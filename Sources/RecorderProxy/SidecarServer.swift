@@ -5,7 +5,7 @@ import NIOPosix
 import ProxyCore
 import SegmentStore
 import ServiceLifecycle
-import Synchronization
+import Locking
 
 /// The running sidecar: the recording proxy, its admin endpoint and its key refresher.
 ///
@@ -17,7 +17,7 @@ public final class SidecarServer: Sendable {
     public let metrics: SidecarMetrics
     let logger: Logger
     let group: any EventLoopGroup
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     private struct State: @unchecked Sendable {
         var context: SidecarContext?

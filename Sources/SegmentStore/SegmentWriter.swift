@@ -1,6 +1,6 @@
 import Dispatch
 import SegmentFormat
-import Synchronization
+import Locking
 
 /// Appends records of one stream to segment files, for many concurrent callers.
 ///
@@ -32,9 +32,9 @@ public final class SegmentWriter: Sendable {
     }
 
     private let queue = DispatchQueue(label: "mcp-recorder.segment-writer")
-    private let pending = Mutex(Pending())
+    private let pending = Locked(Pending())
     /// Guards every use of the core: writes, timers, sealing.
-    private let coreLock = Mutex(())
+    private let coreLock = Locked(())
     private let core: WriterCore.Box
     private let statisticsBox: SharedStatistics
     public let configuration: SegmentWriterConfiguration

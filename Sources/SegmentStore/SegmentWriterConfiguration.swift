@@ -1,5 +1,5 @@
 import SegmentFormat
-import Synchronization
+import Locking
 
 /// How a ``SegmentWriter`` writes its stream.
 public struct SegmentWriterConfiguration: Sendable {
@@ -84,7 +84,7 @@ public struct SegmentWriterStatistics: Sendable, Equatable {
 
 /// Counters shared between the writer's queue and readers on other threads.
 final class SharedStatistics: Sendable {
-    private let mutex = Mutex(SegmentWriterStatistics())
+    private let mutex = Locked(SegmentWriterStatistics())
     func update(_ body: (inout SegmentWriterStatistics) -> Void) { mutex.withLock { body(&$0) } }
     var snapshot: SegmentWriterStatistics { mutex.withLock { $0 } }
 }

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// Wakes the shipper's loop early: `notify()` when a segment was sealed, `shutdown()` on a
 /// graceful stop. A notification that arrives while nobody waits is kept for the next wait.
@@ -18,7 +18,7 @@ final class ShipperSignals: Sendable {
         var nextID: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
 

@@ -7,7 +7,7 @@ import Darwin
 #endif
 import NIOCore
 import NIOSSL
-import Synchronization
+import Locking
 
 /// A server certificate read from `tls.crt`/`tls.key` files and read again when they
 /// change, so a rotation (cert-manager renewing a Secret) needs no restart.
@@ -19,7 +19,7 @@ public final class ReloadingCertificate: Sendable {
     public let certificateFile: String
     public let keyFile: String
     let checkInterval: Duration
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     private struct State: @unchecked Sendable {
         var chain: [NIOSSLCertificate]
@@ -40,7 +40,7 @@ public final class ReloadingCertificate: Sendable {
         self.checkInterval = checkInterval
         let chain = try PEMSource.file(certificateFile).certificates(option: "--tls-cert")
         let key = try PEMSource.file(keyFile).privateKey(option: "--tls-key")
-        state = Mutex(State(chain: chain, key: key, stamp: Self.stamp(certificateFile, keyFile), lastCheck: .now))
+        state = Locked(State(chain: chain, key: key, stamp: Self.stamp(certificateFile, keyFile), lastCheck: .now))
     }
 
     /// How many times new files were loaded, and the last load error if the newest files did not load.

@@ -6,6 +6,7 @@ import NIOPosix
 import ProxyCore
 import SegmentFormat
 import SegmentStore
+import ServerTestSupport
 @testable import RecorderProxy
 
 /// A scripted upstream server: answers each request head with what `respond` returns.
@@ -98,49 +99,8 @@ final class UpstreamHandler: ChannelInboundHandler {
     }
 }
 
-/// A blocking TCP client for tests: send bytes, read until a condition or timeout.
-final class TestClient {
-    let fd: Int32
-
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
-        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    func send(_ text: String) { send(Array(text.utf8)) }
-
-    func send(_ bytes: [UInt8]) {
-        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    }
-
-    /// Reads until `done` says the text is complete, the peer closes, or `timeout` passes.
-    func read(timeout: Double = 5, until done: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
-        var data: [UInt8] = []
-        let deadline = Date().addingTimeInterval(timeout)
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while Date() < deadline {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n > 0 {
-                data += buffer[0..<n]
-                if done(String(decoding: data, as: UTF8.self)) { break }
-            } else if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                return (String(decoding: data, as: UTF8.self), true)
-            }
-        }
-        return (String(decoding: data, as: UTF8.self), false)
-    }
-
-    deinit { close(fd) }
-}
+/// The blocking loopback client of the edge tests.
+typealias TestClient = LoopbackClient
 
 func temporaryDirectory(_ name: String = #function) -> String {
     let path = NSTemporaryDirectory() + "mcp-recorder-proxy-tests/\(name.filter { $0.isLetter })-\(UUID().uuidString.prefix(8))"

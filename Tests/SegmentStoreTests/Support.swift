@@ -1,11 +1,11 @@
 import Foundation
 import SegmentFormat
 @testable import SegmentStore
-import Synchronization
+import Locking
 
 /// A clock the test moves by hand.
 final class ManualClock: WriterClock {
-    private let now = Mutex<UInt64>(1_000_000_000)
+    private let now = Locked<UInt64>(1_000_000_000)
     func monotonicNow() -> MonotonicInstant { MonotonicInstant(nanoseconds: now.withLock { $0 }) }
     func wallNow() -> RecordTime { RecordTime(nanosecondsSinceEpoch: 1_764_072_000_000_000_000 + Int64(now.withLock { $0 })) }
     func advance(_ duration: Duration) { now.withLock { $0 += duration.nanosecondsClamped } }

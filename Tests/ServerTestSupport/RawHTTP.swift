@@ -41,8 +41,18 @@ public enum RawHTTP {
     }
 
     static func blockingExchange(port: Int, _ request: String, timeout: Double) throws -> Answer {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
+        let client = try LoopbackClient(port: port)
+        client.send(request)
+        return Answer(text: client.read(timeout: timeout).text)
+    }
+}
+
+/// A blocking TCP client for tests: send bytes, read until a condition or timeout.
+public final class LoopbackClient {
+    public let fd: Int32
+
+    public init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -51,21 +61,32 @@ public enum RawHTTP {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
-        var slice = timeval(tv_sec: 0, tv_usec: 100_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &slice, socklen_t(MemoryLayout<timeval>.size))
-        let bytes = Array(request.utf8)
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    public func send(_ text: String) { send(Array(text.utf8)) }
+
+    public func send(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Reads until `done` says the text is complete, the peer closes, or `timeout` passes.
+    public func read(timeout: Double = 5, until done: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
         var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
         let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 65536)
         while Date() < deadline {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n > 0 {
                 data += buffer[0..<n]
+                if done(String(decoding: data, as: UTF8.self)) { break }
             } else if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                break
+                return (String(decoding: data, as: UTF8.self), true)
             }
         }
-        return Answer(text: String(decoding: data, as: UTF8.self))
+        return (String(decoding: data, as: UTF8.self), false)
     }
+
+    deinit { close(fd) }
 }

@@ -7,7 +7,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SegmentFormat
-import Synchronization
+import Locking
 import TLSSupport
 
 /// A small collector ingest endpoint for tests, over HTTPS (or plain HTTP), implementing the
@@ -43,8 +43,8 @@ final class IngestServer: Sendable {
     }
 
     private final class Shared: Sendable {
-        let mutex: Mutex<State>
-        init(_ state: State) { mutex = Mutex(state) }
+        let mutex: Locked<State>
+        init(_ state: State) { mutex = Locked(state) }
         func withLock<T>(_ body: (inout State) -> T) -> T { mutex.withLock { body(&$0) } }
     }
 

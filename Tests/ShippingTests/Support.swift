@@ -3,7 +3,7 @@ import Logging
 import NIOSSL
 import SegmentFormat
 import SegmentStore
-import Synchronization
+import Locking
 import Testing
 @testable import Shipping
 
@@ -82,7 +82,7 @@ func metric(_ text: String, _ series: String) -> Double? {
 
 /// Log messages, for checking what operators would read.
 final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Locked<[String]>([])
 
     var messages: [String] { lines.withLock { $0 } }
 
