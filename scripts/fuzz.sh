@@ -32,7 +32,8 @@ for t in "${targets[@]}"; do
     echo "== fuzz $t for ${seconds}s"
     log="$scratch/fuzz-$t.log"
     status=0
-    MCP_RECORDER_FUZZ_TARGET=$t "$binary" \
+    # Swift's own crash backtracer fights AddressSanitizer over the crash: libFuzzer reports it.
+    SWIFT_BACKTRACE=enable=no MCP_RECORDER_FUZZ_TARGET=$t "$binary" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=3072 -max_len=65536 -print_final_stats=1 \
         -artifact_prefix="$scratch/artifacts/$t-" "$scratch/corpus/$t" "Tests/Fuzz/corpus/$t" >"$log" 2>&1 || status=$?
     grep -E "^(INFO: seed corpus|#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" || true
