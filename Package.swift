@@ -124,6 +124,7 @@ let package = Package(
         .target(
             name: "HTTPServerSupport",
             dependencies: [
+                "RecorderJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

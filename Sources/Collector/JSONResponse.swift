@@ -1,3 +1,4 @@
+import HTTPServerSupport
 import Hummingbird
 import NIOCore
 import RecorderJSON
@@ -13,7 +14,7 @@ enum JSONResponse {
     }
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, extra: [JSONMember] = []) -> Response {
-        ok(.object([JSONMember("error", .string(code)), JSONMember("message", .string(message))] + extra), status: status)
+        ok(ErrorBody.value(code: code, message: message, extra: extra), status: status)
     }
 
     static func time(_ t: RecordTime?) -> JSONValue { t.map { .string($0.rfc3339) } ?? .null }

@@ -10,8 +10,8 @@ struct QueryValidationMiddleware: RouterMiddleware {
     /// Routes, as registered, that take query parameters; every other `/v1/` route takes none.
     static let accepted: [String: Set<String>] = [
         "/v1/sessions": SessionQuery.parameterNames,
-        "/v1/integrity-events": ReadRoutes.integrityEventParameters,
-        "/v1/access-log": ReadRoutes.accessLogParameters,
+        "/v1/integrity-events": ReadRoutes.logParameters(filter: "stream"),
+        "/v1/access-log": ReadRoutes.logParameters(filter: "subject"),
     ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -265,13 +265,13 @@ struct ReadRoutes: Sendable {
         }, rows.count)
     }
 
-    static let integrityEventParameters: Set<String> = ["stream", "limit"]
-    static let accessLogParameters: Set<String> = ["subject", "limit"]
+    /// The parameters of a log-like route: its one filter and `limit`.
+    static func logParameters(filter: String) -> Set<String> { [filter, "limit"] }
 
     /// The query of a log-like route: one filter and `limit` (1…1000, default 100).
     static func logQuery(_ request: Request, filter: String) -> Result<(String?, Int), QueryError> {
         do throws(QueryError) {
-            let query = try QueryParameters(QueryValidationMiddleware.parameters(of: request), allowed: [filter, "limit"])
+            let query = try QueryParameters(QueryValidationMiddleware.parameters(of: request), allowed: logParameters(filter: filter))
             return .success((query.string(filter), try query.limit(default: 100, maximum: 1000)))
         } catch {
             return .failure(error)

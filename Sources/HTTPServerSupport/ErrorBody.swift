@@ -1,30 +1,18 @@
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
+import RecorderJSON
 
 /// The error shape every mcp-recorder server answers with: `{"error": code, "message": ...}`.
 public enum ErrorBody {
-    /// The JSON bytes of an error (newline-terminated), escaped by hand so this module needs no JSON library.
-    public static func bytes(code: String, message: String) -> ByteBuffer {
-        ByteBuffer(string: #"{"error":"# + quoted(code) + #","message":"# + quoted(message) + "}\n")
+    /// The error as a JSON value; `extra` members follow `error` and `message`.
+    public static func value(code: String, message: String, extra: [JSONMember] = []) -> JSONValue {
+        .object([JSONMember("error", .string(code)), JSONMember("message", .string(message))] + extra)
     }
 
-    /// A JSON string literal; control characters and non-ASCII-safe quoting as RFC 8259 requires.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                out += "\\u00" + String(scalar.value >> 4, radix: 16) + String(scalar.value & 15, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+    /// The JSON bytes of an error, newline-terminated.
+    public static func bytes(code: String, message: String, extra: [JSONMember] = []) -> ByteBuffer {
+        ByteBuffer(string: value(code: code, message: message, extra: extra).serialized() + "\n")
     }
 
     /// The stable code for a status with no more specific one.

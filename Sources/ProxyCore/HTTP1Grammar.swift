@@ -145,10 +145,10 @@ enum HTTP1Grammar {
     static func quoted<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var out = "\""
         for b in bytes.prefix(48) {
-            switch b {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += "\\x" + hex(b)
-            case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(b))
-            default: out += "\\x" + hex(b)
+            if (0x20..<0x7F).contains(b) && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                out += "\\x" + hex(b)
             }
         }
         if bytes.count > 48 { out += "…" }

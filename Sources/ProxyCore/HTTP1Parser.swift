@@ -94,7 +94,15 @@ public struct HTTP1Parser: Sendable {
     /// Part of a head has arrived but not all of it.
     public var isReadingHead: Bool { state == .head && pending.readableBytes > 0 }
 
-    public init(role: Role, maxHeaderBytes: Int = 64 * 1024, maxHeaderFields: Int = 100, maxHeaderLineBytes: Int = 32 * 1024) {
+    /// Default limits (also `ProxySettings`' defaults).
+    public static let defaultMaxHeaderBytes = 64 * 1024
+    public static let defaultMaxHeaderFields = 100
+    public static let defaultMaxHeaderLineBytes = 32 * 1024
+
+    public init(
+        role: Role, maxHeaderBytes: Int = defaultMaxHeaderBytes, maxHeaderFields: Int = defaultMaxHeaderFields,
+        maxHeaderLineBytes: Int = defaultMaxHeaderLineBytes
+    ) {
         self.role = role
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderFields = maxHeaderFields
@@ -311,7 +319,7 @@ public struct HTTP1Parser: Sendable {
         return nil
     }
 
-    static func parseHeadBytes(_ wire: ByteBuffer, role: Role, maxFields: Int = 100, maxLineBytes: Int = 32 * 1024) throws(HTTP1ParseError) -> HTTP1Head {
+    static func parseHeadBytes(_ wire: ByteBuffer, role: Role, maxFields: Int, maxLineBytes: Int) throws(HTTP1ParseError) -> HTTP1Head {
         var lines: [ArraySlice<UInt8>] = []
         let bytes = Array(wire.readableBytesView)
         var start = 0

@@ -48,8 +48,8 @@ public struct ProxySettings: Sendable {
     public var trustClientCertHeader: Bool
 
     public init(
-        capture: CaptureMode = .full, maxParseBytes: Int = 16 << 20, maxHeaderBytes: Int = 64 << 10,
-        maxHeaderFields: Int = 100, maxHeaderLineBytes: Int = 32 << 10,
+        capture: CaptureMode = .full, maxParseBytes: Int = 16 << 20, maxHeaderBytes: Int = HTTP1Parser.defaultMaxHeaderBytes,
+        maxHeaderFields: Int = HTTP1Parser.defaultMaxHeaderFields, maxHeaderLineBytes: Int = HTTP1Parser.defaultMaxHeaderLineBytes,
         preserveHost: Bool = false, upstreamAuthority: String, redactor: Redactor,
         inlineCopyLimit: Int = 16 << 10, verifier: (any BearerVerifier)? = nil, requireIdentity: Bool = false,
         trustForwardedUser: Bool = false, trustClientCertHeader: Bool = false

@@ -55,10 +55,10 @@ struct SidecarCommand: AsyncParsableCommand {
     var maxHeaderBytes = ByteSizeOption(64 << 10, text: "64KiB")
 
     @Option(help: "Most header (or trailer) fields in one message; more get 431.")
-    var maxHeaderFields = 100
+    var maxHeaderFields = HTTP1Parser.defaultMaxHeaderFields
 
     @Option(help: "Longest request line or header line; longer gets 431.")
-    var maxHeaderLineBytes = ByteSizeOption(32 << 10, text: "32KiB")
+    var maxHeaderLineBytes = ByteSizeOption(HTTP1Parser.defaultMaxHeaderLineBytes, text: "32KiB")
 
     @Option(help: "Time a client has, from connecting, to send a complete request head (408 after; a connection that sent nothing is closed).")
     var headerTimeout = DurationOption(.seconds(10), text: "10s")

@@ -78,8 +78,7 @@ struct MutateHandler: Sendable {
     func refuse(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
         metrics.error(code)
         logger.warning("bad admission request", metadata: ["error": "\(code)", "reason": "\(message)"])
-        let body = JSONValue.object([JSONMember("error", .string(code)), JSONMember("message", .string(message))])
-        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: body.serialized() + "\n")))
+        return JSONErrorMiddleware<BasicRequestContext>.response(status, code, message)
     }
 
     static func nanoseconds(_ d: Duration) -> Int64 {
