@@ -9,7 +9,7 @@ import ServiceLifecycle
 public enum CollectorAssembly {
     /// - Returns: the parts and the background services they need (OIDC key refresh).
     public static func make(configuration: CollectorConfiguration, kubernetes: KubernetesClientConfig?, logger: Logger) throws -> (CollectorParts, [any Service]) {
-        let store = try CollectorStore(directory: configuration.dataDirectory)
+        let store = try CollectorStore(directory: configuration.dataDirectory, grouping: configuration.sessionGrouping)
         var ingest: [any IngestAuthenticator] = []
         if let token = configuration.ingestToken { ingest.append(StaticIngestAuthenticator(token: token)) }
         if let kubernetes { ingest.append(try TokenReviewAuthenticator(config: kubernetes, logger: logger)) }

@@ -19,12 +19,16 @@ public struct CollectorConfiguration: Sendable {
     /// The static admin token (`dev`), if any.
     public var adminToken: String?
     public var oidc: OIDCConfiguration?
+    /// How exchanges without an MCP session id are grouped into sessions.
+    public var sessionGrouping: SessionGrouping
 
     public init(
         dataDirectory: String, host: String = "0.0.0.0", port: Int = 8443, maxSegmentBytes: Int = 64 << 20,
         retentionSeconds: Int64? = nil, retentionInterval: Duration = .seconds(3600), ingestToken: String? = nil,
-        accessPolicy: AccessPolicy = AccessPolicy(), adminToken: String? = nil, oidc: OIDCConfiguration? = nil
+        accessPolicy: AccessPolicy = AccessPolicy(), adminToken: String? = nil, oidc: OIDCConfiguration? = nil,
+        sessionGrouping: SessionGrouping = .default
     ) {
+        self.sessionGrouping = sessionGrouping
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port

@@ -311,7 +311,9 @@ struct ReadRoutes: Sendable {
         .object([
             JSONMember("id", .string(s.id)), JSONMember("stream", .string(s.stream)),
             JSONMember("namespace", JSONResponse.string(s.namespace)), JSONMember("pod", JSONResponse.string(s.pod)),
-            JSONMember("mcp_session", JSONResponse.string(s.mcpSession)), JSONMember("subjects", .array(s.subjects.map { .string($0) })),
+            JSONMember("mcp_session", JSONResponse.string(s.mcpSession)), JSONMember("grouping", .string(s.grouping.rawValue)),
+            JSONMember("caller", JSONResponse.string(s.caller)), JSONMember("client", JSONResponse.string(s.client)),
+            JSONMember("trace_id", JSONResponse.string(s.traceID)), JSONMember("subjects", .array(s.subjects.map { .string($0) })),
             JSONMember("first_time", .string(s.firstTime.rfc3339)), JSONMember("last_time", .string(s.lastTime.rfc3339)),
             JSONMember("exchanges", .int(s.exchanges)), JSONMember("calls", .int(s.calls)), JSONMember("tool_calls", .int(s.toolCalls)),
             JSONMember("errors", .int(s.errors)), JSONMember("legal_hold", .bool(s.legalHold)),

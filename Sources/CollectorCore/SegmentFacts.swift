@@ -39,6 +39,10 @@ public struct ExchangeFact: Sendable, Equatable {
     public var incomplete = false
     /// The MCP session the exchange belongs to, when this segment shows it.
     public var mcpSession: String?
+    /// The client program (`clientInfo` as `name/version`) its request names, when it does.
+    public var client: String?
+    /// The W3C trace id of its request (`traceparent` header or `params._meta.traceparent`).
+    public var traceID: String?
 }
 
 /// One JSON-RPC message.
@@ -109,6 +113,7 @@ public enum SegmentIndexer {
                 facts.exchanges[i].subject = CallerSubject.subject(of: r.identity)
                 let session = header("mcp-session-id", in: r.headers) ?? legacySession(inTarget: r.target)
                 if facts.exchanges[i].mcpSession == nil { facts.exchanges[i].mcpSession = session }
+                if let trace = header("traceparent", in: r.headers).flatMap(TraceParent.traceID) { facts.exchanges[i].traceID = trace }
             case .httpResponse(let r):
                 let i = exchange(r.conn, r.exchange, seq: record.seq)
                 facts.exchanges[i].responseTime = record.time
@@ -158,6 +163,12 @@ public enum SegmentIndexer {
             guard let body = bodies[item.key], let message = rebuilt(body: body, via: item.via, batchIndex: item.batchIndex, eventOffset: item.eventOffset) else { continue }
             facts.messages[item.fact].message = message
             if message["result"]?["isError"]?.boolValue == true { facts.messages[item.fact].isError = true }
+        }
+        // What a client request says about its sender: the client program and the trace it belongs to.
+        for m in facts.messages where m.from == .client {
+            guard let message = m.message, let e = exchangeIndex[ExchangeKey(conn: m.conn, exchange: m.exchange)] else { continue }
+            if facts.exchanges[e].client == nil { facts.exchanges[e].client = ClientSelfDescription.client(inRequest: message) }
+            if facts.exchanges[e].traceID == nil { facts.exchanges[e].traceID = ClientSelfDescription.traceID(inRequest: message) }
         }
         // A message without a session of its own belongs to its exchange's session
         // (an `initialize` request learns its session from the response header).

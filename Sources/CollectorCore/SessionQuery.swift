@@ -7,6 +7,8 @@ public struct SessionQuery: Sendable, Equatable {
     public var pod: String?
     public var subject: String?
     public var mcpSession: String?
+    public var client: String?
+    public var traceID: String?
     public var tool: String?
     public var since: RecordTime?
     public var until: RecordTime?
@@ -41,7 +43,7 @@ public struct SessionQuery: Sendable, Equatable {
     public static let maximumLimit = 500
 
     /// The parameters `GET /v1/sessions` accepts.
-    public static let parameterNames: Set<String> = ["namespace", "pod", "subject", "mcp_session", "tool", "since", "until", "has_error", "limit", "cursor"]
+    public static let parameterNames: Set<String> = ["namespace", "pod", "subject", "mcp_session", "client", "trace_id", "tool", "since", "until", "has_error", "limit", "cursor"]
 
     /// Parses query parameters; unknown ones are refused so typos do not silently widen a search.
     public static func parse(_ parameters: [(String, String)]) -> Result<SessionQuery, QueryError> {
@@ -52,6 +54,11 @@ public struct SessionQuery: Sendable, Equatable {
             q.pod = p.string("pod")
             q.subject = p.string("subject")
             q.mcpSession = p.string("mcp_session")
+            q.client = p.string("client")
+            q.traceID = p.string("trace_id")
+            if let trace = q.traceID, trace.utf8.count != 32 || !trace.utf8.allSatisfy(TraceParent.isLowerHex) {
+                throw QueryError("trace_id must be 32 lowercase hex digits")
+            }
             q.tool = p.string("tool")
             q.since = try p.time("since")
             q.until = try p.time("until")

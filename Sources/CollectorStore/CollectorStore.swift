@@ -15,11 +15,14 @@ public actor CollectorStore {
     public nonisolated let directory: String
     public nonisolated let segmentsDirectory: String
     nonisolated let pool: DatabasePool
+    /// How exchanges without an MCP session id are grouped into sessions.
+    public nonisolated let grouping: SessionGrouping
     /// Numbers the temporary files of uploads in progress.
     private var uploadCounter = 0
 
-    public init(directory: String) throws {
+    public init(directory: String, grouping: SessionGrouping = .default) throws {
         self.directory = directory
+        self.grouping = grouping
         self.segmentsDirectory = FileSystem.join(directory, "segments")
         try FileSystem.createDirectories(segmentsDirectory)
         var configuration = Configuration()
@@ -102,7 +105,7 @@ public actor CollectorStore {
         let facts = SegmentIndexer.facts(upload.records)
         do {
             let outcome = try await pool.write { db in
-                try Self.store(upload, identity: identity, facts: facts, temporary: temporary, path: path, relative: "\(stream)/\(name)", now: now, db: db)
+                try Self.store(upload, identity: identity, facts: facts, grouping: self.grouping, temporary: temporary, path: path, relative: "\(stream)/\(name)", now: now, db: db)
             }
             if case .stored = outcome {} else { try? FileSystem.remove(temporary) }
             return outcome
@@ -113,7 +116,7 @@ public actor CollectorStore {
     }
 
     /// The deciding part of ``ingest(_:identity:now:)``, in one write transaction.
-    private static func store(_ upload: CheckedSegment, identity: IngestIdentity, facts: SegmentFacts, temporary: String, path: String, relative: String, now: RecordTime, db: Database) throws -> IngestOutcome {
+    private static func store(_ upload: CheckedSegment, identity: IngestIdentity, facts: SegmentFacts, grouping: SessionGrouping, temporary: String, path: String, relative: String, now: RecordTime, db: Database) throws -> IngestOutcome {
         let stream = upload.stream
         let segment = Int64(upload.segment)
         let pod = upload.header.pod
@@ -165,7 +168,7 @@ public actor CollectorStore {
             for finding in findings {
                 try insertEvent(db, stream: stream, segment: finding.segment, kind: finding.kind, message: finding.message, now: now)
             }
-            try IndexWriter(db: db, stream: stream, segment: upload.segment, pod: pod).apply(facts)
+            try IndexWriter(db: db, stream: stream, segment: upload.segment, pod: pod, grouping: grouping).apply(facts)
         } catch {
             // The transaction rolls back; no row names this file (the segment was not stored, and
             // this transaction is the only writer), so it goes too.

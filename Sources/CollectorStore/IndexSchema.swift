@@ -59,6 +59,19 @@ enum IndexSchema {
             // upload after retention would look like it follows missing segments.
             try db.execute(sql: "ALTER TABLE segments ADD COLUMN expired INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v3: sessions without an MCP session id are grouped by caller, client and trace") { db in
+            // Sessions indexed before keep `grouping` NULL: they were grouped by connection.
+            try db.execute(sql: """
+                ALTER TABLE sessions ADD COLUMN grouping TEXT;
+                ALTER TABLE sessions ADD COLUMN caller TEXT;
+                ALTER TABLE sessions ADD COLUMN client TEXT;
+                ALTER TABLE sessions ADD COLUMN trace_id TEXT;
+                UPDATE sessions SET grouping = 'mcp_session' WHERE session_key LIKE 'mcp:%';
+                CREATE INDEX sessions_caller ON sessions(stream, caller, last_time DESC) WHERE grouping IN ('caller', 'trace');
+                CREATE TABLE connections(stream TEXT NOT NULL, conn TEXT NOT NULL, peer TEXT, open_time INTEGER,
+                    PRIMARY KEY(stream, conn));
+                """)
+        }
         return migrator
     }
 }

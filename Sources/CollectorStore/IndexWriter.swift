@@ -9,11 +9,13 @@ import SegmentFormat
 /// call, and a response is paired with the newest unanswered call of the same id in
 /// the same exchange, else in the same session (the legacy SSE transport answers on
 /// another connection). Session totals are recomputed for every session touched.
+/// Which session an exchange belongs to is ``SessionGrouping``'s decision.
 struct IndexWriter {
     let db: Database
     let stream: String
     let segment: UInt64
     let pod: PodIdentity
+    let grouping: SessionGrouping
 
     func apply(_ facts: SegmentFacts) throws {
         var touched: Set<String> = []
@@ -25,14 +27,20 @@ struct IndexWriter {
             times[session] = (min(old.first, t), max(old.last, t))
         }
 
+        for c in facts.connections where c.peer != nil || c.openTime != nil {
+            try db.execute(sql: """
+                INSERT INTO connections(stream, conn, peer, open_time) VALUES (?, ?, ?, ?)
+                ON CONFLICT(stream, conn) DO UPDATE SET peer = COALESCE(excluded.peer, peer), open_time = COALESCE(excluded.open_time, open_time)
+                """, arguments: [stream, c.conn, c.peer, c.openTime?.nanosecondsSinceEpoch])
+        }
+
         for e in facts.exchanges {
-            let key = e.mcpSession.map { SessionID.key(mcpSession: $0, conn: e.conn) }
             let existing = try String.fetchOne(db, sql: "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?",
                                                arguments: [stream, e.conn, Int64(e.exchange)])
             var session: String
             if let existing {
                 session = existing
-                if let key, let moved = try moveIfUnassigned(exchange: e, from: existing, toKey: key, mcpSession: e.mcpSession) {
+                if let mcpSession = e.mcpSession, let moved = try moveToMCPSession(exchange: e, from: existing, mcpSession: mcpSession) {
                     touched.insert(existing)
                     session = moved
                     // Its request was recorded in an earlier segment: the session it moved to began then.
@@ -52,9 +60,7 @@ struct IndexWriter {
                         stream, e.conn, Int64(e.exchange),
                     ])
             } else {
-                let sessionKey = key ?? SessionID.key(mcpSession: nil, conn: e.conn)
-                session = SessionID.make(stream: stream, key: sessionKey)
-                try ensureSession(session, key: sessionKey, mcpSession: e.mcpSession, time: e.requestTime ?? e.responseTime ?? e.endTime)
+                session = try assign(e)
                 try db.execute(sql: """
                     INSERT INTO exchanges(stream, conn, exchange, session_id, first_seq, request_time, method, target, subject, identity,
                                           response_time, status, end_time, incomplete)
@@ -64,6 +70,13 @@ struct IndexWriter {
                         e.method, e.target, e.subject, e.identity?.serialized(), e.responseTime?.nanosecondsSinceEpoch,
                         e.status, e.endTime?.nanosecondsSinceEpoch, e.incomplete ? 1 : 0,
                     ])
+            }
+            if let client = e.client {
+                try db.execute(sql: "UPDATE sessions SET client = ? WHERE id = ? AND client IS NULL", arguments: [client, session])
+            }
+            // The idle gap of the next exchange counts from this one's last activity.
+            if let last = [e.requestTime, e.responseTime, e.endTime].compactMap({ $0?.nanosecondsSinceEpoch }).max() {
+                try db.execute(sql: "UPDATE sessions SET last_time = MAX(last_time, ?) WHERE id = ?", arguments: [last, session])
             }
             touch(session, e.requestTime)
             touch(session, e.endTime ?? e.responseTime)
@@ -111,32 +124,87 @@ struct IndexWriter {
         }
     }
 
-    /// An exchange first filed under its connection learns its MCP session (an
+    /// The session a newly seen exchange belongs to (created if need be): its MCP session,
+    /// else the session ``SessionGrouping`` picks for its caller, client and trace, else
+    /// (nothing says who sent it) its connection.
+    private func assign(_ e: ExchangeFact) throws -> String {
+        let time = e.requestTime ?? e.responseTime ?? e.endTime
+        if let mcpSession = e.mcpSession {
+            let key = SessionID.key(mcpSession: mcpSession, conn: e.conn)
+            let id = SessionID.make(stream: stream, key: key)
+            try ensureSession(id, key: key, kind: .mcpSession, mcpSession: mcpSession, time: time)
+            return id
+        }
+        let peer = try String.fetchOne(db, sql: "SELECT peer FROM connections WHERE stream = ? AND conn = ?", arguments: [stream, e.conn])
+        guard let caller = SessionTraits.caller(identity: e.identity, peer: peer), let t = time?.nanosecondsSinceEpoch else {
+            let key = SessionID.key(mcpSession: nil, conn: e.conn)
+            let id = SessionID.make(stream: stream, key: key)
+            try ensureSession(id, key: key, kind: .connection, mcpSession: nil, time: time)
+            return id
+        }
+        let traits = SessionTraits(caller: caller, client: e.client, traceID: e.traceID)
+        switch grouping.decide(stream: stream, traits: traits, time: t, latest: try latestSession(of: traits)) {
+        case .join(let id):
+            return id
+        case .start(let id):
+            try ensureSession(id, key: traits.key(startingAt: t), kind: traits.kind, mcpSession: nil, time: time, traits: traits)
+            return id
+        }
+    }
+
+    /// The newest session of the caller's trace; else of the caller and client (or a session
+    /// whose client is not known yet); else, for an exchange that names no client, of the caller.
+    private func latestSession(of traits: SessionTraits) throws -> LatestSession? {
+        let row: Row?
+        if let trace = traits.traceID {
+            row = try Row.fetchOne(db, sql: """
+                SELECT id, last_time FROM sessions WHERE stream = ? AND caller = ? AND grouping = 'trace' AND trace_id = ?
+                ORDER BY last_time DESC, id DESC LIMIT 1
+                """, arguments: [stream, traits.caller, trace])
+        } else if let client = traits.client {
+            row = try Row.fetchOne(db, sql: """
+                SELECT id, last_time FROM sessions WHERE stream = ? AND caller = ? AND grouping = 'caller' AND (client = ? OR client IS NULL)
+                ORDER BY last_time DESC, id DESC LIMIT 1
+                """, arguments: [stream, traits.caller, client])
+        } else {
+            row = try Row.fetchOne(db, sql: """
+                SELECT id, last_time FROM sessions WHERE stream = ? AND caller = ? AND grouping = 'caller'
+                ORDER BY last_time DESC, id DESC LIMIT 1
+                """, arguments: [stream, traits.caller])
+        }
+        return row.map { LatestSession(id: $0["id"], lastTime: $0["last_time"]) }
+    }
+
+    /// An exchange first filed by its caller or connection learns its MCP session (an
     /// `initialize` whose response header names it, in a later segment): move it and its calls.
-    private func moveIfUnassigned(exchange e: ExchangeFact, from existing: String, toKey key: String, mcpSession: String?) throws -> String? {
+    private func moveToMCPSession(exchange e: ExchangeFact, from existing: String, mcpSession: String) throws -> String? {
+        let key = SessionID.key(mcpSession: mcpSession, conn: e.conn)
         let target = SessionID.make(stream: stream, key: key)
         guard target != existing else { return nil }
         let existingKey = try String.fetchOne(db, sql: "SELECT session_key FROM sessions WHERE id = ?", arguments: [existing])
-        guard existingKey?.hasPrefix("conn:") == true else { return nil }
-        try ensureSession(target, key: key, mcpSession: mcpSession, time: e.requestTime ?? e.responseTime)
+        guard let existingKey, !existingKey.hasPrefix("mcp:") else { return nil }
+        try ensureSession(target, key: key, kind: .mcpSession, mcpSession: mcpSession, time: e.requestTime ?? e.responseTime)
         try db.execute(sql: "UPDATE exchanges SET session_id = ? WHERE stream = ? AND conn = ? AND exchange = ?",
                        arguments: [target, stream, e.conn, Int64(e.exchange)])
         try db.execute(sql: "UPDATE calls SET session_id = ? WHERE stream = ? AND conn = ? AND exchange = ?",
                        arguments: [target, stream, e.conn, Int64(e.exchange)])
         try db.execute(sql: "INSERT OR IGNORE INTO session_segments(session_id, stream, segment) SELECT ?, stream, segment FROM session_segments WHERE session_id = ?",
                        arguments: [target, existing])
-        // A legal hold placed while the exchange was still filed under its connection holds it still.
+        // A legal hold placed while the exchange was filed elsewhere holds it still; the client it
+        // was filed with (the caller's sessions are per client) names the MCP session's client.
         try db.execute(sql: "UPDATE sessions SET legal_hold = 1 WHERE id = ? AND (SELECT legal_hold FROM sessions WHERE id = ?) = 1",
                        arguments: [target, existing])
+        try db.execute(sql: "UPDATE sessions SET client = (SELECT client FROM sessions WHERE id = ?) WHERE id = ? AND client IS NULL",
+                       arguments: [existing, target])
         return target
     }
 
-    private func ensureSession(_ id: String, key: String, mcpSession: String?, time: RecordTime?) throws {
+    private func ensureSession(_ id: String, key: String, kind: SessionGroupingKind, mcpSession: String?, time: RecordTime?, traits: SessionTraits? = nil) throws {
         let t = time?.nanosecondsSinceEpoch ?? 0
         try db.execute(sql: """
-            INSERT OR IGNORE INTO sessions(id, stream, session_key, mcp_session, namespace, pod, first_time, last_time)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [id, stream, key, mcpSession, pod.namespace, pod.name, t, t])
+            INSERT OR IGNORE INTO sessions(id, stream, session_key, mcp_session, namespace, pod, first_time, last_time, grouping, caller, client, trace_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, stream, key, mcpSession, pod.namespace, pod.name, t, t, kind.rawValue, traits?.caller, traits?.client, traits?.traceID])
     }
 
     private func recompute(_ session: String, times: (first: Int64, last: Int64)?) throws {

@@ -25,6 +25,11 @@ extension CollectorStore {
                 try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
             }
             result.sessions = expired.count
+            // Connections (peer addresses) no remaining exchange needs.
+            try db.execute(sql: """
+                DELETE FROM connections WHERE COALESCE(open_time, 0) < ?
+                AND NOT EXISTS (SELECT 1 FROM exchanges x WHERE x.stream = connections.stream AND x.conn = connections.conn)
+                """, arguments: [t])
             let doomed = try Row.fetchAll(db, sql: """
                 SELECT g.stream, g.segment, g.file FROM segments g
                 WHERE g.expired = 0 AND g.last_time < ? AND NOT EXISTS (SELECT 1 FROM session_segments ss WHERE ss.stream = g.stream AND ss.segment = g.segment)

@@ -17,7 +17,12 @@ extension CollectorStore {
         if let v = query.namespace { conditions.append("s.namespace = ?"); arguments += [v] }
         if let v = query.pod { conditions.append("s.pod = ?"); arguments += [v] }
         if let v = query.mcpSession { conditions.append("s.mcp_session = ?"); arguments += [v] }
-        if let v = query.subject { conditions.append("EXISTS (SELECT 1 FROM session_subjects x WHERE x.session_id = s.id AND x.subject = ?)"); arguments += [v] }
+        if let v = query.subject {
+            conditions.append("(s.caller = ? OR EXISTS (SELECT 1 FROM session_subjects x WHERE x.session_id = s.id AND x.subject = ?))")
+            arguments += [v, v]
+        }
+        if let v = query.client { conditions.append("s.client = ?"); arguments += [v] }
+        if let v = query.traceID { conditions.append("s.trace_id = ?"); arguments += [v] }
         if let v = query.tool { conditions.append("EXISTS (SELECT 1 FROM calls c WHERE c.session_id = s.id AND c.tool = ?)"); arguments += [v] }
         if let v = query.since { conditions.append("s.last_time >= ?"); arguments += [v.nanosecondsSinceEpoch] }
         if let v = query.until { conditions.append("s.first_time <= ?"); arguments += [v.nanosecondsSinceEpoch] }
@@ -158,7 +163,9 @@ extension CollectorStore {
         let id: String = row["id"]
         let subjects = try String.fetchAll(db, sql: "SELECT subject FROM session_subjects WHERE session_id = ? ORDER BY subject", arguments: [id])
         return SessionSummary(
-            id: id, stream: row["stream"], mcpSession: row["mcp_session"], namespace: row["namespace"], pod: row["pod"], subjects: subjects,
+            id: id, stream: row["stream"], mcpSession: row["mcp_session"],
+            grouping: (row["grouping"] as String?).flatMap(SessionGroupingKind.init(rawValue:)) ?? .connection,
+            caller: row["caller"], client: row["client"], traceID: row["trace_id"], namespace: row["namespace"], pod: row["pod"], subjects: subjects,
             firstTime: RecordTime(nanosecondsSinceEpoch: row["first_time"]), lastTime: RecordTime(nanosecondsSinceEpoch: row["last_time"]),
             exchanges: row["exchanges"], calls: row["calls"], toolCalls: row["tool_calls"], errors: row["errors"],
             legalHold: (row["legal_hold"] as Int64) != 0)

@@ -7,6 +7,14 @@ public struct SessionSummary: Sendable, Equatable {
     public var id: String
     public var stream: String
     public var mcpSession: String?
+    /// How the session was formed; `connection` for sessions indexed before caller grouping.
+    public var grouping: SessionGroupingKind
+    /// The caller a session without an MCP session id was grouped by (``SessionTraits/caller``).
+    public var caller: String?
+    /// The client program (`clientInfo` as `name/version`), when its requests named it.
+    public var client: String?
+    /// The W3C trace id of a session grouped by trace.
+    public var traceID: String?
     public var namespace: String?
     public var pod: String?
     public var subjects: [String]

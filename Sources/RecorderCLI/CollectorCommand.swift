@@ -73,6 +73,9 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "How often retention runs.")
     var retentionInterval = DurationOption(.seconds(3600), text: "1h")
 
+    @Option(help: "Traffic without an MCP session id: a caller idle longer than this starts a new session (docs/api.md).")
+    var sessionIdleGap = DurationOption(SessionGrouping.defaultIdleGap, text: "5m")
+
     @Option(help: "Largest accepted segment upload.")
     var maxSegmentBytes = ByteSizeOption(64 << 20, text: "64MiB")
 
@@ -91,6 +94,7 @@ struct CollectorCommand: AsyncParsableCommand {
         if adminTokenFile == nil && oidcIssuer == nil { throw ValidationError("no read authentication: give --oidc-issuer or --admin-token-file") }
         if let retention, RetentionPeriod.parse(retention) == nil { throw ValidationError("--retention must look like 90d, 12h, 30m or 3600s") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
+        guard sessionIdleGap.duration > .zero else { throw ValidationError("--session-idle-gap must be longer than zero") }
     }
 
     func run() async throws {
@@ -166,7 +170,8 @@ struct CollectorCommand: AsyncParsableCommand {
             retentionSeconds: retention.flatMap(RetentionPeriod.parse), retentionInterval: retentionInterval.duration,
             ingestToken: try secret(ingestTokenFile, "--ingest-token-file"), accessPolicy: policy,
             adminToken: try secret(adminTokenFile, "--admin-token-file"),
-            oidc: oidcIssuer.map { OIDCConfiguration(issuer: $0, audience: oidcAudience, jwksURL: oidcJwksUrl) })
+            oidc: oidcIssuer.map { OIDCConfiguration(issuer: $0, audience: oidcAudience, jwksURL: oidcJwksUrl) },
+            sessionGrouping: SessionGrouping(idleGap: sessionIdleGap.duration))
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Collector
+import CollectorCore
 import Crypto
 import Logging
 import MCPParsing
@@ -44,6 +45,9 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Seal a non-empty segment after this long (short, so sessions show up quickly).")
     var segmentMaxAge = DurationOption(.seconds(2), text: "2s")
 
+    @Option(help: "Traffic without an MCP session id: a caller idle longer than this starts a new session (docs/api.md).")
+    var sessionIdleGap = DurationOption(SessionGrouping.defaultIdleGap, text: "5m")
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "notice"
 
@@ -62,6 +66,7 @@ struct DevCommand: AsyncParsableCommand {
         guard HostAndPort(listen) != nil else { throw ValidationError("--listen must be host:port") }
         guard HostAndPort(collectorListen) != nil else { throw ValidationError("--collector-listen must be host:port") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
+        guard sessionIdleGap.duration > .zero else { throw ValidationError("--session-idle-gap must be longer than zero") }
     }
 
     func run() async throws {
@@ -75,7 +80,8 @@ struct DevCommand: AsyncParsableCommand {
         let collectorAddress = HostAndPort(collectorListen)!
         let collectorConfiguration = CollectorConfiguration(
             dataDirectory: layout.collector, host: collectorAddress.host, port: collectorAddress.port,
-            ingestToken: material.ingestToken, adminToken: material.readToken)
+            ingestToken: material.ingestToken, adminToken: material.readToken,
+            sessionGrouping: SessionGrouping(idleGap: sessionIdleGap.duration))
         let (parts, collectorServices) = try CollectorAssembly.make(configuration: collectorConfiguration, kubernetes: nil, logger: Logger(label: "mcp-recorder.collector"))
         let announcer = DevAnnouncer(layout: layout, mcpPath: mcpPath)
         let collectorApp = try buildApplication(configuration: collectorConfiguration, parts: parts, tls: try TLSConfigurations.server(material.authority), services: collectorServices) { channel in

@@ -74,8 +74,14 @@ struct SessionsCommand: AsyncParsableCommand {
         @Option(help: "Only sessions recorded in this pod.")
         var pod: String?
 
-        @Option(help: ArgumentHelp("Only sessions with this caller (JWT sub, forwarded user or SPIFFE id).", valueName: "IDENTITY"))
+        @Option(help: ArgumentHelp("Only sessions with this caller (JWT sub, forwarded user, SPIFFE id, or peer:ADDRESS / token:FINGERPRINT of an anonymous caller).", valueName: "IDENTITY"))
         var subject: String?
+
+        @Option(help: ArgumentHelp("Only sessions of this client program (clientInfo as name/version).", valueName: "NAME/VERSION"))
+        var client: String?
+
+        @Option(help: ArgumentHelp("Only the session of this W3C trace id (32 hex digits).", valueName: "ID"))
+        var traceId: String?
 
         @Option(help: ArgumentHelp("Only the session with this Mcp-Session-Id.", valueName: "ID"))
         var mcpSession: String?
@@ -115,6 +121,8 @@ struct SessionsCommand: AsyncParsableCommand {
             if let pod { query.append(("pod", pod)) }
             if let subject { query.append(("subject", subject)) }
             if let mcpSession { query.append(("mcp_session", mcpSession)) }
+            if let client { query.append(("client", client)) }
+            if let traceId { query.append(("trace_id", traceId)) }
             if let tool { query.append(("tool", tool)) }
             if let since { query.append(("since", try TimeFilter.parse(since, option: "--since", now: now))) }
             if let until { query.append(("until", try TimeFilter.parse(until, option: "--until", now: now))) }

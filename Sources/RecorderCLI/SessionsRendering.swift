@@ -40,13 +40,14 @@ enum SessionRendering {
         if sessions.isEmpty {
             out += "no sessions\n"
         } else {
-            let header = ["ID", "NAMESPACE/POD", "SUBJECTS", "FIRST (UTC)", "CALLS", "TOOLS", "ERRORS", "HOLD"]
+            let header = ["ID", "NAMESPACE/POD", "CALLERS", "CLIENT", "FIRST (UTC)", "CALLS", "TOOLS", "ERRORS", "HOLD"]
             var rows: [[String]] = []
             for session in sessions {
                 rows.append([
                     text(session["id"]),
                     podName(session),
-                    truncated(subjects(session).joined(separator: ", "), 32),
+                    truncated(callers(session).joined(separator: ", "), 32),
+                    truncated(session["client"]?.stringValue ?? "", 24),
                     shortTime(session["first_time"]?.stringValue),
                     text(session["calls"]),
                     text(session["tool_calls"]),
@@ -54,7 +55,7 @@ enum SessionRendering {
                     session["legal_hold"]?.boolValue == true ? "held" : "",
                 ])
             }
-            let numeric: Set<Int> = [4, 5, 6]
+            let numeric: Set<Int> = [5, 6, 7]
             var widths = header.map(\.count)
             for row in rows {
                 for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
@@ -71,8 +72,8 @@ enum SessionRendering {
             out += line(header) { _, _, padded in style.bold(padded) }
             for row in rows {
                 out += line(row) { i, cell, padded in
-                    if i == 6, let n = Int(cell), n > 0 { return style.red(padded) }
-                    if i == 7, !cell.isEmpty { return style.yellow(padded) }
+                    if i == 7, let n = Int(cell), n > 0 { return style.red(padded) }
+                    if i == 8, !cell.isEmpty { return style.yellow(padded) }
                     if i == 0 { return style.cyan(padded) }
                     return padded
                 }
@@ -100,9 +101,10 @@ enum SessionRendering {
         var fields: [(String, String)] = []
         if let stream = session["stream"]?.stringValue { fields.append(("stream", stream)) }
         fields.append(("pod", podName(session)))
-        fields.append(("MCP session", session["mcp_session"]?.stringValue ?? "(none: grouped by connection)"))
-        let callers = subjects(session)
+        fields.append(("MCP session", session["mcp_session"]?.stringValue ?? "(none: \(grouping(session)))"))
+        let callers = callers(session)
         fields.append(("callers", callers.isEmpty ? "(anonymous)" : callers.joined(separator: ", ")))
+        if let client = session["client"]?.stringValue { fields.append(("client", client)) }
         fields.append(("time", timeSpan(session["first_time"]?.stringValue, session["last_time"]?.stringValue)))
         var counts = "\(count(session["calls"], calls.count, "call")), \(count(session["tool_calls"], nil, "tool call"))"
         let errors = session["errors"]?.intValue ?? calls.filter { isError($0) }.count
@@ -382,6 +384,22 @@ enum SessionRendering {
 
     static func subjects(_ session: JSONValue) -> [String] {
         (session["subjects"]?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
+    /// The session's identified callers, else the caller it was grouped by (`peer:…`, `token:…`).
+    static func callers(_ session: JSONValue) -> [String] {
+        let names = subjects(session)
+        if names.isEmpty, let caller = session["caller"]?.stringValue { return [caller] }
+        return names
+    }
+
+    /// How a session without an MCP session id was formed (docs/api.md, "What a session is").
+    static func grouping(_ session: JSONValue) -> String {
+        switch session["grouping"]?.stringValue {
+        case "trace": "grouped by trace \(session["trace_id"]?.stringValue ?? "?") of \(session["caller"]?.stringValue ?? "?")"
+        case "caller": "grouped by caller \(session["caller"]?.stringValue ?? "?") and client, split when idle"
+        default: "grouped by connection"
+        }
     }
 
     static func caller(_ call: JSONValue) -> String {

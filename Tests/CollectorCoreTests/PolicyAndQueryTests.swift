@@ -65,13 +65,15 @@ private func parsePolicy(_ text: String) throws(AccessConfigError) -> AccessPoli
     @Test func parsesEveryFilter() throws {
         let q = try SessionQuery.parse([
             ("namespace", "team-a"), ("pod", "weather-1"), ("subject", "alice"), ("mcp_session", "s1"), ("tool", "add"),
-            ("since", "2026-11-25T10:00:00Z"), ("until", "2026-11-25T11:00:00.5+01:00"), ("has_error", "true"), ("limit", "500"),
+            ("client", "mcp/2.3.0"), ("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"), ("since", "2026-11-25T10:00:00Z"), ("until", "2026-11-25T11:00:00.5+01:00"), ("has_error", "true"), ("limit", "500"),
         ]).get()
         #expect(q.namespace == "team-a")
         #expect(q.pod == "weather-1")
         #expect(q.subject == "alice")
         #expect(q.mcpSession == "s1")
         #expect(q.tool == "add")
+        #expect(q.client == "mcp/2.3.0")
+        #expect(q.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
         #expect(q.since == FixtureTime.t0)
         #expect(q.until == FixtureTime.at("2026-11-25T10:00:00.500000Z"))
         #expect(q.hasError == true)
@@ -87,6 +89,7 @@ private func parsePolicy(_ text: String) throws(AccessConfigError) -> AccessPoli
             ("limit", "0"), ("limit", "501"), ("limit", "-1"), ("limit", "ten"),
             ("has_error", "yes"), ("cursor", "garbage"), ("cursor", "12.XYZ"), ("cursor", "abc.0123"), ("cursor", "5."),
             ("namespaces", "team-a"), ("Tool", "add"), ("", ""),
+            ("trace_id", "4BF92F3577B34DA6A3CE929D0E0E4736"), ("trace_id", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
         ] {
             guard case .failure(let error) = SessionQuery.parse([(name, value)]) else {
                 Issue.record("accepted \(name)=\(value)")

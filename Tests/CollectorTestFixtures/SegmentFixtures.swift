@@ -146,6 +146,8 @@ public struct MCPConnection {
     public var exchange: UInt64 = 0
     public var nextID = 1
     public var protocolVersion = "2025-06-18"
+    /// Sent on every request after the standard ones (e.g. `traceparent`).
+    public var extraHeaders: [HeaderField] = []
 
     public init(conn: String, identity: JSONValue?, session: String? = nil) {
         self.conn = conn
@@ -169,6 +171,7 @@ public struct MCPConnection {
         ]
         if let session { headers.append(HeaderField("Mcp-Session-Id", session)) }
         headers.append(HeaderField("MCP-Protocol-Version", protocolVersion))
+        headers += extraHeaders
         headers.append(HeaderField("Content-Length", String(length)))
         return headers
     }
@@ -244,6 +247,27 @@ public struct MCPConnection {
             JSONMember("result", .object([JSONMember("content", [["type": "text", "text": .string(text)]]), JSONMember("isError", .bool(isError))])),
         ]))
         return (request, response)
+    }
+
+    /// A `tools/call` of the stateless 2026-07-28 revision: no session, and the protocol version
+    /// and `clientInfo` (and, if given, W3C trace context) in `params._meta`. With its JSON result.
+    public mutating func statelessToolCall(_ tool: String, client: (name: String, version: String)? = ("mcp", "2.3.0"),
+                                           traceparent: String? = nil, result text: String = "ok") -> [RecordBody] {
+        let id = nextID
+        nextID += 1
+        var meta: [JSONMember] = [JSONMember("io.modelcontextprotocol/protocolVersion", "2026-07-28")]
+        if let client {
+            meta.append(JSONMember("io.modelcontextprotocol/clientInfo", .object([JSONMember("name", .string(client.name)), JSONMember("version", .string(client.version))])))
+        }
+        if let traceparent { meta.append(JSONMember("traceparent", .string(traceparent))) }
+        let request = self.request(.object([
+            JSONMember("jsonrpc", "2.0"), JSONMember("id", .int(id)), JSONMember("method", "tools/call"),
+            JSONMember("params", .object([JSONMember("name", .string(tool)), JSONMember("arguments", [:]), JSONMember("_meta", .object(meta))])),
+        ]))
+        return request + response(.object([
+            JSONMember("jsonrpc", "2.0"), JSONMember("id", .int(id)),
+            JSONMember("result", .object([JSONMember("content", [["type": "text", "text": .string(text)]]), JSONMember("isError", false)])),
+        ]))
     }
 
     /// A `tools/call` answered with a JSON-RPC error.

@@ -123,13 +123,15 @@ import Testing
     }
 
     @Test func listIsATableWithTheNextCursor() throws {
-        let other = #"{"id":"fedcba9876543210fedcba9876543210","namespace":"team-b","pod":"orders-1","subjects":["bob","carol@example.com"],"first_time":"2026-11-24T09:00:00.000001Z","calls":12,"tool_calls":10,"errors":0,"legal_hold":true}"#
-        let body = try Self.parse(#"{"sessions":[\#(Self.session),\#(other)],"next_cursor":"1764.abc"}"#)
+        let other = #"{"id":"fedcba9876543210fedcba9876543210","namespace":"team-b","pod":"orders-1","subjects":["bob","carol@example.com"],"client":"claude-code/2.1.0","first_time":"2026-11-24T09:00:00.000001Z","calls":12,"tool_calls":10,"errors":0,"legal_hold":true}"#
+        let anonymous = #"{"id":"0123456789abcdef0123456789abcde0","namespace":"team-a","pod":"weather-1","subjects":[],"grouping":"caller","caller":"peer:10.42.3.18","client":"mcp/2.3.0","first_time":"2026-11-24T08:00:00Z","calls":2,"tool_calls":1,"errors":0,"legal_hold":false}"#
+        let body = try Self.parse(#"{"sessions":[\#(Self.session),\#(other),\#(anonymous)],"next_cursor":"1764.abc"}"#)
         #expect(SessionRendering.sessionList(body) == """
-            ID                                NAMESPACE/POD              SUBJECTS                FIRST (UTC)          CALLS  TOOLS  ERRORS  HOLD
-            0123456789abcdef0123456789abcdef  team-a/weather-7d9f-abcde  alice@example.com       2026-11-25 10:00:00      7      4       2
-            fedcba9876543210fedcba9876543210  team-b/orders-1            bob, carol@example.com  2026-11-24 09:00:00     12     10       0  held
-            2 sessions; more with --cursor 1764.abc
+            ID                                NAMESPACE/POD              CALLERS                 CLIENT             FIRST (UTC)          CALLS  TOOLS  ERRORS  HOLD
+            0123456789abcdef0123456789abcdef  team-a/weather-7d9f-abcde  alice@example.com                          2026-11-25 10:00:00      7      4       2
+            fedcba9876543210fedcba9876543210  team-b/orders-1            bob, carol@example.com  claude-code/2.1.0  2026-11-24 09:00:00     12     10       0  held
+            0123456789abcdef0123456789abcde0  team-a/weather-1           peer:10.42.3.18         mcp/2.3.0          2026-11-24 08:00:00      2      1       0
+            3 sessions; more with --cursor 1764.abc
 
             """)
         #expect(SessionRendering.sessionList(try Self.parse(#"{"sessions":[]}"#)) == "no sessions\n0 sessions\n")
