@@ -68,11 +68,25 @@ let package = Package(
             ]
         ),
 
-        // I/O: the sidecar — SwiftNIO proxy, admin endpoint, metrics, OIDC keys, lifecycle.
+        // I/O: OpenID Connect for every component — the issuer's keys (JWKS, refreshed on
+        // rotation) and bearer-token verification, shared by the sidecar and the collector.
+        .target(
+            name: "Identity",
+            dependencies: [
+                "MCPParsing", "RecorderJSON", "Locking",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+
+        // I/O: the sidecar — SwiftNIO proxy, admin endpoint, metrics, lifecycle.
         .target(
             name: "RecorderProxy",
             dependencies: [
-                "ProxyCore", "MCPParsing", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking",
+                "Identity", "ProxyCore", "MCPParsing", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -103,7 +117,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "CollectorCore", "CollectorStore", "SegmentFormat", "SegmentStore", "RecorderJSON", "MCPParsing", "ProxyCore", "RecorderProxy", "TLSSupport", "HTTPServerSupport", "Locking",
+                "CollectorCore", "CollectorStore", "Identity", "SegmentFormat", "SegmentStore", "RecorderJSON", "MCPParsing", "TLSSupport", "HTTPServerSupport", "Locking",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -188,7 +202,7 @@ let package = Package(
         .target(
             name: "RecorderCLI",
             dependencies: [
-                "RecorderProxy", "Shipping", "Collector", "TLSSupport", "NetworkRedirect", "AdmissionPatch", "Webhook", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking",
+                "RecorderProxy", "Identity", "Shipping", "Collector", "TLSSupport", "NetworkRedirect", "AdmissionPatch", "Webhook", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -240,16 +254,29 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .testTarget(
+            name: "IdentityTests",
+            dependencies: [
+                "Identity", "MCPParsing", "RecorderJSON", "ServerTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Realistic recorded segments (chained, with MCP traffic) shared by the collector's test targets.
         .target(name: "CollectorTestFixtures", dependencies: ["SegmentFormat", "RecorderJSON"], path: "Tests/CollectorTestFixtures"),
         // A raw-socket HTTP client for tests of the servers' edge (bytes no client library sends).
-        .target(name: "ServerTestSupport", path: "Tests/ServerTestSupport"),
+        .target(
+            name: "ServerTestSupport",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/ServerTestSupport"
+        ),
         .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorTestFixtures", "SegmentFormat", "RecorderJSON"]),
         .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "CollectorCore", "CollectorTestFixtures", "SegmentFormat", "RecorderJSON"]),
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "CollectorCore", "CollectorStore", "CollectorTestFixtures", "ServerTestSupport", "SegmentFormat", "SegmentStore", "RecorderJSON", "ProxyCore", "MCPParsing",
+                "Collector", "CollectorCore", "CollectorStore", "CollectorTestFixtures", "ServerTestSupport", "SegmentFormat", "SegmentStore", "RecorderJSON", "Identity", "MCPParsing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,7 +1,7 @@
+import Identity
 import CollectorCore
 import CollectorStore
 import Logging
-import RecorderProxy
 import ServiceLifecycle
 
 /// Opens the store and makes the authenticators a collector runs with; shared by

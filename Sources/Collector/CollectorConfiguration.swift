@@ -1,5 +1,5 @@
+import Identity
 import CollectorCore
-import RecorderProxy
 
 /// Everything `mcp-recorder collector` runs with.
 public struct CollectorConfiguration: Sendable {

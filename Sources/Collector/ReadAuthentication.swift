@@ -1,8 +1,7 @@
+import Identity
 import Crypto
 import CollectorCore
 import MCPParsing
-import ProxyCore
-import RecorderProxy
 
 /// How a read token fared.
 public enum ReadAuthentication: Sendable, Equatable {

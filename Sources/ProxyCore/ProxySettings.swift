@@ -9,20 +9,6 @@ public enum CaptureMode: String, Sendable, CaseIterable {
     case metadata
 }
 
-/// How an incoming bearer token fared against the identity provider's keys.
-public enum TokenVerification: Sendable, Equatable {
-    case verified
-    /// The signature or a claim is wrong (expired, wrong audience, wrong issuer, …).
-    case rejected(String)
-    /// No key to check it with (yet): unknown key id, keys not fetched.
-    case unavailable(String)
-}
-
-/// Checks bearer tokens synchronously against keys fetched ahead of time.
-public protocol BearerVerifier: Sendable {
-    func verify(token: String, claims: JWTClaims, nowSeconds: Int64) -> TokenVerification
-}
-
 /// Everything the per-connection state machine needs to know, fixed for the process.
 public struct ProxySettings: Sendable {
     public var capture: CaptureMode

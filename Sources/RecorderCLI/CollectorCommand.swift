@@ -1,5 +1,6 @@
 import ArgumentParser
 import Collector
+import Identity
 import CollectorCore
 import Logging
 import NIOSSL

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Identity
 import Logging
 import MCPParsing
 import NIOSSL

@@ -1,3 +1,4 @@
+import Identity
 import AsyncHTTPClient
 import Logging
 import NIOCore

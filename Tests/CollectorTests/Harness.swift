@@ -7,10 +7,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
-// Not declared dependencies of this test target (they come with Collector): BearerVerifier,
-// TokenVerification (ProxyCore) and JWTClaims, Base64URL (MCPParsing).
 import MCPParsing
-import ProxyCore
 import RecorderJSON
 import SegmentFormat
 import CollectorTestFixtures

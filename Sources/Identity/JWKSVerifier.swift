@@ -3,7 +3,6 @@ import Crypto
 import Logging
 import MCPParsing
 import NIOCore
-import ProxyCore
 import RecorderJSON
 import Locking
 import _CryptoExtras

@@ -2,11 +2,11 @@ import Crypto
 import Foundation
 import Logging
 import MCPParsing
-import ProxyCore
 import RecorderJSON
+import ServerTestSupport
 import Testing
 import _CryptoExtras
-@testable import RecorderProxy
+@testable import Identity
 
 /// An identity provider for tests: RSA and EC keys, a JWKS, signed tokens.
 struct TestIssuer {
