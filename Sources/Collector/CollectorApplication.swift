@@ -18,23 +18,27 @@ public struct CollectorParts: Sendable {
     public var read: ReadAuthenticator
     public var metrics: CollectorMetrics
     public var logger: Logger
+    /// The web UI's sign-in and sessions (default: admin-token sign-in only).
+    public var web: WebUI
 
-    public init(store: CollectorStore, ingest: any IngestAuthenticator, read: ReadAuthenticator, metrics: CollectorMetrics = CollectorMetrics(), logger: Logger) {
+    public init(store: CollectorStore, ingest: any IngestAuthenticator, read: ReadAuthenticator, metrics: CollectorMetrics = CollectorMetrics(), logger: Logger, web: WebUI? = nil) {
         self.store = store
         self.ingest = ingest
         self.read = read
+        self.web = web ?? WebUI(configuration: WebUIConfiguration(), oidc: nil, tokenSignIn: read.adminTokenDigest != nil)
         self.metrics = metrics
         self.logger = logger
     }
 }
 
 /// The collector's router: ingest, the read API behind authentication and the access
-/// log, and the unauthenticated operational endpoints.
+/// log, the web UI behind its sign-in, and the unauthenticated operational endpoints.
 public func buildRouter(configuration: CollectorConfiguration, parts: CollectorParts) -> Router<CollectorRequestContext> {
     let router = Router(context: CollectorRequestContext.self)
     router.add(middleware: JSONErrorMiddleware(logger: parts.logger))
     router.add(middleware: ReadAccessMiddleware(authenticator: parts.read, store: parts.store, metrics: parts.metrics, logger: parts.logger))
     router.add(middleware: QueryValidationMiddleware())
+    router.add(middleware: WebUIMiddleware(web: parts.web, store: parts.store, metrics: parts.metrics, logger: parts.logger))
     router.get("/healthz") { _, _ in Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n"))) }
     router.get("/readyz") { _, _ in
         await parts.store.isHealthy()
@@ -47,6 +51,8 @@ public func buildRouter(configuration: CollectorConfiguration, parts: CollectorP
     IngestRoutes(store: parts.store, authenticator: parts.ingest, maxSegmentBytes: configuration.maxSegmentBytes, metrics: parts.metrics, logger: parts.logger)
         .register(on: router)
     ReadRoutes(store: parts.store, logger: parts.logger).register(on: router)
+    WebSignInRoutes(web: parts.web, read: parts.read, store: parts.store, logger: parts.logger).register(on: router)
+    WebSessionPages(store: parts.store).register(on: router)
     return router
 }
 

@@ -1,4 +1,5 @@
 import Identity
+import MCPParsing
 import CollectorCore
 import CollectorStore
 import Logging
@@ -7,7 +8,7 @@ import ServiceLifecycle
 /// Opens the store and makes the authenticators a collector runs with; shared by
 /// `mcp-recorder collector` and `mcp-recorder dev`.
 public enum CollectorAssembly {
-    /// - Returns: the parts and the background services they need (OIDC key refresh).
+    /// - Returns: the parts and the background services they need (OIDC key refresh for the API and the UI).
     public static func make(configuration: CollectorConfiguration, kubernetes: KubernetesClientConfig?, logger: Logger) throws -> (CollectorParts, [any Service]) {
         let store = try CollectorStore(directory: configuration.dataDirectory, grouping: configuration.sessionGrouping)
         var ingest: [any IngestAuthenticator] = []
@@ -21,7 +22,15 @@ public enum CollectorAssembly {
             services.append(KeyRefreshService(verifier: v))
         }
         let read = ReadAuthenticator(adminToken: configuration.adminToken, verifier: verifier, policy: configuration.accessPolicy)
-        let parts = CollectorParts(store: store, ingest: IngestAuthenticatorChain(ingest), read: read, logger: logger)
+        // Web UI sign-in: an ID token's audience is the UI's client id, so it has a verifier of its own.
+        var webOIDC: (client: OIDCClient, idTokens: any BearerVerifier)?
+        if let oidc = configuration.oidc, let clientID = configuration.webUI.oidcClientID {
+            let idTokens = JWKSVerifier(configuration: OIDCConfiguration(issuer: oidc.issuer, audience: clientID, jwksURL: oidc.jwksURL, refreshInterval: oidc.refreshInterval), logger: logger)
+            services.append(KeyRefreshService(verifier: idTokens))
+            webOIDC = (OIDCClient(configuration: oidc, clientID: clientID, clientSecret: configuration.webUI.oidcClientSecret), idTokens)
+        }
+        let web = WebUI(configuration: configuration.webUI, oidc: webOIDC, tokenSignIn: configuration.adminToken != nil)
+        let parts = CollectorParts(store: store, ingest: IngestAuthenticatorChain(ingest), read: read, logger: logger, web: web)
         return (parts, services)
     }
 }

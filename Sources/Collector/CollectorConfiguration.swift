@@ -21,14 +21,17 @@ public struct CollectorConfiguration: Sendable {
     public var oidc: OIDCConfiguration?
     /// How exchanges without an MCP session id are grouped into sessions.
     public var sessionGrouping: SessionGrouping
+    /// How people sign in to the web UI.
+    public var webUI: WebUIConfiguration
 
     public init(
         dataDirectory: String, host: String = "0.0.0.0", port: Int = 8443, maxSegmentBytes: Int = 64 << 20,
         retentionSeconds: Int64? = nil, retentionInterval: Duration = .seconds(3600), ingestToken: String? = nil,
         accessPolicy: AccessPolicy = AccessPolicy(), adminToken: String? = nil, oidc: OIDCConfiguration? = nil,
-        sessionGrouping: SessionGrouping = .default
+        sessionGrouping: SessionGrouping = .default, webUI: WebUIConfiguration = WebUIConfiguration()
     ) {
         self.sessionGrouping = sessionGrouping
+        self.webUI = webUI
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port

@@ -6,6 +6,8 @@ public struct CollectorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``ReadAccessMiddleware`` for read API routes.
     public var reader: Reader?
+    /// Set by ``WebUIMiddleware`` for signed-in web UI pages (the reader is set too).
+    public var webSession: WebSessionStore.Session?
 
     /// The reader of a read API route. Never `nil` behind ``ReadAccessMiddleware``; should a route
     /// ever be reached without it, the request is refused instead of the process crashing.
@@ -17,5 +19,6 @@ public struct CollectorRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         reader = nil
+        webSession = nil
     }
 }

@@ -20,6 +20,8 @@ public struct JWTClaims: Sendable, Equatable {
     /// `alg` and `kid` of the JOSE header.
     public var algorithm: String?
     public var keyID: String?
+    /// `nonce` of an OpenID Connect ID token.
+    public var nonce: String?
 
     public init() {}
 }
@@ -77,6 +79,7 @@ public enum BearerToken {
         claims.expiresAt = seconds(p["exp"])
         claims.issuedAt = seconds(p["iat"])
         claims.notBefore = seconds(p["nbf"])
+        claims.nonce = p["nonce"]?.stringValue
         return .success(claims)
     }
 

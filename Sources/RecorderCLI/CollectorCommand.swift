@@ -68,6 +68,24 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "JSON file mapping OIDC groups to the namespaces they may read, and naming admin groups (docs/api.md).")
     var accessConfig: String?
 
+    @Option(help: "OIDC client id of the web UI: people sign in at --oidc-issuer (authorization code + PKCE); its redirect URI is EXTERNAL-URL/ui/oidc/callback.")
+    var uiOidcClientId: String?
+
+    @Option(help: "File with the web UI's OIDC client secret (confidential clients; public clients use PKCE alone).")
+    var uiOidcClientSecretFile: String?
+
+    @Option(help: "Scopes the web UI asks the issuer for (space-separated); the ID token's groups claim is mapped by --access-config.")
+    var uiOidcScopes = "openid profile email groups"
+
+    @Option(help: "The collector's address as browsers reach it (https://host[:port]), for the OIDC redirect URI. Default: the request's Host.")
+    var uiExternalUrl: String?
+
+    @Option(help: "A web UI session ends this long after sign-in.")
+    var uiSessionLifetime = DurationOption(.seconds(8 * 3600), text: "8h")
+
+    @Option(help: "A web UI session ends after this long without a request.")
+    var uiIdleTimeout = DurationOption(.seconds(3600), text: "1h")
+
     @Option(help: "Delete recordings older than this (e.g. 90d, 12h); sessions under legal hold are kept. Default: keep forever.")
     var retention: String?
 
@@ -96,6 +114,9 @@ struct CollectorCommand: AsyncParsableCommand {
         if let retention, RetentionPeriod.parse(retention) == nil { throw ValidationError("--retention must look like 90d, 12h, 30m or 3600s") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
         guard sessionIdleGap.duration > .zero else { throw ValidationError("--session-idle-gap must be longer than zero") }
+        if uiOidcClientId != nil && oidcIssuer == nil { throw ValidationError("--ui-oidc-client-id needs --oidc-issuer") }
+        if let url = uiExternalUrl, !url.hasPrefix("https://") { throw ValidationError("--ui-external-url must start with https:// (the collector serves HTTPS only)") }
+        guard uiSessionLifetime.duration > .zero, uiIdleTimeout.duration > .zero else { throw ValidationError("--ui-session-lifetime and --ui-idle-timeout must be longer than zero") }
     }
 
     func run() async throws {
@@ -172,7 +193,11 @@ struct CollectorCommand: AsyncParsableCommand {
             ingestToken: try secret(ingestTokenFile, "--ingest-token-file"), accessPolicy: policy,
             adminToken: try secret(adminTokenFile, "--admin-token-file"),
             oidc: oidcIssuer.map { OIDCConfiguration(issuer: $0, audience: oidcAudience, jwksURL: oidcJwksUrl) },
-            sessionGrouping: SessionGrouping(idleGap: sessionIdleGap.duration))
+            sessionGrouping: SessionGrouping(idleGap: sessionIdleGap.duration),
+            webUI: WebUIConfiguration(
+                oidcClientID: uiOidcClientId, oidcClientSecret: try secret(uiOidcClientSecretFile, "--ui-oidc-client-secret-file"),
+                oidcScopes: uiOidcScopes.split(separator: " ").map(String.init), externalURL: uiExternalUrl,
+                sessionLifetime: uiSessionLifetime.duration, idleTimeout: uiIdleTimeout.duration))
     }
 }
 

@@ -82,3 +82,17 @@ import Testing
         #expect(e.mcpSession == nil)
     }
 }
+
+@Suite struct WebFormTests {
+    @Test func formsAndCookiesAreParsedWithoutTrustingThem() {
+        let fields = WebForm.fields("csrf=a%2Bb&token=x+y%3D%3D&empty=&flag&bad=%zz%4&=v")
+        #expect(fields.map(\.name) == ["csrf", "token", "empty", "flag", "bad", ""])
+        #expect(fields.map(\.value) == ["a+b", "x y==", "", "", "%zz%4", "v"])
+        #expect(WebForm.value("token", in: "a=1&token=t&token=u") == "t")
+        #expect(WebForm.value("missing", in: "a=1") == nil)
+        #expect(WebForm.cookie("s", in: "a=1; s=abc; t=2") == "abc")
+        #expect(WebForm.cookie("s", in: "xs=1; s2=2") == nil)
+        #expect(WebForm.cookie("s", in: nil) == nil)
+        #expect(WebForm.setCookie("__Host-x", "v", maxAge: 60) == "__Host-x=v; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Strict")
+    }
+}

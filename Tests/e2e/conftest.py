@@ -351,7 +351,7 @@ def sidecar_available(recorder) -> None:
 
 class Sidecar:
     def __init__(self, recorder: str, upstream_port: int, spool: pathlib.Path, extra_args: list[str],
-                 log_path: pathlib.Path, stream: str):
+                 log_path: pathlib.Path, stream: str, env: dict[str, str] | None = None):
         self.port = free_port()
         self.admin_port = free_port()
         while self.admin_port == self.port:
@@ -366,8 +366,9 @@ class Sidecar:
                      "--admin-listen", f"127.0.0.1:{self.admin_port}",
                      "--stream", stream,
                      *extra_args]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_RECORDER_")}
-        self.process = ManagedProcess(f"sidecar :{self.port} -> :{upstream_port}", self.argv, log_path, env=env)
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("MCP_RECORDER_")}
+        environment.update(env or {})
+        self.process = ManagedProcess(f"sidecar :{self.port} -> :{upstream_port}", self.argv, log_path, env=environment)
         self.exit_code: int | None = None
         self._wait_ready()
 
@@ -407,12 +408,13 @@ class Sidecar:
 
 @pytest.fixture
 def sidecar(sidecar_available, recorder, tmp_path) -> Iterator[Callable[..., Sidecar]]:
-    """sidecar(upstream_port, spool, extra_args=(), stream="e2e"): a ready sidecar, stopped at teardown."""
+    """sidecar(upstream_port, spool, extra_args=(), stream="e2e", env=None): a ready sidecar (with
+    `env` added to its environment, e.g. the downward-API POD_NAMESPACE), stopped at teardown."""
     started: list[Sidecar] = []
 
-    def start(upstream_port: int, spool: pathlib.Path, extra_args=(), stream: str = "e2e") -> Sidecar:
+    def start(upstream_port: int, spool: pathlib.Path, extra_args=(), stream: str = "e2e", env=None) -> Sidecar:
         car = Sidecar(recorder, upstream_port, spool, list(extra_args),
-                      tmp_path / f"sidecar-{len(started)}.log", stream)
+                      tmp_path / f"sidecar-{len(started)}.log", stream, env)
         started.append(car)
         track(car.process)
         return car

@@ -6,19 +6,28 @@
     GET /.well-known/openid-configuration   {"issuer": ..., "jwks_uri": ..., ...}
     GET /jwks.json                          {"keys": [<the public key as a JWK, with kid>]}
 
+    GET  /authorize    the authorization-code flow's sign-in page (a user-name form)
+    POST /authorize    signs the named user in: 302 to redirect_uri with code and state
+    POST /token        code + PKCE verifier -> ID token (aud = client id, nonce) and access token
+
 and mints RS256 JWTs signed with that key (header ``kid`` set) carrying
 iss/sub/aud/email/groups/client_id/iat/nbf/exp. The issuer is ``http://127.0.0.1:PORT``
-(no TLS, loopback only). Every request it serves is logged in ``requests``.
+(no TLS, loopback only). Every request it serves is logged in ``requests``; token requests,
+parsed, in ``token_requests``. Users who may sign in are added with ``add_user``. A code is
+good once, for the client, redirect URI and PKCE challenge it was issued for (S256 only).
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import html
 import http.server
 import json
 import secrets
 import threading
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -35,6 +44,10 @@ class OIDCIssuer:
         jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
         self.jwks = {"keys": [jwk]}
         self.requests: list[str] = []
+        self.token_requests: list[dict[str, str]] = []
+        self.users: dict[str, list[str]] = {}
+        self._codes: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
         issuer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -45,12 +58,43 @@ class OIDCIssuer:
                     self._json(issuer.discovery())
                 elif path == "/jwks.json":
                     self._json(issuer.jwks)
+                elif path == "/authorize":
+                    self._html(issuer.sign_in_page(_single(parse_qs(urlsplit(self.path).query))))
                 else:
                     self.send_error(404)
 
-            def _json(self, value: Any) -> None:
+            def do_POST(self) -> None:  # noqa: N802
+                issuer.requests.append("POST " + self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                form = _single(parse_qs(self.rfile.read(length).decode()))
+                path = self.path.split("?")[0]
+                if path == "/authorize":
+                    location = issuer.authorize(form)
+                    if location is None:
+                        self._html("<p>unknown user</p>", status=403)
+                    else:
+                        self.send_response(302)
+                        self.send_header("Location", location)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                elif path == "/token":
+                    issuer.token_requests.append(form)
+                    answer, status = issuer.exchange(form)
+                    self._json(answer, status)
+                else:
+                    self.send_error(404)
+
+            def _html(self, text: str, status: int = 200) -> None:
+                body = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _json(self, value: Any, status: int = 200) -> None:
                 body = json.dumps(value).encode()
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "max-age=300")
@@ -77,6 +121,48 @@ class OIDCIssuer:
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
         }
+
+    def add_user(self, name: str, groups: list[str]) -> None:
+        self.users[name] = groups
+
+    def sign_in_page(self, query: dict[str, str]) -> str:
+        """A form that carries the authorization request on to POST /authorize."""
+        hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in query.items())
+        return (f'<!doctype html><title>test issuer</title><form method="post" action="/authorize">{hidden}'
+                '<input id="username" name="username"><button id="approve" type="submit">Sign in</button></form>')
+
+    def authorize(self, form: dict[str, str]) -> str | None:
+        """Issues a code for a known user; the redirect with code and state, or None."""
+        user = form.get("username", "")
+        if user not in self.users or form.get("response_type") != "code":
+            return None
+        code = secrets.token_urlsafe(24)
+        with self._lock:
+            self._codes[code] = {
+                "user": user, "client_id": form.get("client_id"), "redirect_uri": form.get("redirect_uri"),
+                "nonce": form.get("nonce"), "challenge": form.get("code_challenge"),
+                "method": form.get("code_challenge_method"), "scope": form.get("scope", ""),
+            }
+        separator = "&" if "?" in form["redirect_uri"] else "?"
+        return form["redirect_uri"] + separator + urlencode({"code": code, "state": form.get("state", "")})
+
+    def exchange(self, form: dict[str, str]) -> tuple[dict[str, Any], int]:
+        """The token endpoint: a code good once, checked against its client, redirect URI and PKCE challenge."""
+        with self._lock:
+            grant = self._codes.pop(form.get("code", ""), None)
+        if form.get("grant_type") != "authorization_code" or grant is None:
+            return {"error": "invalid_grant", "error_description": "unknown or used code"}, 400
+        if grant["client_id"] != form.get("client_id") or grant["redirect_uri"] != form.get("redirect_uri"):
+            return {"error": "invalid_grant", "error_description": "client or redirect_uri differ"}, 400
+        verifier = form.get("code_verifier", "")
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if grant["method"] != "S256" or not grant["challenge"] or challenge != grant["challenge"]:
+            return {"error": "invalid_grant", "error_description": "PKCE verification failed"}, 400
+        user, client = grant["user"], grant["client_id"]
+        id_token = self.token(sub=user, aud=client, email=f"{user}@example.com", groups=self.users[user],
+                              nonce=grant["nonce"], client_id=None, azp=client)
+        return {"access_token": self.token(sub=user, groups=self.users[user]), "id_token": id_token,
+                "token_type": "Bearer", "expires_in": 3600}, 200
 
     def claims(self, **overrides: Any) -> dict[str, Any]:
         """The default claims updated with ``overrides``; an override of None drops the claim."""
@@ -113,3 +199,7 @@ class OIDCIssuer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def _single(query: dict[str, list[str]]) -> dict[str, str]:
+    return {k: v[0] for k, v in query.items()}

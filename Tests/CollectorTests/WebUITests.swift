@@ -1,0 +1,207 @@
+import Collector
+import CollectorCore
+import CollectorTestFixtures
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Identity
+import NIOCore
+import RecorderJSON
+import SegmentFormat
+import Testing
+
+/// A browser's cookie jar, as much of one as the UI needs.
+struct CookieJar {
+    var cookies: [String: String] = [:]
+
+    mutating func take(_ response: TestResponse) {
+        for field in response.headers where field.name == .setCookie {
+            let pair = field.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(pair[0]), value = pair.count > 1 ? String(pair[1]) : ""
+            cookies[name] = value.isEmpty ? nil : value
+        }
+    }
+
+    var header: HTTPFields {
+        cookies.isEmpty ? [:] : [.cookie: cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ")]
+    }
+}
+
+/// The value of `<input … name="NAME" value="VALUE">` in a page.
+func formValue(_ name: String, in html: String) -> String? {
+    guard let at = html.range(of: "name=\"\(name)\" value=\"") else { return nil }
+    return String(html[at.upperBound...].prefix { $0 != "\"" })
+}
+
+extension TestClientProtocol {
+    /// Signs in through the token form; the jar then holds the session cookie.
+    func signIn(token: String, jar: inout CookieJar) async throws -> TestResponse {
+        let login = try await executeRequest(uri: "/ui/login", method: .get, headers: jar.header, body: nil)
+        jar.take(login)
+        let csrf = try #require(formValue("csrf", in: login.text))
+        var headers = jar.header
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        let answer = try await executeRequest(uri: "/ui/login/token", method: .post, headers: headers,
+                                              body: ByteBuffer(string: "csrf=\(csrf)&token=\(AuthorizationCodeFlow.percentEncoded(token))"))
+        jar.take(answer)
+        return answer
+    }
+
+    func page(_ path: String, jar: CookieJar) async throws -> TestResponse {
+        try await executeRequest(uri: path, method: .get, headers: jar.header, body: nil)
+    }
+}
+
+@Suite struct WebUITests {
+    @Test func signedOutVisitorsAreSentToSignInAndEveryAnswerIsLockedDown() async throws {
+        let collector = try TestCollector()
+        try await collector.run { client in
+            let page = try await client.page("/ui/sessions", jar: CookieJar())
+            #expect(page.status == .seeOther)
+            #expect(page.headers[.location] == "/ui/login")
+            for response in [page, try await client.page("/ui/login", jar: CookieJar()), try await client.page("/ui/static/app.js", jar: CookieJar())] {
+                let csp = try #require(response.headers[.contentSecurityPolicy])
+                #expect(csp.contains("default-src 'none'") && csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"))
+                #expect(!csp.contains("unsafe"))
+                #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+            }
+            #expect(try await client.page("/ui/login", jar: CookieJar()).headers[.cacheControl] == "no-store")
+            // A forged cookie is no session.
+            var forged = CookieJar()
+            forged.cookies["__Host-mcp-recorder-session"] = "guessed"
+            #expect(try await client.page("/ui/sessions", jar: forged).status == .seeOther)
+        }
+        let log = try await collector.store.accessLog(subject: "(anonymous)", limit: 10)
+        #expect(log.map(\.path) == ["/ui/sessions", "/ui/sessions"])
+        #expect(log.allSatisfy { $0.status == 401 })
+    }
+
+    @Test func theTokenFormSignsInWithCookiesOutOfScriptsReach() async throws {
+        let collector = try TestCollector()
+        try await collector.run { client in
+            var jar = CookieJar()
+            let wrong = try await client.signIn(token: "not-it", jar: &jar)
+            #expect(wrong.status == .unauthorized)
+            #expect(wrong.text.contains("Not signed in"))
+            #expect(jar.cookies["__Host-mcp-recorder-session"] == nil)
+
+            jar = CookieJar()
+            let answer = try await client.signIn(token: staticAdminToken, jar: &jar)
+            #expect(answer.status == .seeOther)
+            #expect(answer.headers[.location] == "/ui/sessions")
+            let cookie = try #require(answer.headers[values: .setCookie].first { $0.hasPrefix("__Host-mcp-recorder-session=") })
+            for attribute in ["Path=/", "Secure", "HttpOnly", "SameSite=Strict"] { #expect(cookie.contains(attribute), "\(cookie)") }
+            let page = try await client.page("/ui/sessions", jar: jar)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("id=\"signed-in-as\" title=\"\">admin-token</span>"))
+
+            // Without the form's own token (double-submit cookie), the form is refused.
+            var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            headers[.cookie] = "__Host-mcp-recorder-signin-form=abc"
+            let forgedForm = try await client.executeRequest(uri: "/ui/login/token", method: .post, headers: headers,
+                                                             body: ByteBuffer(string: "csrf=xyz&token=\(staticAdminToken)"))
+            #expect(forgedForm.status == .forbidden)
+            #expect(!forgedForm.headers[values: .setCookie].contains { $0.hasPrefix("__Host-mcp-recorder-session=") })
+        }
+    }
+
+    @Test func stateChangesNeedTheSessionsCSRFToken() async throws {
+        let collector = try TestCollector()
+        try await collector.run { client in
+            var jar = CookieJar()
+            _ = try await client.signIn(token: staticAdminToken, jar: &jar)
+            let page = try await client.page("/ui/sessions", jar: jar)
+            let csrf = try #require(formValue("csrf", in: page.text))
+            var headers = jar.header
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            for body in ["", "csrf=", "csrf=\(csrf)x", "csrf=\(String(csrf.dropLast()))"] {
+                let refused = try await client.executeRequest(uri: "/ui/logout", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(refused.status == .forbidden, "\(body)")
+                #expect(refused.text.contains("CSRF token is missing or wrong"))
+            }
+            #expect(try await client.page("/ui/sessions", jar: jar).status == .ok, "still signed in")
+            let out = try await client.executeRequest(uri: "/ui/logout", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(csrf)"))
+            #expect(out.status == .seeOther)
+            #expect(try await client.page("/ui/sessions", jar: jar).status == .seeOther, "the old cookie no longer works")
+        }
+        let refusals = try await collector.store.accessLog(subject: "admin-token", limit: 20).filter { $0.path == "/ui/logout" }
+        #expect(refusals.map(\.status).sorted() == [303, 403, 403, 403, 403])
+    }
+
+    @Test func theSessionsPageShowsWhatTheReaderMayReadAndEscapesRecordedValues() async throws {
+        let collector = try TestCollector()
+        let data = ReadDataset()
+        // A stateless call whose client names itself with markup: it must render as text.
+        var hostile = MCPConnection(conn: "c9", identity: bearerIdentity("mallory"))
+        var stream = teamAStream(start: FixtureTime.plus(FixtureTime.t0, seconds: 7_200))
+        stream.nextSegment = 3
+        stream.nextSeq = data.segmentsA.last!.records.last!.seq + 1
+        stream.previousSHA256 = data.segmentsA.last!.sha256
+        let evil = stream.segment(hostile.open() + hostile.statelessToolCall("echo", client: ("<script>alert(1)</script>", "\"><img src=x onerror=alert(2)>")))
+        try await collector.run { client in
+            try await data.upload(client)
+            #expect(try await client.upload(evil, token: IngestTokens.podA).status == .created)
+            var admin = CookieJar()
+            _ = try await client.signIn(token: staticAdminToken, jar: &admin)
+            let all = try await client.page("/ui/sessions", jar: admin).text
+            for id in [data.aliceSession, data.bobSession, data.carolSession] { #expect(all.contains("data-session=\"\(id)\"")) }
+            #expect(!all.contains("<script>alert"))
+            #expect(!all.contains("<img src=x"))
+            #expect(all.contains("&lt;script&gt;alert(1)&lt;/script&gt;/&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"))
+
+            var teamA = CookieJar()
+            _ = try await client.signIn(token: Readers(collector.issuer).teamA, jar: &teamA)
+            let mine = try await client.page("/ui/sessions", jar: teamA).text
+            #expect(mine.contains(data.aliceSession) && !mine.contains(data.carolSession))
+            #expect(!(try await client.page("/ui/sessions?namespace=team-b", jar: teamA).text.contains(data.carolSession)))
+
+            let bad = try await client.page("/ui/sessions?since=yesterday", jar: teamA)
+            #expect(bad.status == .badRequest)
+            #expect(bad.text.contains("id=\"query-error\""))
+            let byTool = try await client.page("/ui/sessions?tool=multiply&namespace=", jar: admin).text
+            #expect(byTool.contains(data.bobSession) && !byTool.contains(data.aliceSession))
+        }
+    }
+}
+
+/// A clock the test moves.
+final class ManualClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var instant = ContinuousClock.now
+    func now() -> ContinuousClock.Instant { lock.withLock { instant } }
+    func advance(_ d: Duration) { lock.withLock { instant = instant + d } }
+}
+
+@Suite struct WebSessionStoreTests {
+    @Test func sessionsEndWhenIdleOrTooOldAndSignInsAreUsedOnce() async throws {
+        let clock = ManualClock()
+        let store = WebSessionStore(lifetime: .seconds(100), idleTimeout: .seconds(30), clock: { clock.now() })
+        let (cookie, session) = await store.create(reader: .administrator())
+        #expect(session.csrfToken.utf8.count == 43 && cookie != session.csrfToken)
+        clock.advance(.seconds(29))
+        let found = await store.session(cookie: cookie)
+        #expect(found?.csrfToken == session.csrfToken && found?.reader == session.reader)
+        clock.advance(.seconds(29))
+        #expect(await store.session(cookie: cookie) != nil, "each request keeps it alive")
+        clock.advance(.seconds(30))
+        #expect(await store.session(cookie: cookie) == nil, "idle 30 s")
+
+        let (long, _) = await store.create(reader: .administrator())
+        for _ in 0..<5 {
+            clock.advance(.seconds(20))
+            _ = await store.session(cookie: long)
+        }
+        #expect(await store.session(cookie: long) == nil, "100 s after sign-in, however busy")
+        #expect(await store.session(cookie: "never-issued") == nil)
+
+        let signIn = AuthorizationCodeFlow.PendingSignIn.random()
+        await store.begin(signIn)
+        #expect(await store.finish(state: signIn.state) == signIn)
+        #expect(await store.finish(state: signIn.state) == nil, "a replayed callback finds nothing")
+        let late = AuthorizationCodeFlow.PendingSignIn.random()
+        await store.begin(late)
+        clock.advance(WebSessionStore.signInTimeout)
+        #expect(await store.finish(state: late.state) == nil, "sign-ins expire")
+    }
+}

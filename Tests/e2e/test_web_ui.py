@@ -1,0 +1,191 @@
+"""The collector's web UI in a real browser: headless Chromium (Debian's chromium and
+chromium-driver) driven by Selenium.
+
+Sign-in is the real OAuth authorization-code flow with PKCE against the test OIDC issuer
+(identity.py), which refuses a code exchange whose verifier does not match the challenge;
+the dev-style admin token signs in through the form. Sessions are recorded from the
+official MCP SDK's traffic through a sidecar in each of two namespaces and shipped to the
+collector; a reader of one namespace sees only its sessions, also by URL guessing.
+"""
+import json
+import pathlib
+import shutil
+import sys
+import urllib.request
+
+import pytest
+
+from collector import ADMIN_TOKEN, wait_for
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent / "mcp_apps"))
+import report as rp  # noqa: E402
+
+UI_CLIENT = "mcp-recorder-ui"
+ACCESS = {"groups": {"team-a-security": ["team-a"], "team-b-security": ["team-b"]}, "admin_groups": ["mcp-recorder-admins"]}
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
+                                reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
+                     "--disable-gpu", "--no-first-run", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(argument)
+    options.accept_insecure_certs = True  # the collector's self-signed CA is not in the browser's store
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, log_output=str(tmp_path / "chromedriver.log")), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def recorded(mcp_server, sidecar, collector, run_client, oidc, free_port, tmp_path):
+    """A collector with the web UI's OIDC client, and one real SDK session in each of team-a and team-b."""
+    access = tmp_path / "access.json"
+    access.write_text(json.dumps(ACCESS))
+    port = free_port()
+    c = collector(port=port, extra_args=[
+        "--oidc-issuer", oidc.issuer, "--access-config", str(access),
+        "--ui-oidc-client-id", UI_CLIENT, "--ui-external-url", f"https://localhost:{port}"])
+    oidc.add_user("alice", ["team-a-security"])
+    oidc.add_user("bob", ["team-b-security"])
+    server = mcp_server("streamable")
+    for namespace in ("team-a", "team-b"):
+        car = sidecar(server.port, tmp_path / f"spool-{namespace}",
+                      ["--collector", c.url, "--collector-ca", str(c.ca), "--token-file", str(c.ingest_token_file),
+                       "--segment-max-age", "1s", "--oidc-issuer", oidc.issuer],
+                      stream=f"{namespace}.weather", env={"POD_NAMESPACE": namespace, "POD_NAME": "weather-1"})
+        report = run_client("v1-streamable", car.url(server.path), token=oidc.token(sub=f"agent@{namespace}")).result()
+        assert report["errors"] == [], report["errors"]
+    def complete():
+        done = [s for s in c.api.sessions() if s["tool_calls"] >= len(rp.TOOLS_CALLED)]
+        return done if len(done) == 2 else None
+    sessions = wait_for(complete, what="both sessions indexed")
+    c.ui = f"https://localhost:{port}"
+    c.by_namespace = {s["namespace"]: s for s in sessions}
+    return c
+
+
+def sign_in_with_oidc(driver, base: str, user: str):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver.get(base + "/ui/sessions")
+    WebDriverWait(driver, 20).until(ec.url_contains("/ui/login"))
+    driver.find_element(By.ID, "oidc-sign-in").click()
+    WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "username"))).send_keys(user)
+    driver.find_element(By.ID, "approve").click()
+    WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "signed-in-as")))
+    assert driver.current_url.startswith(base + "/ui/sessions"), driver.current_url
+
+
+def session_rows(driver) -> set[str]:
+    from selenium.webdriver.common.by import By
+    return {row.get_attribute("data-session") for row in driver.find_elements(By.CSS_SELECTOR, "#sessions tbody tr")}
+
+
+def test_oidc_sign_in_with_pkce_shows_only_the_readers_namespace(recorded, browser, oidc):
+    from selenium.webdriver.common.by import By
+    c, driver = recorded, browser
+    sign_in_with_oidc(driver, c.ui, "alice")
+    assert driver.find_element(By.ID, "signed-in-as").text == "alice"
+    # PKCE was real: the issuer saw a verifier whose S256 matched the challenge (it refuses otherwise).
+    exchange = oidc.token_requests[-1]
+    assert exchange["client_id"] == UI_CLIENT and len(exchange["code_verifier"]) >= 43
+    assert exchange["redirect_uri"] == c.ui + "/ui/oidc/callback"
+
+    a, b = c.by_namespace["team-a"]["id"], c.by_namespace["team-b"]["id"]
+    assert session_rows(driver) == {a}
+    # URL guessing: a filter for the other namespace, or its session id, shows nothing of it.
+    driver.get(c.ui + "/ui/sessions?namespace=team-b")
+    assert session_rows(driver) == set()
+    driver.get(c.ui + f"/ui/sessions?mcp_session={c.by_namespace['team-b']['mcp_session']}")
+    assert session_rows(driver) == set()
+
+    cookies = {k["name"]: k for k in driver.get_cookies()}
+    session_cookie = cookies["__Host-mcp-recorder-session"]
+    assert session_cookie["httpOnly"] and session_cookie["secure"] and session_cookie["sameSite"] == "Strict"
+    assert "mcp-recorder-session" not in driver.execute_script("return document.cookie"), "HttpOnly: no script can read it"
+
+    # Each page view is in the access log like an API read.
+    log = c.api.get("/v1/access-log?subject=alice")["entries"]
+    paths = [(e["method"], e["path"], e["status"]) for e in log]
+    assert ("GET", "/ui/sessions?namespace=team-b", 200) in paths and ("GET", "/ui/oidc/callback", 200) in paths
+    # No Content-Security-Policy violations (or other errors) on the collector's pages (the test
+    # issuer's own page has no favicon, which is not the collector's business).
+    assert [m for m in driver.get_log("browser") if m["level"] == "SEVERE"
+            and not (m["source"] == "network" and not m["message"].startswith(c.ui))] == []
+    assert b not in json.dumps(log)
+
+
+def test_a_second_reader_sees_the_other_namespace_and_a_replayed_callback_is_refused(recorded, browser, oidc):
+    c, driver = recorded, browser
+    sign_in_with_oidc(driver, c.ui, "bob")
+    assert session_rows(driver) == {c.by_namespace["team-b"]["id"]}
+    # The same authorization response again (a stolen or replayed callback URL) signs no one in.
+    callback = [p for p in c.api.get("/v1/access-log?subject=bob")["entries"] if p["path"] == "/ui/oidc/callback"]
+    assert callback
+    driver.delete_all_cookies()
+    driver.get(c.ui + "/ui/oidc/callback?code=stolen&state=guessed")
+    assert "state mismatch" in driver.find_element("id", "sign-in-error").text
+
+
+def test_admin_token_form_csrf_and_sign_out(recorded, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+    c, driver = recorded, browser
+    driver.get(c.ui + "/ui/login")
+    driver.find_element(By.ID, "token").send_keys("not-the-token")
+    driver.find_element(By.CSS_SELECTOR, "#token-sign-in button").click()
+    assert "Not signed in" in driver.find_element(By.ID, "sign-in-error").text
+    driver.find_element(By.ID, "token").send_keys(ADMIN_TOKEN)
+    driver.find_element(By.CSS_SELECTOR, "#token-sign-in button").click()
+    WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "signed-in-as")))
+    assert session_rows(driver) == {s["id"] for s in c.by_namespace.values()}, "the admin reads every namespace"
+
+    # A state-changing request without the CSRF token is refused, and changes nothing.
+    status = driver.execute_script(
+        "return fetch('/ui/logout', {method: 'POST', credentials: 'same-origin'}).then(r => r.status)")
+    assert status == 403
+    driver.get(c.ui + "/ui/sessions")
+    assert driver.find_elements(By.ID, "signed-in-as"), "still signed in"
+
+    driver.find_element(By.ID, "sign-out").click()
+    WebDriverWait(driver, 20).until(ec.url_contains("/ui/login"))
+    driver.get(c.ui + "/ui/sessions")
+    WebDriverWait(driver, 20).until(ec.url_contains("/ui/login"))
+    entries = c.api.get("/v1/access-log?subject=admin-token")["entries"]
+    assert ("POST", "/ui/logout", 403) in [(e["method"], e["path"], e["status"]) for e in entries]
+
+
+def test_every_ui_answer_carries_the_security_headers(recorded):
+    import ssl
+    context = ssl.create_default_context(cafile=str(recorded.ca))
+    for path in ("/ui/login", "/ui/sessions", "/ui/static/app.js"):
+        request = urllib.request.Request(recorded.url + path)
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), NoRedirect())
+        try:
+            response = opener.open(request, timeout=10)
+        except urllib.error.HTTPError as e:
+            response = e
+        headers = response.headers
+        csp = headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, (path, csp)
+        assert "unsafe-inline" not in csp
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+        if path != "/ui/static/app.js":
+            assert headers["Cache-Control"] == "no-store", path
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
