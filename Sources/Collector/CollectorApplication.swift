@@ -50,9 +50,10 @@ public func buildRouter(configuration: CollectorConfiguration, parts: CollectorP
     }
     IngestRoutes(store: parts.store, authenticator: parts.ingest, maxSegmentBytes: configuration.maxSegmentBytes, metrics: parts.metrics, logger: parts.logger)
         .register(on: router)
-    ReadRoutes(store: parts.store, logger: parts.logger).register(on: router)
+    let reads = ReadRoutes(store: parts.store, logger: parts.logger)
+    reads.register(on: router)
     WebSignInRoutes(web: parts.web, read: parts.read, store: parts.store, logger: parts.logger).register(on: router)
-    WebSessionPages(store: parts.store).register(on: router)
+    WebSessionPages(store: parts.store, routes: reads, web: parts.web).register(on: router)
     return router
 }
 

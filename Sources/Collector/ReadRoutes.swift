@@ -143,9 +143,14 @@ struct ReadRoutes: Sendable {
         case .found(let f): found = f
         case .refused(let response): return response
         }
+        return JSONResponse.ok(try await verification(of: id, summary: found.summary, reader: reader))
+    }
+
+    /// Re-verifies every stream holding the session: `{"id", "ok", "streams": [...], "integrity_events": [...]}`.
+    func verification(of id: String, summary: SessionSummary, reader: Reader) async throws -> JSONValue {
         let location = try await store.sessionLocation(id)
         var streams = Set(location.segments.map(\.stream))
-        streams.insert(found.summary.stream)
+        streams.insert(summary.stream)
         var ok = true
         var results: [JSONValue] = []
         var events: [JSONValue] = []
@@ -157,10 +162,10 @@ struct ReadRoutes: Sendable {
             ]))
             events += try await store.integrityEvents(stream: stream, limit: 100, reader: reader).map(Self.json)
         }
-        return JSONResponse.ok(.object([
+        return .object([
             JSONMember("id", .string(id)), JSONMember("ok", .bool(ok)), JSONMember("streams", .array(results)),
             JSONMember("integrity_events", .array(events)),
-        ]))
+        ])
     }
 
     func legalHold(_ id: String, _ hold: Bool, reader: Reader) async throws -> Response {

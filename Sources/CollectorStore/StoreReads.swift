@@ -151,6 +151,19 @@ extension CollectorStore {
         }
     }
 
+    /// Integrity events about the segments holding each session (and stream-wide ones), by session id.
+    public nonisolated func integrityEventCounts(sessions ids: [String]) async throws -> [String: Int] {
+        guard !ids.isEmpty else { return [:] }
+        return try await pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT ss.session_id AS id, COUNT(DISTINCT e.id) AS n FROM session_segments ss
+                JOIN integrity_events e ON e.stream = ss.stream AND (e.segment = ss.segment OR e.segment IS NULL)
+                WHERE ss.session_id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", "))) GROUP BY ss.session_id
+                """, arguments: StatementArguments(ids))
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as String, $0["n"] as Int) })
+        }
+    }
+
     /// Places or lifts a legal hold; `false` when there is no such session.
     public nonisolated func setLegalHold(_ id: String, _ hold: Bool) async throws -> Bool {
         try await pool.write { db in

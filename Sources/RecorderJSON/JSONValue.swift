@@ -129,3 +129,43 @@ extension JSONValue: CustomStringConvertible {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 }
+
+extension JSONValue {
+    /// JSON text indented by `indent` spaces per level, members in their order, for people.
+    public func prettyPrinted(indent: Int = 2) -> String {
+        var writer = JSONWriter()
+        pretty(&writer, level: 0, indent: indent)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    private func pretty(_ writer: inout JSONWriter, level: Int, indent: Int) {
+        func newline(_ level: Int) {
+            writer.raw(UInt8(ascii: "\n"))
+            writer.rawBytes(repeatElement(UInt8(ascii: " "), count: level * indent))
+        }
+        switch self {
+        case .array(let elements) where !elements.isEmpty:
+            writer.raw(UInt8(ascii: "["))
+            for (i, element) in elements.enumerated() {
+                if i > 0 { writer.raw(UInt8(ascii: ",")) }
+                newline(level + 1)
+                element.pretty(&writer, level: level + 1, indent: indent)
+            }
+            newline(level)
+            writer.raw(UInt8(ascii: "]"))
+        case .object(let members) where !members.isEmpty:
+            writer.raw(UInt8(ascii: "{"))
+            for (i, member) in members.enumerated() {
+                if i > 0 { writer.raw(UInt8(ascii: ",")) }
+                newline(level + 1)
+                writer.string(member.key)
+                writer.raw(": ")
+                member.value.pretty(&writer, level: level + 1, indent: indent)
+            }
+            newline(level)
+            writer.raw(UInt8(ascii: "}"))
+        default:
+            writer.write(self)
+        }
+    }
+}

@@ -205,3 +205,104 @@ final class ManualClock: @unchecked Sendable {
         #expect(await store.finish(state: late.state) == nil, "sign-ins expire")
     }
 }
+
+@Suite struct WebTimelineTests {
+    /// A session whose tool result carries markup and an image, and a team-b session.
+    static func hostileData() -> (segments: [BuiltSegment], id: String) {
+        var stream = teamAStream()
+        var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"), session: "evil-1")
+        let png = Base64.encode(Array(repeating: UInt8(0x89), count: 300))
+        let id = c.nextID
+        c.nextID += 1
+        let request = c.request(.object([
+            JSONMember("jsonrpc", "2.0"), JSONMember("id", .int(id)), JSONMember("method", "tools/call"),
+            JSONMember("params", .object([JSONMember("name", "render"), JSONMember("arguments", ["html": "<script>alert(1)</script>"])])),
+        ]))
+        let response = c.response(.object([
+            JSONMember("jsonrpc", "2.0"), JSONMember("id", .int(id)),
+            JSONMember("result", .object([JSONMember("content", [
+                ["type": "text", "text": "<img src=x onerror=alert(2)><a href=\"javascript:alert(3)\">x</a>"],
+                ["type": "image", "data": .string(png), "mimeType": "image/svg+xml"],
+            ])])),
+        ]))
+        return ([stream.segment(c.open() + request + response + c.close())], sessionID(stream.stream, mcp: "evil-1"))
+    }
+
+    @Test func theTimelineEscapesEverythingAndOffersBinaryOnlyAsADownload() async throws {
+        let collector = try TestCollector()
+        let (segments, id) = Self.hostileData()
+        try await collector.run { client in
+            for s in segments { #expect(try await client.upload(s, token: IngestTokens.podA).status == .created) }
+            var admin = CookieJar()
+            _ = try await client.signIn(token: staticAdminToken, jar: &admin)
+            let page = try await client.page("/ui/sessions/\(id)", jar: admin)
+            #expect(page.status == .ok)
+            #expect(page.headers[.cacheControl] == "no-store")
+            let html = page.text
+            for raw in ["<script>alert", "<img src=x", "<a href=\\\"javascript"] { #expect(!html.contains(raw), "\(raw)") }
+            #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(html.contains("&lt;img src=x onerror=alert(2)&gt;"))
+            // The image is a size and a download link, its bytes are not in the page.
+            #expect(html.contains("image content, image/svg+xml, 300 B"))
+            #expect(!html.contains(String(Base64.encode(Array(repeating: UInt8(0x89), count: 300)).prefix(40))))
+            let link = try #require(html.range(of: "/ui/sessions/\(id)/content/").map { String(html[$0.lowerBound...].prefix { $0 != "\"" }) })
+            let download = try await client.page(link, jar: admin)
+            #expect(download.status == .ok)
+            #expect(download.headers[.contentType] == "application/octet-stream")
+            #expect(download.headers[.contentDisposition]?.hasPrefix("attachment;") == true)
+            #expect(download.bytes == Array(repeating: UInt8(0x89), count: 300))
+
+            // A pasted Mcp-Session-Id finds the session; an unknown one lands on an empty search.
+            #expect(try await client.page("/ui/go?id=evil-1", jar: admin).headers[.location] == "/ui/sessions/\(id)")
+            #expect(try await client.page("/ui/go?id=\(id)", jar: admin).headers[.location] == "/ui/sessions/\(id)")
+            #expect(try await client.page("/ui/go?id=nope", jar: admin).headers[.location] == "/ui/sessions?mcp_session=nope")
+
+            let verified = try await client.page("/ui/sessions/\(id)/verify", jar: admin).text
+            #expect(verified.contains("id=\"verdict\">Verified"))
+            let export = try await client.page("/ui/sessions/\(id)/export", jar: admin)
+            #expect(export.headers[.contentDisposition] == "attachment; filename=\"session-\(id).jsonl\"")
+            #expect(export.text.split(separator: "\n").count == segments[0].records.count)
+        }
+    }
+
+    @Test func readersOfOtherNamespacesAndNonAdminsAreRefused() async throws {
+        let collector = try TestCollector()
+        let (segments, id) = Self.hostileData()
+        try await collector.run { client in
+            for s in segments { #expect(try await client.upload(s, token: IngestTokens.podA).status == .created) }
+            var teamB = CookieJar()
+            _ = try await client.signIn(token: Readers(collector.issuer).teamB, jar: &teamB)
+            for path in ["/ui/sessions/\(id)", "/ui/sessions/\(id)/verify", "/ui/sessions/\(id)/export", "/ui/sessions/\(id)/content/5/1"] {
+                let refused = try await client.page(path, jar: teamB)
+                #expect(refused.status == .forbidden, "\(path)")
+                #expect(refused.text.contains("may not read"))
+            }
+            #expect(try await client.page("/ui/sessions/0123456789abcdef0123456789abcdef", jar: teamB).status == .notFound)
+            #expect(try await client.page("/ui/go?id=evil-1", jar: teamB).headers[.location] == "/ui/sessions?mcp_session=evil-1")
+
+            var teamA = CookieJar()
+            _ = try await client.signIn(token: Readers(collector.issuer).teamA, jar: &teamA)
+            let page = try await client.page("/ui/sessions/\(id)", jar: teamA)
+            #expect(page.status == .ok)
+            #expect(!page.text.contains("toggle-hold"), "only admins see the legal hold button")
+            let csrf = try #require(formValue("csrf", in: page.text))
+            var headers = teamA.header
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            let hold = try await client.executeRequest(uri: "/ui/sessions/\(id)/legal-hold", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(csrf)&hold=on"))
+            #expect(hold.status == .forbidden)
+            #expect(try await collector.store.session(id)?.summary.legalHold == false)
+
+            var admin = CookieJar()
+            _ = try await client.signIn(token: staticAdminToken, jar: &admin)
+            let adminPage = try await client.page("/ui/sessions/\(id)", jar: admin)
+            let adminCSRF = try #require(formValue("csrf", in: adminPage.text))
+            headers = admin.header
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            let placed = try await client.executeRequest(uri: "/ui/sessions/\(id)/legal-hold", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(adminCSRF)&hold=on"))
+            #expect(placed.status == .seeOther)
+            #expect(try await collector.store.session(id)?.summary.legalHold == true)
+            let bad = try await client.executeRequest(uri: "/ui/sessions/\(id)/legal-hold", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(adminCSRF)&hold=maybe"))
+            #expect(bad.status == .badRequest)
+        }
+    }
+}

@@ -58,11 +58,13 @@ def recorded(mcp_server, sidecar, collector, run_client, oidc, free_port, tmp_pa
     oidc.add_user("alice", ["team-a-security"])
     oidc.add_user("bob", ["team-b-security"])
     server = mcp_server("streamable")
+    c.sidecars = {}
     for namespace in ("team-a", "team-b"):
         car = sidecar(server.port, tmp_path / f"spool-{namespace}",
                       ["--collector", c.url, "--collector-ca", str(c.ca), "--token-file", str(c.ingest_token_file),
                        "--segment-max-age", "1s", "--oidc-issuer", oidc.issuer],
                       stream=f"{namespace}.weather", env={"POD_NAMESPACE": namespace, "POD_NAME": "weather-1"})
+        c.sidecars[namespace] = car
         report = run_client("v1-streamable", car.url(server.path), token=oidc.token(sub=f"agent@{namespace}")).result()
         assert report["errors"] == [], report["errors"]
     def complete():
@@ -85,6 +87,28 @@ def sign_in_with_oidc(driver, base: str, user: str):
     driver.find_element(By.ID, "approve").click()
     WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "signed-in-as")))
     assert driver.current_url.startswith(base + "/ui/sessions"), driver.current_url
+
+
+def sign_in_with_token(driver, base: str, token: str = ADMIN_TOKEN):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver.get(base + "/ui/login")
+    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "#token-sign-in button").click()
+    WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "signed-in-as")))
+
+
+def screenshot(driver, tmp_path: pathlib.Path, name: str) -> pathlib.Path:
+    """Saved in the test's directory, and in $MCP_RECORDER_SCREENSHOTS when set (docs/ images)."""
+    import os
+    path = tmp_path / f"{name}.png"
+    driver.save_screenshot(str(path))
+    if os.environ.get("MCP_RECORDER_SCREENSHOTS"):
+        target = pathlib.Path(os.environ["MCP_RECORDER_SCREENSHOTS"])
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target / path.name)
+    return path
 
 
 def session_rows(driver) -> set[str]:
@@ -133,9 +157,13 @@ def test_a_second_reader_sees_the_other_namespace_and_a_replayed_callback_is_ref
     # The same authorization response again (a stolen or replayed callback URL) signs no one in.
     callback = [p for p in c.api.get("/v1/access-log?subject=bob")["entries"] if p["path"] == "/ui/oidc/callback"]
     assert callback
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
     driver.delete_all_cookies()
     driver.get(c.ui + "/ui/oidc/callback?code=stolen&state=guessed")
-    assert "state mismatch" in driver.find_element("id", "sign-in-error").text
+    error = WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "sign-in-error")))
+    assert "state mismatch" in error.text, driver.page_source
 
 
 def test_admin_token_form_csrf_and_sign_out(recorded, browser):
@@ -189,3 +217,104 @@ def test_every_ui_answer_carries_the_security_headers(recorded):
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_the_timeline_of_a_real_session(recorded, browser, oidc, tmp_path):
+    from selenium.webdriver.common.by import By
+    c, driver = recorded, browser
+    summary = c.by_namespace["team-a"]
+    api_session = c.api.get(f"/v1/sessions/{summary['id']}")
+    sign_in_with_token(driver, c.ui)
+    screenshot(driver, tmp_path, "sessions-page")
+    # A pasted Mcp-Session-Id opens its session.
+    driver.find_element(By.CSS_SELECTOR, "#go input[name=id]").send_keys(summary["mcp_session"])
+    driver.find_element(By.CSS_SELECTOR, "#go button").click()
+    assert driver.find_element(By.ID, "session-id").text == summary["id"]
+
+    calls = driver.find_elements(By.CSS_SELECTOR, "#timeline > li.call")
+    assert len(calls) == len(api_session["calls"])
+    by_tool = {}
+    for element in calls:
+        tools = element.find_elements(By.CSS_SELECTOR, ".tool")
+        if tools:
+            by_tool[tools[0].text] = element
+    assert sorted(by_tool) == sorted(rp.TOOLS_CALLED)
+    echo = by_tool["echo"]
+    echo_json = json.dumps(rp.ECHO_TEXT, ensure_ascii=False)  # shown as indented JSON
+    assert echo_json in echo.find_element(By.CSS_SELECTOR, "details.arguments pre").text
+    assert echo_json in echo.find_element(By.CSS_SELECTOR, "details.result pre").text
+    assert echo.find_element(By.CSS_SELECTOR, ".caller").text == "agent@team-a"
+    assert echo.find_elements(By.CSS_SELECTOR, ".badge.good"), "the caller's token was verified by the sidecar"
+    assert "error" in by_tool["fail"].get_attribute("class").split() and "error" not in echo.get_attribute("class").split()
+    progress = by_tool["slow_progress"].find_elements(By.CSS_SELECTOR, "ul.notifications li")
+    assert len(progress) == rp.PROGRESS_STEPS and all("notifications/progress" in p.text for p in progress)
+    big = by_tool["big"].find_element(By.CSS_SELECTOR, "details.result")
+    assert big.get_attribute("open") is None, "a large result starts collapsed"
+    # The raw exchange shows the headers, the bearer token only as its redaction fingerprint.
+    raw = echo.find_element(By.CSS_SELECTOR, "details.raw pre").get_attribute("textContent")
+    assert "POST /mcp HTTP/1.1" in raw and "authorization: bearer [redacted hmac-sha256:" in raw.lower(), raw
+    assert "Bearer ey" not in driver.page_source
+    replay = driver.find_element(By.ID, "replay-command").text
+    assert replay.startswith(f"mcp-recorder sessions replay {summary['id']} --collector {c.ui}")
+    screenshot(driver, tmp_path, "session-timeline")
+
+    # Download as JSON Lines: the session's records, as the API exports them.
+    exported = driver.execute_script("""
+        return fetch(arguments[0]).then(async r => [r.status, r.headers.get('content-disposition'), await r.text()])""",
+        f"/ui/sessions/{summary['id']}/export")
+    assert exported[0] == 200 and exported[1] == f'attachment; filename="session-{summary["id"]}.jsonl"'
+    lines = [json.loads(line) for line in exported[2].splitlines()]
+    assert {line["tool"] for line in lines if line.get("kind") == "jsonrpc" and line.get("tool")} == set(rp.TOOLS_CALLED)
+
+    # Verify now; legal hold on and off (admin).
+    driver.find_element(By.ID, "verify").click()
+    assert driver.find_element(By.ID, "verdict").text.startswith("Verified")
+    driver.back()
+    driver.find_element(By.ID, "toggle-hold").click()
+    assert driver.find_element(By.ID, "legal-hold").text == "held"
+    assert c.api.get(f"/v1/sessions/{summary['id']}")["session"]["legal_hold"] is True
+    driver.find_element(By.ID, "toggle-hold").click()
+    assert driver.find_element(By.ID, "legal-hold").text == "no"
+
+
+def test_a_reader_cannot_open_another_namespaces_session_by_its_address(recorded, browser):
+    c, driver = recorded, browser
+    sign_in_with_oidc(driver, c.ui, "alice")
+    other = c.by_namespace["team-b"]["id"]
+    for path in (f"/ui/sessions/{other}", f"/ui/sessions/{other}/export", f"/ui/sessions/{other}/verify"):
+        driver.get(c.ui + path)
+        assert "may not read" in driver.page_source and other not in driver.find_element("tag name", "main").text.replace(path, ""), path
+    status = driver.execute_script("return fetch(arguments[0]).then(r => r.status)", f"/ui/sessions/{other}/export")
+    assert status == 403
+
+
+def test_hostile_recorded_values_render_inert(recorded, browser, mcp1_python, oidc):
+    import subprocess
+    from selenium.webdriver.common.by import By
+    c, driver = recorded, browser
+    car = c.sidecars["team-a"]
+    done = subprocess.run([mcp1_python, str(pathlib.Path(__file__).parent / "mcp_apps" / "hostile_client.py"),
+                           "--url", car.url("/mcp"), "--token", oidc.token(sub="mallory@team-a")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    payloads = json.loads(done.stdout)
+    hostile = wait_for(lambda: [s for s in c.api.sessions(subject="mallory@team-a") if s["tool_calls"] >= len(payloads)],
+                       what="the hostile session indexed")[0]
+    sign_in_with_token(driver, c.ui)
+    driver.get(c.ui + f"/ui/sessions/{hostile['id']}")
+    main = driver.find_element(By.TAG_NAME, "main")
+    # Every payload is on the page as text, in the arguments and in the result.
+    for payload in payloads:
+        shown = json.dumps(payload, ensure_ascii=False)[1:-1]  # inside pretty-printed JSON
+        assert main.text.count(shown) >= 2, payload
+    assert driver.execute_script("return window.__pwned") is None, "no recorded script ran"
+    injected = driver.execute_script("""return document.querySelectorAll(
+        'main script, main img, main iframe, main style, main link, main a#evil-link, main svg:not(.bar), main circle').length""")
+    assert injected == 0
+    assert len(driver.find_elements(By.TAG_NAME, "script")) == 1, "only the UI's own script"
+    # The template was not re-rendered with recorded text: the CSRF token appears only in the forms.
+    assert "{{user.csrf}}" in main.text
+    # No request left the page for anywhere but the collector.
+    origins = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert all(name.startswith(c.ui) for name in origins), origins
+    assert driver.find_element(By.ID, "signed-in-as").is_displayed(), "no recorded style hid the page"

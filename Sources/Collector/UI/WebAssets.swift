@@ -59,6 +59,29 @@ enum WebAssets {
         tr.has-errors td:nth-child(10) { color: var(--bad); font-weight: 600; }
         .hold { color: var(--warn); font-weight: 600; }
         small { color: var(--muted); }
+        .bad { color: var(--bad); }
+        .badge { display: inline-block; font-size: 11px; padding: 0 .4rem; border-radius: 8px; border: 1px solid currentColor; }
+        .badge.good { color: #1a7f37; } .badge.warn { color: var(--warn); } .badge.bad { color: var(--bad); }
+        form.go { margin-bottom: .8rem; }
+        dl.summary { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; background: #fff; border: 1px solid var(--line); padding: .8rem 1rem; }
+        dl.summary dt { color: var(--muted); } dl.summary dd { margin: 0; }
+        .actions { margin: .8rem 0; display: flex; gap: .6rem; align-items: center; }
+        .replay code { background: #fff; border: 1px solid var(--line); padding: .15rem .4rem; word-break: break-all; }
+        ol.timeline { list-style: none; padding: 0; }
+        ol.timeline > li { background: #fff; border: 1px solid var(--line); border-left: 4px solid var(--accent); margin: .5rem 0; padding: .5rem .8rem; }
+        ol.timeline > li.error { border-left-color: var(--bad); background: #fff8f7; }
+        .call-head { display: flex; flex-wrap: wrap; gap: .5rem; align-items: baseline; }
+        .call-head .n, .call-head time, .call-head .duration { color: var(--muted); font-variant-numeric: tabular-nums; }
+        .call-head .tool { color: var(--accent); }
+        svg.bar { display: block; width: 100%; height: 6px; margin: .3rem 0; background: #eef1f6; }
+        svg.bar rect { fill: var(--accent); }
+        li.error svg.bar rect { fill: var(--bad); }
+        .error-text { color: var(--bad); font-weight: 600; margin: .2rem 0; }
+        ul.notifications { margin: .3rem 0; padding-left: 1.2rem; color: var(--muted); }
+        details > summary { cursor: pointer; color: var(--muted); }
+        .verdict { font-weight: 600; font-size: 1.05rem; }
+        .verdict.good { color: #1a7f37; } .verdict.bad { color: var(--bad); }
+        .note { color: var(--warn); }
         """
 
     /// Progressive enhancement only: every page works without it.
@@ -66,6 +89,13 @@ enum WebAssets {
         "use strict";
         // Sortable tables: a click on a header sorts the rows of its table by that column.
         document.addEventListener("DOMContentLoaded", () => {
+          // Copy buttons: the text of the element named by data-copy.
+          for (const button of document.querySelectorAll("button.copy")) {
+            button.addEventListener("click", () => {
+              const source = document.getElementById(button.dataset.copy);
+              if (source && navigator.clipboard) navigator.clipboard.writeText(source.textContent).then(() => { button.textContent = "Copied"; });
+            });
+          }
           for (const table of document.querySelectorAll("table.sessions")) {
             const headers = Array.from(table.tHead.rows[0].cells);
             headers.forEach((th, column) => {

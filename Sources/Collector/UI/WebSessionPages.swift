@@ -8,6 +8,8 @@ import SegmentFormat
 /// only what the API would let the signed-in reader read.
 struct WebSessionPages {
     let store: CollectorStore
+    let routes: ReadRoutes
+    let web: WebUI
 
     /// The filter fields of the sessions page: the API's `GET /v1/sessions` parameters.
     static let filterFields: [(name: String, label: String, placeholder: String)] = [
@@ -18,6 +20,12 @@ struct WebSessionPages {
 
     func register(on router: Router<CollectorRequestContext>) {
         router.get("/ui/sessions") { request, context in try await sessions(request, context) }
+        router.get("/ui/go") { request, context in try await go(request, context) }
+        router.get("/ui/sessions/{id}") { request, context in try await timeline(request, context) }
+        router.get("/ui/sessions/{id}/verify") { _, context in try await verify(context) }
+        router.get("/ui/sessions/{id}/export") { _, context in try await export(context) }
+        router.get("/ui/sessions/{id}/content/{seq}/{index}") { _, context in try await content(context) }
+        router.post("/ui/sessions/{id}/legal-hold") { request, context in try await legalHold(request, context) }
     }
 
     func sessions(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
@@ -42,7 +50,12 @@ struct WebSessionPages {
             return WebPages.page("sessions", values, session: context.webSession, status: .badRequest)
         }
         let (sessions, next) = try await store.listSessions(query, reader: reader)
-        values["sessions"] = sessions.map(Self.row)
+        let events = try await store.integrityEventCounts(sessions: sessions.map(\.id))
+        values["sessions"] = sessions.map { summary in
+            var row = Self.row(summary)
+            if let n = events[summary.id], n > 0 { row["integrity_events"] = n }
+            return row
+        }
         if let next {
             let kept = parameters.filter { $0.0 != "cursor" } + [("cursor", next.token)]
             values["next"] = "/ui/sessions?" + AuthorizationCodeFlow.formEncoded(kept)
