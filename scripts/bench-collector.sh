@@ -21,7 +21,8 @@
 #      LIST_REQUESTS sequential GET /v1/sessions per query;
 #   5. on a fresh collector, times BUSY_REQUESTS default-page requests while the
 #      whole data set is being uploaded to it (reads during ingest);
-#   6. prints a Markdown report (also BENCH_DIR/results.md). Exits 0 unless a
+#   6. times the web UI's pages next to the API requests for the same data;
+#   7. prints a Markdown report (also BENCH_DIR/results.md). Exits 0 unless a
 #      measurement itself failed (an upload answered anything but 201, say).
 #
 # Needs: swift, python3, curl, nginx with http_dav_module (Debian 12: apt-get install nginx).
@@ -315,6 +316,9 @@ fi
 log "==> GET /v1/sessions latency ($LIST_REQUESTS requests per query)"
 out="$("$DRIVER" list --url "https://127.0.0.1:$P_COLLECTOR" --ca "$COLLECTOR_CA" --token "$ADMIN_TOKEN" --requests "$LIST_REQUESTS" --manifest "$SEGMENTS/manifest.json")"
 record list "$out"
+log "==> web UI pages next to the API requests reading the same data ($LIST_REQUESTS requests per page)"
+out="$("$DRIVER" ui --url "https://127.0.0.1:$P_COLLECTOR" --ca "$COLLECTOR_CA" --token "$ADMIN_TOKEN" --requests "$LIST_REQUESTS" --manifest "$SEGMENTS/manifest.json")"
+record ui "$out"
 
 if ((BUSY_REQUESTS > 0)); then
     stop_collector
@@ -436,6 +440,21 @@ for q in lst["queries"]:
     else:
         name = f"`GET /v1/sessions?{query}`" + (" (common tool)" if "(common)" in q["name"] else " (rare tool)" if "(rare)" in q["name"] else "")
     print(f"| {name} | {q['returned']} | {l['p50_ms']:.2f} | {l['p90_ms']:.2f} | {l['p99_ms']:.2f} | {l['max_ms']:.2f} |")
+ui = results.get("ui")
+if ui:
+    print()
+    print("### Web UI pages")
+    print()
+    print(f"Signed in through the form with the admin token; {ui['requests_per_page']} sequential requests per page on one keep-alive TLS "
+          "connection, each followed by the JSON API request that reads the same data (3 warm-up pairs first). "
+          "Time to the last byte, so it includes TLS on loopback; the page is rendered on the server (Mustache), nothing runs in a browser.")
+    print()
+    print("| Page | HTML bytes | p50 ms | p90 ms | p99 ms | max ms | API p50 ms | API p99 ms | page ÷ API (p50) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for p in ui["pages"]:
+        u, a = p["ui_latency"], p["api_latency"]
+        print(f"| {p['name']} (`{p['ui'].split('?')[0]}`) | {p['html_bytes']:,} | {u['p50_ms']:.2f} | {u['p90_ms']:.2f} | **{u['p99_ms']:.2f}** | {u['max_ms']:.2f} "
+              f"| {a['p50_ms']:.2f} | {a['p99_ms']:.2f} | {u['p50_ms'] / a['p50_ms']:.2f}× |")
 busy = results.get("busy_list")
 if busy:
     l = busy["queries"][0]["latency"]

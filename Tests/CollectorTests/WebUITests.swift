@@ -306,3 +306,38 @@ final class ManualClock: @unchecked Sendable {
         }
     }
 }
+
+@Suite struct WebLogPageTests {
+    @Test func integrityEventsAreShownToWhoMayReadTheStreamAndTheAccessLogToAdmins() async throws {
+        let collector = try TestCollector()
+        let data = ReadDataset()
+        try await collector.run { client in
+            try await data.upload(client)
+            // The same segment number with other bytes: a conflict, an integrity event of team-b's stream.
+            var other = teamBStream(start: FixtureTime.plus(FixtureTime.t0, seconds: 99))
+            var mallory = MCPConnection(conn: "c7", identity: bearerIdentity("<b>mallory</b>"))
+            let forged = other.segment(mallory.open() + mallory.close())
+            #expect(try await client.upload(forged, token: IngestTokens.podB).status == .conflict)
+
+            var teamA = CookieJar(), teamB = CookieJar(), admin = CookieJar()
+            _ = try await client.signIn(token: Readers(collector.issuer).teamA, jar: &teamA)
+            _ = try await client.signIn(token: Readers(collector.issuer).teamB, jar: &teamB)
+            _ = try await client.signIn(token: staticAdminToken, jar: &admin)
+            #expect(try await client.page("/ui/integrity", jar: teamA).text.contains("id=\"no-events\""))
+            let seen = try await client.page("/ui/integrity", jar: teamB).text
+            #expect(seen.contains("conflict") && seen.contains(ReadDataset.streamB))
+            #expect(try await client.page("/ui/integrity?stream=\(ReadDataset.streamB)&limit=5", jar: admin).text.contains("conflict"))
+            #expect(try await client.page("/ui/integrity?limit=0", jar: admin).status == .badRequest)
+            #expect(try await client.page("/ui/integrity?streams=x", jar: admin).status == .badRequest)
+
+            _ = try await client.page("/ui/sessions/\(data.carolSession)", jar: teamA)  // refused: team-b's
+            let refused = try await client.page("/ui/access-log", jar: teamA)
+            #expect(refused.status == .forbidden)
+            #expect(!(try await client.page("/ui/sessions", jar: teamA).text.contains("/ui/access-log")), "no link for non-admins")
+            let log = try await client.page("/ui/access-log", jar: admin).text
+            #expect(log.contains("<td><code>/ui/sessions/\(data.carolSession)</code></td><td class=\"n bad\">403</td>"))
+            #expect(log.contains("<td><code>/ui/access-log</code></td><td class=\"n bad\">403</td>"))
+            #expect(try await client.page("/ui/access-log?subject=sam", jar: admin).text.contains(">sam<"))
+        }
+    }
+}

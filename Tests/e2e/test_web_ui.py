@@ -254,6 +254,7 @@ def test_the_timeline_of_a_real_session(recorded, browser, oidc, tmp_path):
     raw = echo.find_element(By.CSS_SELECTOR, "details.raw pre").get_attribute("textContent")
     assert "POST /mcp HTTP/1.1" in raw and "authorization: bearer [redacted hmac-sha256:" in raw.lower(), raw
     assert "Bearer ey" not in driver.page_source
+    # The first calls on screen for the picture (the summary above them).
     replay = driver.find_element(By.ID, "replay-command").text
     assert replay.startswith(f"mcp-recorder sessions replay {summary['id']} --collector {c.ui}")
     screenshot(driver, tmp_path, "session-timeline")
@@ -318,3 +319,27 @@ def test_hostile_recorded_values_render_inert(recorded, browser, mcp1_python, oi
     origins = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert all(name.startswith(c.ui) for name in origins), origins
     assert driver.find_element(By.ID, "signed-in-as").is_displayed(), "no recorded style hid the page"
+
+
+def test_integrity_and_access_log_pages(recorded, browser):
+    from selenium.webdriver.common.by import By
+    c, driver = recorded, browser
+    # A refused read first: bob (team-b) opens team-a's session by its address.
+    sign_in_with_oidc(driver, c.ui, "bob")
+    driver.get(c.ui + f"/ui/sessions/{c.by_namespace['team-a']['id']}")
+    assert "may not read" in driver.page_source
+    driver.get(c.ui + "/ui/access-log")
+    assert "needs an admin group" in driver.page_source
+    assert not driver.find_elements(By.LINK_TEXT, "Access log")
+    driver.get(c.ui + "/ui/integrity")
+    assert driver.find_elements(By.ID, "no-events"), "nothing is wrong with the recordings"
+
+    driver.delete_all_cookies()
+    sign_in_with_token(driver, c.ui)
+    driver.find_element(By.LINK_TEXT, "Access log").click()
+    rows = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#entries tbody tr")]
+    refused = [r for r in driver.find_elements(By.CSS_SELECTOR, "#entries tbody tr.refused")]
+    assert any("bob" in r.text and f"/ui/sessions/{c.by_namespace['team-a']['id']}" in r.text and "403" in r.text for r in refused), rows
+    driver.find_element(By.CSS_SELECTOR, "#filters input[name=subject]").send_keys("bob")
+    driver.find_element(By.CSS_SELECTOR, "#filters button").click()
+    assert all("bob" in r.text for r in driver.find_elements(By.CSS_SELECTOR, "#entries tbody tr"))

@@ -17,6 +17,12 @@
 //       then times N sequential requests per query: default page, limit=500, tool=X (common),
 //       tool=Y (rare), subject=Z, a cursor page from the middle of the list, has_error=true.
 //       --default-only: no census, only the default page (to time it while uploads run).
+//
+//   collector-bench ui --url https://HOST:PORT --ca CA.pem --token T [--requests 200] [--tool X] [--manifest M]
+//       Signs in to the web UI with the token (the sign-in form), then times N sequential
+//       requests of each page, each next to the JSON API request that reads the same data:
+//       the sessions page (50 rows) and GET /v1/sessions, both filtered by a common tool, and
+//       the newest session's timeline and GET /v1/sessions/{id}.
 import AsyncHTTPClient
 import NIOCore
 import NIOSSL
@@ -870,6 +876,79 @@ func list(_ args: Arguments) async throws {
     ]).serialized())
 }
 
+// MARK: - ui
+
+/// One timed GET: the body and the seconds to the last byte; any answer but 200 fails the run.
+func timedGet(_ client: HTTPClient, _ url: String, headers: [(String, String)]) async throws -> (ByteBuffer, Double) {
+    var request = HTTPClientRequest(url: url)
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    let clock = ContinuousClock()
+    let t0 = clock.now
+    let response = try await client.execute(request, timeout: .seconds(60))
+    let body = try await response.body.collect(upTo: 64 << 20)
+    let elapsed = seconds(clock.now - t0)
+    guard response.status.code == 200 else { fail("GET \(url): HTTP \(response.status.code) \(String(buffer: body).prefix(300))") }
+    return (body, elapsed)
+}
+
+func ui(_ args: Arguments) async throws {
+    let base = args.required("--url")
+    let token = args.required("--token")
+    let requests = args.int("--requests", 200)
+    var manifest: JSONValue?
+    if let path = args.string("--manifest") { manifest = try JSONParser.parse(try FileSystem.readFile(path)) }
+    let tool = args.string("--tool") ?? manifest?["common_tool"]?.stringValue ?? commonTool
+    let client = try makeClient(ca: args.required("--ca"), connections: 1)
+
+    // Sign in through the form: its page sets the form cookie, the answer the session cookie.
+    var loginPage = HTTPClientRequest(url: "\(base)/ui/login")
+    loginPage.method = .GET
+    let login = try await client.execute(loginPage, timeout: .seconds(30))
+    let loginBody = String(buffer: try await login.body.collect(upTo: 1 << 20))
+    func cookie(_ values: [String], _ name: String) -> String? {
+        values.first { $0.hasPrefix(name + "=") }.map { String($0.split(separator: ";")[0]) }
+    }
+    guard let formCookie = cookie(login.headers["set-cookie"], "__Host-mcp-recorder-signin-form"),
+          let csrfStart = loginBody.firstRange(of: "name=\"csrf\" value=\"") else { fail("ui: the sign-in page has no form token") }
+    let csrf = String(loginBody[csrfStart.upperBound...].prefix { $0 != "\"" })
+    var signIn = HTTPClientRequest(url: "\(base)/ui/login/token")
+    signIn.method = .POST
+    signIn.headers.add(name: "Cookie", value: formCookie)
+    signIn.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+    signIn.body = .bytes(ByteBuffer(string: "csrf=\(csrf)&token=\(token)"))
+    let signedIn = try await client.execute(signIn, timeout: .seconds(30))
+    _ = try await signedIn.body.collect(upTo: 1 << 20)
+    guard let session = cookie(signedIn.headers["set-cookie"], "__Host-mcp-recorder-session") else { fail("ui: sign-in failed: HTTP \(signedIn.status.code)") }
+
+    let (newestPage, _) = try await getJSON(client, "\(base)/v1/sessions?limit=1", token: token)
+    guard let newest = newestPage["sessions"]?[0]?["id"]?.stringValue else { fail("ui: no sessions indexed") }
+    let pages: [(name: String, ui: String, api: String)] = [
+        ("sessions page (50 rows)", "/ui/sessions", "/v1/sessions"),
+        ("sessions page, tool=\(tool)", "/ui/sessions?tool=\(tool)", "/v1/sessions?tool=\(tool)"),
+        ("timeline of the newest session", "/ui/sessions/\(newest)", "/v1/sessions/\(newest)"),
+    ]
+    var results: [JSONValue] = []
+    for page in pages {
+        var uiLatencies: [Double] = [], apiLatencies: [Double] = []
+        var uiBytes = 0
+        for i in 0..<(requests + 3) {
+            // Interleaved, so both see the same background load; the first 3 of each warm up.
+            let (body, t) = try await timedGet(client, base + page.ui, headers: [("Cookie", session)])
+            let (_, a) = try await timedGet(client, base + page.api, headers: [("Authorization", "Bearer \(token)")])
+            if i >= 3 { uiLatencies.append(t); apiLatencies.append(a) }
+            uiBytes = body.readableBytes
+        }
+        results.append(.object([
+            JSONMember("name", .string(page.name)), JSONMember("ui", .string(page.ui)), JSONMember("api", .string(page.api)),
+            JSONMember("html_bytes", .int(uiBytes)), JSONMember("ui_latency", latencySummary(uiLatencies)),
+            JSONMember("api_latency", latencySummary(apiLatencies)),
+        ]))
+        printError("collector-bench: ui \(page.name): \(latencySummary(uiLatencies).serialized())")
+    }
+    try await client.shutdown()
+    print(JSONValue.object([JSONMember("requests_per_page", .int(requests)), JSONMember("pages", .array(results))]).serialized())
+}
+
 // MARK: - main
 
 let arguments = Arguments(CommandLine.arguments)
@@ -877,6 +956,7 @@ switch arguments.command {
 case "generate": try await generate(arguments)
 case "upload": try await upload(arguments)
 case "list": try await list(arguments)
+case "ui": try await ui(arguments)
 default:
     fail("usage: collector-bench generate|upload|list … (see the comment at the top of Sources/Benchmarks/collector-bench/main.swift)")
 }

@@ -26,6 +26,7 @@ struct WebSessionPages {
         router.get("/ui/sessions/{id}/export") { _, context in try await export(context) }
         router.get("/ui/sessions/{id}/content/{seq}/{index}") { _, context in try await content(context) }
         router.post("/ui/sessions/{id}/legal-hold") { request, context in try await legalHold(request, context) }
+        registerLogPages(on: router)
     }
 
     func sessions(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {

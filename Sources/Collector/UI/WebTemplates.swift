@@ -4,7 +4,7 @@
 enum WebTemplates {
     static let all: [String: String] = [
         "head": head, "foot": foot, "login": login, "signed-in": signedIn, "message": message, "sessions": sessions,
-        "timeline": timeline, "verification": verification, "raw": raw,
+        "timeline": timeline, "verification": verification, "raw": raw, "integrity": integrity, "access-log": accessLog,
     ]
 
     static let head = """
@@ -25,6 +25,8 @@ enum WebTemplates {
         {{#user}}
         <nav>
         <a href="/ui/sessions"{{#nav_sessions}} aria-current="page"{{/nav_sessions}}>Sessions</a>
+        <a href="/ui/integrity"{{#nav_integrity}} aria-current="page"{{/nav_integrity}}>Integrity</a>
+        {{#admin}}<a href="/ui/access-log"{{#nav_access}} aria-current="page"{{/nav_access}}>Access log</a>{{/admin}}
         </nav>
         <span class="who" id="signed-in-as" title="{{groups}}">{{subject}}</span>
         <form method="post" action="/ui/logout" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="sign-out">Sign out</button></form>
@@ -182,6 +184,31 @@ enum WebTemplates {
         {{#streams}}<tr><td>{{stream}}</td><td class="n">{{segments}}</td><td>{{#problems}}<div class="bad">{{kind}}: {{message}} ({{file}})</div>{{/problems}}{{^problems}}none{{/problems}}</td></tr>{{/streams}}
         </tbody></table>
         {{#events_present}}<h2>Integrity events</h2><ul>{{#events}}<li>{{time}} {{kind}} {{stream}} segment {{segment}}: {{message}}</li>{{/events}}</ul>{{/events_present}}
+        {{> foot}}
+        """
+
+    static let integrity = """
+        {{> head}}
+        <h1>Integrity events</h1>
+        <p>Raised when an upload conflicts with a stored segment, breaks or skips the hash chain, or a stored file is damaged or missing.</p>
+        <form method="get" action="/ui/integrity" class="filters" id="filters"><label>Stream <input name="stream" value="{{stream}}"></label><label>Limit <input name="limit" value="{{limit}}" size="5"></label><button type="submit">Show</button></form>
+        {{#query_error}}<p class="error" role="alert" id="query-error">{{query_error}}</p>{{/query_error}}
+        <table class="sessions" id="events"><thead><tr><th>Time</th><th>Stream</th><th class="n">Segment</th><th>Kind</th><th>Message</th></tr></thead><tbody>
+        {{#events}}<tr><td><time datetime="{{time}}">{{time_text}}</time></td><td>{{stream}}</td><td class="n">{{segment}}</td><td class="bad">{{kind}}</td><td>{{message}}</td></tr>
+        {{/events}}</tbody></table>
+        {{^events}}<p id="no-events">No integrity events.</p>{{/events}}
+        {{> foot}}
+        """
+
+    static let accessLog = """
+        {{> head}}
+        <h1>Access log</h1>
+        <p>Every read of a recording, through the API or these pages, refused ones included.</p>
+        <form method="get" action="/ui/access-log" class="filters" id="filters"><label>Subject <input name="subject" value="{{subject}}"></label><label>Limit <input name="limit" value="{{limit}}" size="5"></label><button type="submit">Show</button></form>
+        {{#query_error}}<p class="error" role="alert" id="query-error">{{query_error}}</p>{{/query_error}}
+        <table class="sessions" id="entries"><thead><tr><th>Time</th><th>Subject</th><th>Groups</th><th>Method</th><th>Path</th><th class="n">Status</th></tr></thead><tbody>
+        {{#entries}}<tr class="{{#refused}}refused{{/refused}}"><td><time datetime="{{time}}">{{time_text}}</time></td><td>{{subject}}</td><td>{{groups}}</td><td>{{method}}</td><td><code>{{path}}</code></td><td class="n{{#refused}} bad{{/refused}}">{{status}}</td></tr>
+        {{/entries}}</tbody></table>
         {{> foot}}
         """
 }
