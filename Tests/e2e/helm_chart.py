@@ -221,6 +221,8 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
                                 "adminGroups": ["mcp-recorder-admins"]}},
             "retention": "90d",
             "persistence": {"size": "100Gi", "storageClassName": "fast-ssd"},
+            "ui": {"oidcClientID": "mcp-recorder-ui", "externalURL": "https://recorder.corp.example",
+                   "oidcClientSecret": {"existingSecret": "corp-ui-oidc"}},
         },
     },
     "external-collector": {

@@ -126,6 +126,10 @@ BAD_VALUES = {
     "collector CA that is no PEM": {"sidecar": {"collectorCA": {"pem": "not a certificate"}}},
     "access groups mapping to a string": {"collector": {"auth": {"access": {"groups": {"auditors": "*"}}}}},
     "token lifetime under 10 minutes": {"sidecar": {"tokenExpirationSeconds": 60}},
+    "web UI URL over plain HTTP": {"collector": {"ui": {"externalURL": "http://collector.example"}}},
+    "web UI URL with a path": {"collector": {"ui": {"externalURL": "https://collector.example/ui"}}},
+    "web UI session lifetime of zero": {"collector": {"ui": {"sessionLifetime": "0s"}}},
+    "session idle gap without a unit": {"collector": {"sessionIdleGap": "300"}},
 }
 
 
@@ -172,6 +176,7 @@ TEMPLATE_FAILURES = {
     "inline CA of an external collector unknown": (
         {"collector": {"enabled": False}, "sidecar": {"collectorURL": "https://c.example"}}, "sidecar.collectorCA.pem"),
     "no way to read": ({"collector": {"auth": {"adminToken": {"enabled": False}}}}, "authenticate readers"),
+    "web UI OIDC client without an issuer": ({"collector": {"ui": {"oidcClientID": "ui"}}}, "collector.ui.oidcClientID needs collector.auth.oidc.issuer"),
 }
 
 
@@ -372,7 +377,8 @@ def user_provided(values: dict) -> set[str]:
     """Names of Secrets and ConfigMaps the values say exist already."""
     names = {values.get("webhook", {}).get("certificates", {}).get("secretName"),
              values.get("collector", {}).get("tls", {}).get("secretName"),
-             values.get("collector", {}).get("auth", {}).get("adminToken", {}).get("existingSecret")}
+             values.get("collector", {}).get("auth", {}).get("adminToken", {}).get("existingSecret"),
+             values.get("collector", {}).get("ui", {}).get("oidcClientSecret", {}).get("existingSecret")}
     return {n for n in names if n}
 
 
@@ -604,9 +610,17 @@ def test_oidc_collector_flags_and_access_config():
     assert one(flags, "--retention") == "90d"
     assert "--admin-token-file" not in flags
     assert not r.find("Secret", f"{COLLECTOR}-admin")
+    assert "--ui-oidc-client-id" not in collector_flags(rendered("default"))
     access = json.loads(r.get("ConfigMap", f"{COLLECTOR}-config")["data"]["access.json"])
     assert access == {"groups": {"team-a-security": ["team-a"], "auditors": ["*"]},
                       "admin_groups": ["mcp-recorder-admins"]}
+    # The web UI signs people in at the same issuer, as its own client.
+    assert one(flags, "--ui-oidc-client-id") == "mcp-recorder-ui"
+    assert one(flags, "--ui-external-url") == "https://recorder.corp.example"
+    assert one(flags, "--ui-oidc-client-secret-file") == "/ui-oidc/client-secret"
+    assert one(flags, "--session-idle-gap") == "5m"
+    volumes = {v["name"]: v for v in r.get("StatefulSet", COLLECTOR)["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["ui-oidc"]["secret"] == {"secretName": "corp-ui-oidc", "items": [{"key": "client-secret", "path": "client-secret"}]}
 
 
 def test_an_existing_admin_token_secret_is_mounted_not_generated():
