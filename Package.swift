@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // Only for jws-bench: the measurement behind keeping Identity's own JWS verifier (docs/performance.md).
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         // System zlib (gzip members for segments).
@@ -219,6 +221,19 @@ let package = Package(
 
         // Benchmark driver for scripts/bench-segments.sh (not a test).
         .executableTarget(name: "segment-bench", dependencies: ["SegmentStore", "SegmentFormat"], path: "Sources/Benchmarks/segment-bench"),
+
+        // Bearer-token verification, Identity's verifier next to jwt-kit 5's (scripts/bench-jws.sh; not a test).
+        .executableTarget(
+            name: "jws-bench",
+            dependencies: [
+                "Identity", "MCPParsing", "RecorderJSON",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Benchmarks/jws-bench"
+        ),
 
         // HTTP backend for scripts/bench-proxy.sh (not a test).
         .executableTarget(name: "bench-backend", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Sources/Benchmarks/bench-backend"),

@@ -127,19 +127,25 @@ public final class JWKSVerifier: BearerVerifier, Sendable {
                 guard let url = discovery["jwks_uri"]?.stringValue else { throw KeyFetchError("discovery document has no jwks_uri") }
                 jwksURL = url
             }
-            let jwks = try await fetchJSON(jwksURL)
-            let (byID, anonymous) = try Self.parseJWKS(jwks)
-            keys.withLock {
-                $0.byID = byID
-                $0.anonymous = anonymous
-                $0.fetchedAt = ContinuousClock.now
-                $0.lastError = nil
-            }
-            logger.debug("identity provider keys fetched", metadata: ["keys": "\(byID.count + anonymous.count)"])
+            let count = try load(jwks: try await fetchJSON(jwksURL))
+            logger.debug("identity provider keys fetched", metadata: ["keys": "\(count)"])
         } catch {
             keys.withLock { $0.lastError = "\(error)" }
             logger.warning("cannot fetch identity provider keys", metadata: ["issuer": "\(configuration.issuer)", "error": "\(error)"])
         }
+    }
+
+    /// Replaces the keys with those of a JWKS document (as a refresh does); returns how many are usable.
+    @discardableResult
+    public func load(jwks: JSONValue) throws -> Int {
+        let (byID, anonymous) = try Self.parseJWKS(jwks)
+        keys.withLock {
+            $0.byID = byID
+            $0.anonymous = anonymous
+            $0.fetchedAt = ContinuousClock.now
+            $0.lastError = nil
+        }
+        return byID.count + anonymous.count
     }
 
     struct KeyFetchError: Error, CustomStringConvertible {
