@@ -1,24 +1,23 @@
 import AsyncHTTPClient
-import Crypto
+import JWTKit
 import Logging
 import MCPParsing
 import NIOCore
 import RecorderJSON
 import Locking
-import _CryptoExtras
 
 /// Verifies bearer JWTs against an OIDC issuer's published keys (JWKS).
 ///
 /// Keys are fetched ahead of time (discovery, then the JWKS) and refreshed on an
 /// interval and whenever a token names a key id that is not known yet (key
-/// rotation), at most once every ten seconds. Verification itself is synchronous
-/// and needs no I/O, so it runs on the proxy's event loop.
+/// rotation), at most once every ten seconds. Signatures are checked by jwt-kit 5's
+/// algorithms (RS/PS 256–512, ES 256–512, EdDSA), taken from its key collection when the
+/// keys are loaded, so that verification itself stays synchronous and needs no I/O: it
+/// runs on the proxy's event loop (jwt-kit's own `verify` is an actor method). The claims
+/// (`exp`, `nbf`, `iss`, `aud`) are checked here.
 public final class JWKSVerifier: BearerVerifier, Sendable {
-    enum PublicKey: Sendable {
-        case rsa(_RSA.Signing.PublicKey)
-        case p256(P256.Signing.PublicKey)
-        case p384(P384.Signing.PublicKey)
-    }
+    /// One key's algorithms by JWS `alg` name: only those of its key type (no `HS256` for an RSA key).
+    typealias PublicKey = [String: any JWTAlgorithm]
 
     struct Keys: Sendable {
         var byID: [String: PublicKey] = [:]
@@ -74,24 +73,8 @@ public final class JWKSVerifier: BearerVerifier, Sendable {
     }
 
     static func check(_ signature: [UInt8], over input: [UInt8], algorithm: String, with key: PublicKey) -> Bool {
-        switch (algorithm, key) {
-        case ("RS256", .rsa(let k)):
-            return k.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: input), padding: .insecurePKCS1v1_5)
-        case ("RS384", .rsa(let k)):
-            return k.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA384.hash(data: input), padding: .insecurePKCS1v1_5)
-        case ("RS512", .rsa(let k)):
-            return k.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA512.hash(data: input), padding: .insecurePKCS1v1_5)
-        case ("PS256", .rsa(let k)):
-            return k.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: input), padding: .PSS)
-        case ("ES256", .p256(let k)):
-            guard let s = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
-            return k.isValidSignature(s, for: SHA256.hash(data: input))
-        case ("ES384", .p384(let k)):
-            guard let s = try? P384.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
-            return k.isValidSignature(s, for: SHA384.hash(data: input))
-        default:
-            return false
-        }
+        guard let verifier = key[algorithm] else { return false }
+        return (try? verifier.verify(signature, signs: input)) ?? false
     }
 
     // MARK: Fetching keys
@@ -127,7 +110,7 @@ public final class JWKSVerifier: BearerVerifier, Sendable {
                 guard let url = discovery["jwks_uri"]?.stringValue else { throw KeyFetchError("discovery document has no jwks_uri") }
                 jwksURL = url
             }
-            let count = try load(jwks: try await fetchJSON(jwksURL))
+            let count = try await load(jwks: try await fetchJSON(jwksURL))
             logger.debug("identity provider keys fetched", metadata: ["keys": "\(count)"])
         } catch {
             keys.withLock { $0.lastError = "\(error)" }
@@ -137,8 +120,8 @@ public final class JWKSVerifier: BearerVerifier, Sendable {
 
     /// Replaces the keys with those of a JWKS document (as a refresh does); returns how many are usable.
     @discardableResult
-    public func load(jwks: JSONValue) throws -> Int {
-        let (byID, anonymous) = try Self.parseJWKS(jwks)
+    public func load(jwks: JSONValue) async throws -> Int {
+        let (byID, anonymous) = try await Self.parseJWKS(jwks)
         keys.withLock {
             $0.byID = byID
             $0.anonymous = anonymous
@@ -162,31 +145,30 @@ public final class JWKSVerifier: BearerVerifier, Sendable {
         return try JSONParser.parse(body.readableBytesView)
     }
 
-    /// Keys of a JWKS document usable for signatures (RSA, EC P-256/P-384).
-    static func parseJWKS(_ jwks: JSONValue) throws -> ([String: PublicKey], [PublicKey]) {
+    /// The JWS algorithms each key type can verify.
+    static let algorithms: [String: [String]] = [
+        "RSA": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"],
+        "EC": ["ES256", "ES384", "ES512"],
+        "OKP": ["EdDSA"],
+    ]
+
+    /// Keys of a JWKS document usable for signatures, each with the algorithms jwt-kit makes for it.
+    /// A key that is not for signing (`use` other than `sig`), of another type, or malformed is skipped.
+    static func parseJWKS(_ jwks: JSONValue) async throws -> ([String: PublicKey], [PublicKey]) {
         guard let list = jwks["keys"]?.arrayValue else { throw KeyFetchError("JWKS has no keys array") }
         var byID: [String: PublicKey] = [:]
         var anonymous: [PublicKey] = []
         for jwk in list {
             if let use = jwk["use"]?.stringValue, use != "sig" { continue }
-            var key: PublicKey?
-            switch jwk["kty"]?.stringValue {
-            case "RSA":
-                if let n = jwk["n"]?.stringValue.flatMap(Base64URL.decode), let e = jwk["e"]?.stringValue.flatMap(Base64URL.decode) {
-                    key = (try? _RSA.Signing.PublicKey(n: n, e: e)).map(PublicKey.rsa)
-                }
-            case "EC":
-                if let x = jwk["x"]?.stringValue.flatMap(Base64URL.decode), let y = jwk["y"]?.stringValue.flatMap(Base64URL.decode) {
-                    switch jwk["crv"]?.stringValue {
-                    case "P-256": key = (try? P256.Signing.PublicKey(rawRepresentation: x + y)).map(PublicKey.p256)
-                    case "P-384": key = (try? P384.Signing.PublicKey(rawRepresentation: x + y)).map(PublicKey.p384)
-                    default: break
-                    }
-                }
-            default:
-                break
+            guard let kty = jwk["kty"]?.stringValue, let names = algorithms[kty] else { continue }
+            // One collection per key: jwt-kit then makes that key's algorithm for each `alg` asked.
+            let collection = JWTKeyCollection()
+            guard let parsed = try? JWK(json: jwk.serialized()), (try? await collection.add(jwk: parsed, isDefault: true)) != nil else { continue }
+            var key: PublicKey = [:]
+            for name in names {
+                if let algorithm = try? await collection.getKey(alg: name) { key[name] = algorithm }
             }
-            guard let key else { continue }
+            guard !key.isEmpty else { continue }
             if let kid = jwk["kid"]?.stringValue { byID[kid] = key } else { anonymous.append(key) }
         }
         return (byID, anonymous)

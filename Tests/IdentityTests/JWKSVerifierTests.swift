@@ -79,6 +79,36 @@ extension String {
         await idp.close()
     }
 
+    @Test func algorithmConfusionNoneAndForeignAlgorithmsAreRefused() async throws {
+        let issuer = TestIssuer(issuer: "https://login.example.com")
+        let verifier = JWKSVerifier(configuration: OIDCConfiguration(issuer: issuer.issuer, audience: "mcp-recorder"), logger: Logger(label: "t"))
+        #expect(try await verifier.load(jwks: issuer.jwks()) == 2)
+        let payload = TestIssuer.b64url(Array(issuer.claims().serialized().utf8))
+        func header(_ alg: String, _ kid: String = "rsa-1") -> String {
+            TestIssuer.b64url(Array((["alg": .string(alg), "typ": "JWT", "kid": .string(kid)] as JSONValue).serialized().utf8))
+        }
+        // `alg: none` with no signature.
+        #expect(verify(verifier, header("none") + "." + payload + ".") == .rejected("signature does not verify (alg none)"))
+        // HS256 keyed with the RSA public key's bytes (the classic confusion): an RSA key verifies no HMAC.
+        let input = header("HS256") + "." + payload
+        let secret = SymmetricKey(data: try issuer.rsa.publicKey.getKeyPrimitives().modulus)
+        let mac = TestIssuer.b64url(Array(HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: secret)))
+        #expect(verify(verifier, input + "." + mac) == .rejected("signature does not verify (alg HS256)"))
+        // An EC key does not verify an RSA algorithm, nor an RSA key an ES256 signature.
+        let rsaSigned = issuer.token(claims: issuer.claims())
+        let relabelled = header("RS256", "ec-1") + "." + rsaSigned.split(separator: ".")[1] + "." + rsaSigned.split(separator: ".")[2]
+        #expect(verify(verifier, String(relabelled)) == .rejected("signature does not verify (alg RS256)"))
+        let ecSigned = issuer.token(alg: "ES256", kid: "rsa-1", claims: issuer.claims())
+        #expect(verify(verifier, ecSigned) == .rejected("signature does not verify (alg ES256)"))
+        // Keys not for signing, unknown types and broken ones are skipped, not fatal.
+        let mixed: JSONValue = ["keys": [
+            ["kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"], ["kty": "oct", "kid": "h", "k": "c2VjcmV0"],
+            ["kty": "EC", "kid": "bad", "crv": "P-256", "x": "AA", "y": "AA"],
+        ]]
+        #expect(try await verifier.load(jwks: mixed) == 0)
+        #expect(!verifier.hasKeys)
+    }
+
     @Test func aRotatedKeyIsPickedUpOnItsFirstUse() async throws {
         let keys = JWKSHolder()
         let idp = try await ScriptedUpstream { request in keys.answer(request) }
