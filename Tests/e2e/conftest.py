@@ -487,6 +487,24 @@ def collector(recorder, tmp_path) -> Iterator[Callable[..., Any]]:
         c.stop()
 
 
+# --------------------------------------------------------------------------- dev mode
+
+@pytest.fixture
+def dev(recorder, free_port, tmp_path):
+    """dev(upstream_url, extra_args=()): a running `mcp-recorder dev` (devmode.Dev), stopped at teardown."""
+    from devmode import Dev
+    started: list[Dev] = []
+
+    def start(upstream: str, extra_args=()) -> Dev:
+        d = Dev(recorder, upstream, tmp_path / f"dev{len(started)}", (free_port(), free_port()), extra_args)
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        assert d.process.stop(timeout=30) == 0, d.process.log_tail()
+
+
 # --------------------------------------------------------------------------- Kubernetes
 
 @pytest.fixture(scope="session")

@@ -343,3 +343,32 @@ def test_integrity_and_access_log_pages(recorded, browser):
     driver.find_element(By.CSS_SELECTOR, "#filters input[name=subject]").send_keys("bob")
     driver.find_element(By.CSS_SELECTOR, "#filters button").click()
     assert all("bob" in r.text for r in driver.find_elements(By.CSS_SELECTOR, "#entries tbody tr"))
+
+
+def test_a_stateless_session_recorded_through_dev_searched_by_tool_and_caller(dev, mcp_server, run_client, browser):
+    """The 2026-07-28 revision (SDK 2.x, no Mcp-Session-Id) through `mcp-recorder dev`, read in the browser."""
+    from selenium.webdriver.common.by import By
+    d = dev(mcp_server("stateless", sdk="2").url)
+    report = run_client("v2-auto", d.mcp_url).result()
+    assert report["errors"] == [] and report["protocol_version"] == "2026-07-28"
+    [session] = d.settled_sessions(len(report["requests"]))
+    driver, base = browser, d.info["collector_url"]
+    sign_in_with_token(driver, base, d.info["read_token"])
+
+    def search(**fields) -> set[str]:
+        driver.get(base + "/ui/sessions")
+        for name, value in fields.items():
+            driver.find_element(By.CSS_SELECTOR, f"#filters input[name={name}]").send_keys(value)
+        driver.find_element(By.CSS_SELECTOR, "#filters button").click()
+        return session_rows(driver)
+
+    assert search(tool="add") == {session["id"]}
+    assert search(subject="peer:127.0.0.1") == {session["id"]}
+    assert search(tool="no-such-tool") == set()
+    assert search(subject="peer:127.0.0.1", client="mcp/0.1.0") == {session["id"]}
+    driver.find_element(By.CSS_SELECTOR, f"tr[data-session='{session['id']}'] a").click()
+    assert driver.find_element(By.ID, "session-id").text == session["id"]
+    assert "grouped by caller peer:127.0.0.1, client and pod" in driver.find_element(By.CSS_SELECTOR, "dl.summary").text
+    calls = driver.find_elements(By.CSS_SELECTOR, "#timeline > li.call")
+    assert len(calls) == len(report["requests"])
+    assert {t.text for t in driver.find_elements(By.CSS_SELECTOR, "#timeline .tool")} == set(rp.TOOLS_CALLED)
