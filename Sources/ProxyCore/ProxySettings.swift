@@ -1,3 +1,4 @@
+import Locking
 import MCPParsing
 import SegmentFormat
 
@@ -7,6 +8,39 @@ public enum CaptureMode: String, Sendable, CaseIterable {
     case full
     /// Heads and JSON-RPC metadata (method, id, tool, …); no bodies or message contents.
     case metadata
+}
+
+/// Credentials the sidecar adds to every request it forwards (credential brokering): the
+/// clients never hold them, the server needs them, the recording names them by fingerprint.
+/// Replaced as a whole when their files change (a rotated Secret).
+public final class UpstreamCredentials: Sendable {
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        /// The first 16 hex digits of the value's SHA-256: what the recording keeps.
+        public var fingerprint: String
+        /// `name` in lowercase, to match header fields.
+        public var lowercasedName: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+            self.fingerprint = String(BearerToken.fingerprint(value).prefix(16))
+            self.lowercasedName = name.lowercased()
+        }
+    }
+
+    private let headers: Locked<[Header]>
+
+    public init(_ headers: [Header] = []) {
+        self.headers = Locked(headers)
+    }
+
+    public var current: [Header] { headers.withLock { $0 } }
+
+    public func replace(with new: [Header]) {
+        headers.withLock { $0 = new }
+    }
 }
 
 /// Everything the per-connection state machine needs to know, fixed for the process.
@@ -21,6 +55,10 @@ public struct ProxySettings: Sendable {
     public var maxHeaderLineBytes: Int
     /// Keep the client's `Host`; by default it is rewritten to `upstreamAuthority`.
     public var preserveHost: Bool
+    /// Headers added to every forwarded request (replacing the client's of the same name).
+    public var upstreamCredentials: UpstreamCredentials?
+    /// Remove the client's `Authorization` after its identity was recorded.
+    public var stripClientAuthorization = false
     public var upstreamAuthority: String
     public var redactor: Redactor
     /// `sse_event.data` and `jsonrpc.message` copies are kept up to this size.

@@ -95,10 +95,13 @@ extension RecordingConnection {
         if !probe && identity.json?["bearer"] != nil {
             if identity.verified { step.verifiedIdentities += 1 } else { step.unverifiedIdentities += 1 }
         }
+        let credentials = settings.upstreamCredentials?.current ?? []
+        let stripAuthorization = settings.stripClientAuthorization && head.first("authorization") != nil
         if !probe {
             record(.httpRequest(HTTPRequestHead(
                 conn: conn, exchange: exchange, method: head.method ?? "", target: head.target ?? "", version: head.version,
-                headers: settings.redactor.redact(headers: head.headers), identity: identity.json)), at: time, into: &step)
+                headers: settings.redactor.redact(headers: head.headers), identity: identity.json,
+                upstream: Self.upstreamChanges(credentials, removedAuthorization: stripAuthorization))), at: time, into: &step)
         }
         request = state
         if settings.requireIdentity && !probe && !identity.verified {
@@ -113,8 +116,46 @@ extension RecordingConnection {
         outstanding.append(Outstanding(
             exchange: exchange, method: head.method ?? "GET", probe: probe, session: session,
             protocolVersion: protocolVersion, upgrade: head.requestsUpgrade || head.method == "CONNECT"))
-        step.send(toServer: settings.preserveHost ? wire : rewriteHost(head, wire: wire))
+        step.send(toServer: forwardedHead(head, wire: wire, credentials: credentials, stripAuthorization: stripAuthorization))
         step.upstreamTimer = .start
+    }
+
+    /// What the recording says the recorder changed: added headers by fingerprint, a removed `Authorization`.
+    static func upstreamChanges(_ credentials: [UpstreamCredentials.Header], removedAuthorization: Bool) -> JSONValue? {
+        guard !credentials.isEmpty || removedAuthorization else { return nil }
+        var members: [JSONMember] = []
+        if !credentials.isEmpty {
+            members.append(JSONMember("credentials", .array(credentials.map { .object([JSONMember("header", .string($0.name)), JSONMember("sha256", .string($0.fingerprint))]) })))
+        }
+        if removedAuthorization { members.append(JSONMember("client_authorization_removed", true)) }
+        return .object(members)
+    }
+
+    /// The head as the server gets it: `Host` rewritten (unless `preserveHost`), the brokered
+    /// credentials in place of any client header of the same name, the client's `Authorization`
+    /// removed if asked. Unchanged heads are forwarded as the exact bytes received.
+    func forwardedHead(_ head: HTTP1Head, wire: ByteBuffer, credentials: [UpstreamCredentials.Header], stripAuthorization: Bool) -> ByteBuffer {
+        let rewriteHost = !settings.preserveHost && head.first("host") != settings.upstreamAuthority
+        guard rewriteHost || !credentials.isEmpty || stripAuthorization else { return wire }
+        var out = ByteBuffer()
+        out.reserveCapacity(wire.readableBytes + 64)
+        out.writeString("\(head.method ?? "GET") \(head.target ?? "/") \(head.version)\r\n")
+        var wroteHost = false
+        for field in head.headers {
+            if credentials.contains(where: { field.name.equalsLowercasedASCII($0.lowercasedName) }) { continue }
+            if stripAuthorization && field.name.equalsLowercasedASCII("authorization") { continue }
+            if field.name.equalsLowercasedASCII("host") {
+                if wroteHost { continue }
+                out.writeString("\(field.name): \(rewriteHost ? settings.upstreamAuthority : field.value)\r\n")
+                wroteHost = true
+            } else {
+                out.writeString("\(field.name): \(field.value)\r\n")
+            }
+        }
+        if !wroteHost && rewriteHost { out.writeString("Host: \(settings.upstreamAuthority)\r\n") }
+        for credential in credentials { out.writeString("\(credential.name): \(credential.value)\r\n") }
+        out.writeString("\r\n")
+        return out
     }
 
     /// The session id of the legacy HTTP+SSE transport: `…?session_id=…` on the POST endpoint.
@@ -125,27 +166,6 @@ extension RecordingConnection {
             if kv.count == 2, kv[0] == "session_id" || kv[0] == "sessionId" { return String(kv[1]) }
         }
         return nil
-    }
-
-    /// The head with `Host` set to the upstream authority (added when absent); other bytes as they were.
-    func rewriteHost(_ head: HTTP1Head, wire: ByteBuffer) -> ByteBuffer {
-        if head.first("host") == settings.upstreamAuthority { return wire }
-        var out = ByteBuffer()
-        out.reserveCapacity(wire.readableBytes + 32)
-        out.writeString("\(head.method ?? "GET") \(head.target ?? "/") \(head.version)\r\n")
-        var wroteHost = false
-        for field in head.headers {
-            if field.name.equalsLowercasedASCII("host") {
-                if wroteHost { continue }
-                out.writeString("\(field.name): \(settings.upstreamAuthority)\r\n")
-                wroteHost = true
-            } else {
-                out.writeString("\(field.name): \(field.value)\r\n")
-            }
-        }
-        if !wroteHost { out.writeString("Host: \(settings.upstreamAuthority)\r\n") }
-        out.writeString("\r\n")
-        return out
     }
 }
 

@@ -76,6 +76,12 @@ struct SidecarCommand: AsyncParsableCommand {
     @Flag(help: "Forward the client's Host header unchanged (default: rewrite it to the upstream authority).")
     var preserveHost = false
 
+    @Option(help: ArgumentHelp("Add this header, its value read from FILE (a mounted Secret, re-read when it changes), to every request forwarded to the MCP server, replacing the client's; the recording keeps its fingerprint only. Repeatable.", valueName: "NAME:FILE"))
+    var upstreamAuthHeaderFile: [String] = []
+
+    @Flag(help: "Remove the client's Authorization header before forwarding (after its identity is recorded and verified).")
+    var stripClientAuthorization = false
+
     @Option(help: "OIDC issuer URL: verify bearer tokens against its published keys.")
     var oidcIssuer: String?
 
@@ -159,6 +165,9 @@ struct SidecarCommand: AsyncParsableCommand {
         if let collector = Self.given(collector) {
             do { _ = try CollectorEndpoint(collector, allowInsecureHTTP: collectorInsecureHttp) } catch { throw ValidationError("--collector: \(error)") }
         }
+        for argument in upstreamAuthHeaderFile where CredentialFiles.Source(argument: argument) == nil {
+            throw ValidationError("--upstream-auth-header-file must be NAME:FILE with NAME an HTTP header name, not \"\(argument)\"")
+        }
         guard shipBackoffInitial.duration > .zero else { throw ValidationError("--ship-backoff-initial must be more than 0") }
         guard shipBackoffMax.duration >= shipBackoffInitial.duration else { throw ValidationError("--ship-backoff-max must be at least --ship-backoff-initial") }
     }
@@ -190,6 +199,18 @@ struct SidecarCommand: AsyncParsableCommand {
             headers: Redactor.defaultHeaders.union(redactHeader.map { $0.lowercased() }),
             jsonKeys: Redactor.defaultJSONKeys.union(redactJsonKey.map { $0.lowercased() }))
         let upstreamAddress = HostAndPort(upstream)!
+        let credentialSources = upstreamAuthHeaderFile.compactMap(CredentialFiles.Source.init(argument:))
+        var credentials: UpstreamCredentials?
+        if !credentialSources.isEmpty {
+            do { credentials = UpstreamCredentials(try CredentialFiles.read(credentialSources)) } catch { throw UsageError("--upstream-auth-header-file: \(error)") }
+        }
+        var proxy = ProxySettings(
+            capture: capture == .full ? .full : .metadata, maxParseBytes: maxParseBytes.bytes, maxHeaderBytes: maxHeaderBytes.bytes,
+            maxHeaderFields: maxHeaderFields, maxHeaderLineBytes: maxHeaderLineBytes.bytes,
+            preserveHost: preserveHost, upstreamAuthority: upstreamAddress.description, redactor: redactor,
+            requireIdentity: requireIdentity, trustForwardedUser: trustForwardedUser, trustClientCertHeader: trustClientCertHeader)
+        proxy.upstreamCredentials = credentials
+        proxy.stripClientAuthorization = stripClientAuthorization
         let configuration = SidecarConfiguration(
             listen: HostAndPort(listen)!, upstream: upstreamAddress,
             admin: adminListen == "off" ? nil : HostAndPort(adminListen),
@@ -198,11 +219,7 @@ struct SidecarCommand: AsyncParsableCommand {
                 policy: SegmentPolicy(maxSegmentBytes: segmentMaxBytes.bytes, maxSegmentAge: segmentMaxAge.duration, fsyncInterval: fsyncInterval.duration),
                 compressionLevel: compressionLevel, spoolCapacity: spoolMaxBytes.bytes,
                 fullSpoolPolicy: fullSpool == .failClosed ? .failClosed : .dropOldest),
-            proxy: ProxySettings(
-                capture: capture == .full ? .full : .metadata, maxParseBytes: maxParseBytes.bytes, maxHeaderBytes: maxHeaderBytes.bytes,
-                maxHeaderFields: maxHeaderFields, maxHeaderLineBytes: maxHeaderLineBytes.bytes,
-                preserveHost: preserveHost, upstreamAuthority: upstreamAddress.description, redactor: redactor,
-                requireIdentity: requireIdentity, trustForwardedUser: trustForwardedUser, trustClientCertHeader: trustClientCertHeader),
+            proxy: proxy,
             oidc: oidcIssuer.map { OIDCConfiguration(issuer: $0, audience: oidcAudience, jwksURL: oidcJwksUrl) },
             headerTimeout: headerTimeout.duration, upstreamTimeout: upstreamTimeout.duration,
             connectTimeout: connectTimeout.duration, drainTimeout: drainTimeout.duration)
@@ -213,6 +230,9 @@ struct SidecarCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let shipper = try makeShipper(stream: streamID, metrics: metrics, logger: logger) {
             services.append(.init(service: shipper))
+        }
+        if let credentials {
+            services.append(.init(service: CredentialFiles(sources: credentialSources, credentials: credentials, logger: logger)))
         }
         services.append(.init(service: SidecarService(server: server)))
         let group = ServiceGroup(

@@ -130,8 +130,11 @@ public struct HTTPRequestHead: Sendable, Equatable {
     public var headers: [HeaderField]
     /// The caller's identity as established by the recorder (claims, fingerprints), if any.
     public var identity: JSONValue?
+    /// What the recorder changed on the way to the server (credential brokering): the headers it
+    /// added, by fingerprint only, and whether it removed the client's `Authorization`.
+    public var upstream: JSONValue?
 
-    public init(conn: String, exchange: UInt64, method: String, target: String, version: String = "HTTP/1.1", headers: [HeaderField], identity: JSONValue? = nil) {
+    public init(conn: String, exchange: UInt64, method: String, target: String, version: String = "HTTP/1.1", headers: [HeaderField], identity: JSONValue? = nil, upstream: JSONValue? = nil) {
         self.conn = conn
         self.exchange = exchange
         self.method = method
@@ -139,6 +142,7 @@ public struct HTTPRequestHead: Sendable, Equatable {
         self.version = version
         self.headers = headers
         self.identity = identity
+        self.upstream = upstream
     }
 }
 

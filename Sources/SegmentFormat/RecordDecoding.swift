@@ -94,7 +94,7 @@ public enum RecordDecoder {
             return .httpRequest(HTTPRequestHead(
                 conn: try f.string("conn"), exchange: try f.uint("exchange"), method: try f.string("method"),
                 target: try f.string("target"), version: try f.string("version"), headers: try f.headers("headers"),
-                identity: try f.optionalObjectValue("identity")))
+                identity: try f.optionalObjectValue("identity"), upstream: try f.optionalObjectValue("upstream")))
         case .httpResponse:
             let status = try f.int("status")
             guard (100...999).contains(status) else { throw f.error("status \(status) is not a 3-digit HTTP status") }

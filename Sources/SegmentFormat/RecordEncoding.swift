@@ -225,6 +225,7 @@ extension RecordBody {
             f.string("version", r.version)
             f.headers("headers", r.headers)
             f.json("identity", r.identity)
+            f.json("upstream", r.upstream)
         case .httpResponse(let r):
             f.string("conn", r.conn)
             f.uint("exchange", r.exchange)

@@ -106,8 +106,30 @@ def build_app(transport: str):
     return mcp.streamable_http_app()
 
 
-async def serve(transport: str, port: int, keep_alive: float) -> None:
+def require_header(app, name: str, path: str):
+    """Answers 401 to every HTTP request whose `name` header is not the content of `path`
+    (read per request, so a test can rotate it): an MCP server that needs a credential."""
+    key = name.lower().encode()
+
+    async def guarded(scope, receive, send):
+        if scope["type"] == "http":
+            expected = open(path, "rb").read().strip()
+            got = [v for k, v in scope["headers"] if k == key]
+            if got != [expected]:
+                body = b'{"error":"missing or wrong ' + name.encode() + b'"}'
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await app(scope, receive, send)
+    return guarded
+
+
+async def serve(transport: str, port: int, keep_alive: float, required: str | None = None) -> None:
     app = build_app(transport)
+    if required:
+        name, _, path = required.partition(":")
+        app = require_header(app, name, path)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
                             timeout_keep_alive=keep_alive)
     server = uvicorn.Server(config)
@@ -131,9 +153,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--keep-alive", type=float, default=5.0,
                         help="uvicorn's idle keep-alive timeout in seconds (uvicorn's default: 5)")
+    parser.add_argument("--require-header", metavar="NAME:FILE",
+                        help="answer 401 unless the request's NAME header equals FILE's content (read per request)")
     args = parser.parse_args()
     try:
-        asyncio.run(serve(args.transport, args.port, args.keep_alive))
+        asyncio.run(serve(args.transport, args.port, args.keep_alive, args.require_header))
     except KeyboardInterrupt:
         pass
     sys.exit(0)
