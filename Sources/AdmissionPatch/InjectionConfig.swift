@@ -127,12 +127,15 @@ public struct InjectionConfig: Sendable {
     public var spoolVolumeName = "mcp-recorder-spool"
     public var tokenVolumeName = "mcp-recorder-token"
     public var caVolumeName = "mcp-recorder-ca"
+    public var upstreamAuthVolumeName = "mcp-recorder-upstream-auth"
 
     // Paths inside the sidecar.
     public static let spoolDirectory = "/var/run/mcp-recorder/spool"
     public static let tokenDirectory = "/var/run/secrets/mcp-recorder"
     public static let tokenFile = "token"
     public static let caDirectory = "/var/run/mcp-recorder/ca"
+    /// Where the sidecar (and only the sidecar) sees the brokered credential's Secret.
+    public static let upstreamAuthDirectory = "/var/run/mcp-recorder/upstream-auth"
 
     public static let defaultExcludedNamespaces: Set<String> = ["kube-system", "kube-public", "kube-node-lease"]
 
@@ -248,6 +251,13 @@ public enum RecorderAnnotations {
     public static let memoryRequest = "mcp-recorder.io/memory-request"
     public static let memoryLimit = "mcp-recorder.io/memory-limit"
     public static let image = "mcp-recorder.io/image"
+    /// Credential brokering: a Secret in the pod's namespace whose value the sidecar adds to every
+    /// forwarded request (mounted into the sidecar container only), the key in it, and the header.
+    public static let upstreamAuthSecret = "mcp-recorder.io/upstream-auth-secret"
+    public static let upstreamAuthSecretKey = "mcp-recorder.io/upstream-auth-secret-key"
+    public static let upstreamAuthHeader = "mcp-recorder.io/upstream-auth-header"
+    /// `"true"`: the sidecar removes the client's `Authorization` once its identity is recorded.
+    public static let stripClientAuthorization = "mcp-recorder.io/strip-client-authorization"
     /// Kubernetes' own: the container `kubectl logs/exec` pick by default.
     public static let defaultContainer = "kubectl.kubernetes.io/default-container"
 }

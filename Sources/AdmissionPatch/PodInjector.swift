@@ -12,6 +12,9 @@ struct PodSettings {
     var fullSpool: SpoolFullPolicy
     var resources: ResourceSettings
     var image: String
+    /// Credential brokering: the Secret, its key and the header the sidecar adds.
+    var upstreamAuth: (secret: String, key: String, header: String)?
+    var stripClientAuthorization = false
 
     struct Invalid: Error {
         var message: String
@@ -24,7 +27,9 @@ struct PodSettings {
             return v
         }
         func invalid(_ key: String, _ expected: String) -> Invalid {
-            Invalid(message: "\(key)=\"\(annotations[key] ?? "")\" is not \(expected)")
+            // JSON-quoted: the value is the pod author's and may hold line breaks (the message ends up in
+            // warnings, events and `inject`'s YAML comments).
+            Invalid(message: "\(key)=\(JSONValue.string(annotations[key] ?? "").serialized()) is not \(expected)")
         }
 
         mode = config.mode
@@ -78,6 +83,23 @@ struct PodSettings {
         if let v = value(A.image) {
             guard Validation.isImage(v) else { throw invalid(A.image, "an image reference") }
             image = v
+        }
+        if let secret = value(A.upstreamAuthSecret) {
+            guard Validation.isDNSSubdomain(secret) else { throw invalid(A.upstreamAuthSecret, "a Secret name") }
+            let key = value(A.upstreamAuthSecretKey) ?? "credential"
+            guard key.utf8.count <= 253, !key.isEmpty, key != ".", key != "..",
+                  key.utf8.allSatisfy({ Validation.isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }) else {
+                throw invalid(A.upstreamAuthSecretKey, "a Secret key")
+            }
+            let header = value(A.upstreamAuthHeader) ?? "Authorization"
+            guard Validation.isHeaderName(header) else { throw invalid(A.upstreamAuthHeader, "an HTTP header name") }
+            upstreamAuth = (secret, key, header)
+        } else if value(A.upstreamAuthSecretKey) != nil || value(A.upstreamAuthHeader) != nil {
+            throw Invalid(message: "\(A.upstreamAuthSecretKey) and \(A.upstreamAuthHeader) need \(A.upstreamAuthSecret)")
+        }
+        if let v = value(A.stripClientAuthorization) {
+            guard v == "true" || v == "false" else { throw invalid(A.stripClientAuthorization, "true or false") }
+            stripClientAuthorization = v == "true"
         }
     }
 }
@@ -195,6 +217,7 @@ enum PodInjector {
         let tokenVolume = unique(config.tokenVolumeName, in: &volumeNames, what: "volume")
         var caVolume: String?
         if case .configMap = config.collectorCA { caVolume = unique(config.caVolumeName, in: &volumeNames, what: "volume") }
+        let authVolume = settings.upstreamAuth == nil ? nil : unique(config.upstreamAuthVolumeName, in: &volumeNames, what: "volume")
 
         if !settings.native && (ownerKind == "Job" || isJobPod(metadata)) {
             warnings.append("mcp-recorder: a classic sidecar keeps a Job's pod running after the job is done; use native sidecars (Kubernetes ≥ 1.29)")
@@ -274,7 +297,10 @@ enum PodInjector {
         if settings.mode == .portMove, let portEnv = settings.portEnv { status.append(JSONMember("portEnv", .string(portEnv))) }
         status.append(JSONMember("sidecar", .string(sidecarName)))
         if let initName { status.append(JSONMember("init", .string(initName))) }
-        status.append(JSONMember("volumes", .array(([spoolVolume, tokenVolume] + (caVolume.map { [$0] } ?? [])).map { .string($0) })))
+        status.append(JSONMember("volumes", .array(([spoolVolume, tokenVolume] + [caVolume, authVolume].compactMap { $0 }).map { .string($0) })))
+        if let auth = settings.upstreamAuth {
+            status.append(JSONMember("upstreamAuth", .object([JSONMember("secret", .string(auth.secret)), JSONMember("header", .string(auth.header))])))
+        }
         status.append(JSONMember("image", .string(settings.image)))
         builder.set(["metadata", "annotations", A.status], .string(JSONValue.object(status).serialized()))
 
@@ -291,7 +317,7 @@ enum PodInjector {
         let sidecar = sidecarContainer(
             name: sidecarName, settings: settings, config: config, listenPort: listenPort, upstreamPort: upstreamPort,
             ports: sidecarPorts, appImage: appContainer["image"]?.stringValue ?? "",
-            volumes: (spool: spoolVolume, token: tokenVolume, ca: caVolume))
+            volumes: (spool: spoolVolume, token: tokenVolume, ca: caVolume, upstreamAuth: authVolume))
         builder.append(["spec", settings.native ? "initContainers" : "containers"], sidecar)
 
         // Volumes.
@@ -317,6 +343,16 @@ enum PodInjector {
                 JSONMember("configMap", .object([
                     JSONMember("name", .string(name)),
                     JSONMember("items", .array([.object([JSONMember("key", .string(key)), JSONMember("path", .string(key))])])),
+                ])),
+            ]))
+        }
+        // The brokered credential: a volume only the sidecar mounts (never the app's env or volumes).
+        if let authVolume, let auth = settings.upstreamAuth {
+            builder.append(["spec", "volumes"], .object([
+                JSONMember("name", .string(authVolume)),
+                JSONMember("secret", .object([
+                    JSONMember("secretName", .string(auth.secret)),
+                    JSONMember("items", .array([.object([JSONMember("key", .string(auth.key)), JSONMember("path", .string(auth.key))])])),
                 ])),
             ]))
         }
@@ -379,7 +415,7 @@ enum PodInjector {
 
     static func sidecarContainer(
         name: String, settings: PodSettings, config: InjectionConfig, listenPort: Int, upstreamPort: Int,
-        ports: [JSONValue], appImage: String, volumes: (spool: String, token: String, ca: String?)
+        ports: [JSONValue], appImage: String, volumes: (spool: String, token: String, ca: String?, upstreamAuth: String?)
     ) -> JSONValue {
         var args: [JSONValue] = [
             "sidecar",
@@ -394,6 +430,10 @@ enum PodInjector {
         if !config.collectorURL.isEmpty { args.append(.string("--collector=\(config.collectorURL)")) }
         if case .configMap(_, let key) = config.collectorCA { args.append(.string("--collector-ca=\(InjectionConfig.caDirectory)/\(key)")) }
         args.append(.string("--token-file=\(InjectionConfig.tokenDirectory)/\(InjectionConfig.tokenFile)"))
+        if let auth = settings.upstreamAuth {
+            args.append(.string("--upstream-auth-header-file=\(auth.header):\(InjectionConfig.upstreamAuthDirectory)/\(auth.key)"))
+        }
+        if settings.stripClientAuthorization { args.append("--strip-client-authorization") }
 
         func field(_ name: String, _ path: String) -> JSONValue {
             ["name": .string(name), "valueFrom": ["fieldRef": ["fieldPath": .string(path)]]]
@@ -415,6 +455,9 @@ enum PodInjector {
         ]
         if let ca = volumes.ca {
             mounts.append(["name": .string(ca), "mountPath": .string(InjectionConfig.caDirectory), "readOnly": true])
+        }
+        if let auth = volumes.upstreamAuth {
+            mounts.append(["name": .string(auth), "mountPath": .string(InjectionConfig.upstreamAuthDirectory), "readOnly": true])
         }
         let readyz: JSONValue = ["path": "/readyz", "port": .int(config.adminPort)]
 

@@ -87,6 +87,15 @@ enum Validation {
         return n
     }
 
+    static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+    }
+
+    /// An HTTP field name (RFC 9110 token).
+    static func isHeaderName(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 256 && text.utf8.allSatisfy { isAlphanumeric($0) || Array("!#$%&'*+-.^_`|~".utf8).contains($0) }
+    }
+
     /// An image reference, loosely: non-empty, no whitespace.
     static func isImage(_ text: String) -> Bool {
         !text.isEmpty && !text.contains(where: { $0.isWhitespace })
