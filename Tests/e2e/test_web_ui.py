@@ -348,6 +348,8 @@ def test_integrity_and_access_log_pages(recorded, browser):
 def test_a_stateless_session_recorded_through_dev_searched_by_tool_and_caller(dev, mcp_server, run_client, browser):
     """The 2026-07-28 revision (SDK 2.x, no Mcp-Session-Id) through `mcp-recorder dev`, read in the browser."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
     d = dev(mcp_server("stateless", sdk="2").url)
     report = run_client("v2-auto", d.mcp_url).result()
     assert report["errors"] == [] and report["protocol_version"] == "2026-07-28"
@@ -359,7 +361,10 @@ def test_a_stateless_session_recorded_through_dev_searched_by_tool_and_caller(de
         driver.get(base + "/ui/sessions")
         for name, value in fields.items():
             driver.find_element(By.CSS_SELECTOR, f"#filters input[name={name}]").send_keys(value)
-        driver.find_element(By.CSS_SELECTOR, "#filters button").click()
+        button = driver.find_element(By.CSS_SELECTOR, "#filters button")
+        button.click()
+        # The results are the next page: wait until the old one is gone before reading rows.
+        WebDriverWait(driver, 20).until(ec.staleness_of(button))
         return session_rows(driver)
 
     assert search(tool="add") == {session["id"]}
