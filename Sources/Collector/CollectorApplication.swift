@@ -36,9 +36,10 @@ public struct CollectorParts: Sendable {
 public func buildRouter(configuration: CollectorConfiguration, parts: CollectorParts) -> Router<CollectorRequestContext> {
     let router = Router(context: CollectorRequestContext.self)
     router.add(middleware: JSONErrorMiddleware(logger: parts.logger))
-    router.add(middleware: ReadAccessMiddleware(authenticator: parts.read, store: parts.store, metrics: parts.metrics, logger: parts.logger))
+    let audit = AccessAudit(store: parts.store, metrics: parts.metrics, logger: parts.logger)
+    router.add(middleware: ReadAccessMiddleware(authenticator: parts.read, audit: audit))
     router.add(middleware: QueryValidationMiddleware())
-    router.add(middleware: WebUIMiddleware(web: parts.web, store: parts.store, metrics: parts.metrics, logger: parts.logger))
+    router.add(middleware: WebUIMiddleware(web: parts.web, audit: audit))
     router.get("/healthz") { _, _ in Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n"))) }
     router.get("/readyz") { _, _ in
         await parts.store.isHealthy()
@@ -52,7 +53,7 @@ public func buildRouter(configuration: CollectorConfiguration, parts: CollectorP
         .register(on: router)
     let reads = ReadRoutes(store: parts.store, logger: parts.logger)
     reads.register(on: router)
-    WebSignInRoutes(web: parts.web, read: parts.read, store: parts.store, logger: parts.logger).register(on: router)
+    WebSignInRoutes(web: parts.web, read: parts.read, audit: audit).register(on: router)
     WebSessionPages(store: parts.store, routes: reads, web: parts.web).register(on: router)
     return router
 }

@@ -12,9 +12,7 @@ struct ReadAccessMiddleware: RouterMiddleware {
     typealias Context = CollectorRequestContext
 
     let authenticator: ReadAuthenticator
-    let store: CollectorStore
-    let metrics: CollectorMetrics
-    let logger: Logger
+    let audit: AccessAudit
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
@@ -27,14 +25,14 @@ struct ReadAccessMiddleware: RouterMiddleware {
         let target = request.uri.query.map { "\(path)?\($0)" } ?? path
         let now = SystemClock().wallNow()
         guard let authorization = request.headers[.authorization], let token = BearerToken.token(fromAuthorization: authorization) else {
-            await log(AccessLogEntry(time: now, subject: "(anonymous)", groups: [], method: request.method.rawValue, path: target, status: 401))
+            await audit.record(AccessLogEntry(time: now, subject: "(anonymous)", groups: [], method: request.method.rawValue, path: target, status: 401))
             return JSONResponse.error(.unauthorized, "unauthenticated", "a bearer token is required to read recordings")
         }
         let reader: Reader
         switch authenticator.authenticate(token: token, nowSeconds: now.nanosecondsSinceEpoch / 1_000_000_000) {
         case .reader(let r): reader = r
         case .rejected(let why):
-            await log(AccessLogEntry(time: now, subject: "(token sha256 \(BearerToken.fingerprint(token).prefix(16)))", groups: [], method: request.method.rawValue, path: target, status: 401))
+            await audit.record(AccessLogEntry(time: now, subject: "(token sha256 \(BearerToken.fingerprint(token).prefix(16)))", groups: [], method: request.method.rawValue, path: target, status: 401))
             return JSONResponse.error(.unauthorized, "unauthenticated", why)
         }
         var context = context
@@ -45,25 +43,13 @@ struct ReadAccessMiddleware: RouterMiddleware {
         } catch {
             // Failed reads are audited too (a storage error answers 500).
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            await log(AccessLogEntry(time: now, subject: reader.subject, groups: reader.groups, method: request.method.rawValue, path: target, status: Int(status)))
+            await audit.record(AccessLogEntry(time: now, subject: reader.subject, groups: reader.groups, method: request.method.rawValue, path: target, status: Int(status)))
             throw error
         }
         // No unaudited reads: a read the access log cannot record is not answered.
-        guard await log(AccessLogEntry(time: now, subject: reader.subject, groups: reader.groups, method: request.method.rawValue, path: target, status: Int(response.status.code))) else {
+        guard await audit.record(AccessLogEntry(time: now, subject: reader.subject, groups: reader.groups, method: request.method.rawValue, path: target, status: Int(response.status.code))) else {
             return JSONResponse.error(.serviceUnavailable, "audit_unavailable", "the access log cannot be written, so recordings are not served")
         }
         return response
-    }
-
-    @discardableResult
-    func log(_ entry: AccessLogEntry) async -> Bool {
-        metrics.read(status: entry.status)
-        do {
-            try await store.logAccess(entry)
-            return true
-        } catch {
-            logger.error("cannot write the access log", metadata: ["error": "\(error)", "subject": "\(entry.subject)", "path": "\(entry.path)"])
-            return false
-        }
     }
 }

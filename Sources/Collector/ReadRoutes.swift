@@ -86,7 +86,7 @@ struct ReadRoutes: Sendable {
     /// Messages longer than the sidecar's inline limit are not in the index: rebuild them
     /// from the body records of their exchanges, across the session's segments.
     func withLargeMessages(_ calls: [CallRow], session id: String) async throws -> [CallRow] {
-        let missing = calls.filter { $0.request == nil || ($0.responseSeq != nil && $0.response == nil) }
+        let missing = Self.callsMissingMessages(calls)
         guard !missing.isEmpty else { return calls }
         let location = try await store.sessionLocation(id)
         var records: [Record] = []
@@ -98,6 +98,16 @@ struct ReadRoutes: Sendable {
                 if let conn, let exchange, wanted.contains("\(row.stream)/\(conn)/\(exchange)") { records.append(record) }
             }
         }
+        return Self.withLargeMessages(calls, rebuiltFrom: records)
+    }
+
+    /// Calls whose request or response message the index does not hold (longer than the sidecar's inline limit).
+    static func callsMissingMessages(_ calls: [CallRow]) -> [CallRow] {
+        calls.filter { $0.request == nil || ($0.responseSeq != nil && $0.response == nil) }
+    }
+
+    /// The calls with the messages the index lacks rebuilt from `records` (those of their exchanges).
+    static func withLargeMessages(_ calls: [CallRow], rebuiltFrom records: [Record]) -> [CallRow] {
         let rebuilt = Dictionary(SegmentIndexer.facts(records).messages.compactMap { m in m.message.map { (m.seq, $0) } }, uniquingKeysWith: { a, _ in a })
         return calls.map { call in
             var call = call
@@ -275,8 +285,12 @@ struct ReadRoutes: Sendable {
 
     /// The query of a log-like route: one filter and `limit` (1…1000, default 100).
     static func logQuery(_ request: Request, filter: String) -> Result<(String?, Int), QueryError> {
+        logQuery(QueryValidationMiddleware.parameters(of: request), filter: filter)
+    }
+
+    static func logQuery(_ parameters: [(String, String)], filter: String) -> Result<(String?, Int), QueryError> {
         do throws(QueryError) {
-            let query = try QueryParameters(QueryValidationMiddleware.parameters(of: request), allowed: logParameters(filter: filter))
+            let query = try QueryParameters(parameters, allowed: logParameters(filter: filter))
             return .success((query.string(filter), try query.limit(default: 100, maximum: 1000)))
         } catch {
             return .failure(error)

@@ -43,7 +43,7 @@ public enum AuthorizationCodeFlow {
             ("scope", scopes.joined(separator: " ")), ("state", pending.state), ("nonce", pending.nonce),
             ("code_challenge", codeChallenge(for: pending.codeVerifier)), ("code_challenge_method", "S256"),
         ]
-        return endpoint + (endpoint.contains("?") ? "&" : "?") + formEncoded(parameters)
+        return endpoint + (endpoint.contains("?") ? "&" : "?") + URLEncoding.form(parameters)
     }
 
     /// The `application/x-www-form-urlencoded` body of the token request.
@@ -53,7 +53,7 @@ public enum AuthorizationCodeFlow {
             ("client_id", clientID), ("code_verifier", codeVerifier),
         ]
         if let clientSecret { parameters.append(("client_secret", clientSecret)) }
-        return formEncoded(parameters)
+        return URLEncoding.form(parameters)
     }
 
     /// Why an ID token is not accepted, beyond its signature, issuer, audience and lifetime.
@@ -69,25 +69,5 @@ public enum AuthorizationCodeFlow {
         var difference: UInt8 = 0
         for (p, q) in zip(x, y) { difference |= p ^ q }
         return difference == 0
-    }
-
-    /// `k=v&k=v` with everything but RFC 3986 unreserved characters percent-encoded (space as `%20`).
-    public static func formEncoded(_ parameters: [(String, String)]) -> String {
-        parameters.map { "\(percentEncoded($0.0))=\(percentEncoded($0.1))" }.joined(separator: "&")
-    }
-
-    public static func percentEncoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".utf8)
-                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
-            }
-        }
-        return out
     }
 }

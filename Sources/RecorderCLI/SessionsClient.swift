@@ -1,3 +1,4 @@
+import MCPParsing
 import ArgumentParser
 import AsyncHTTPClient
 import NIOCore
@@ -132,27 +133,9 @@ struct CollectorURL: Sendable, Equatable {
     func url(_ path: String, query: [(String, String)] = []) -> String {
         var text = base + path
         if !query.isEmpty {
-            text += "?" + query.map { "\(URLEncoding.component($0.0))=\(URLEncoding.component($0.1))" }.joined(separator: "&")
+            text += "?" + URLEncoding.form(query)
         }
         return text
-    }
-}
-
-enum URLEncoding {
-    /// Percent-encodes everything but RFC 3986's unreserved characters.
-    static func component(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".utf8)
-                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
-            }
-        }
-        return out
     }
 }
 

@@ -1,3 +1,4 @@
+import MCPParsing
 import ArgumentParser
 import NIOCore
 import RecorderJSON

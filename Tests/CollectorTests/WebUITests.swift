@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Identity
+import MCPParsing
 import NIOCore
 import RecorderJSON
 import SegmentFormat
@@ -43,7 +44,7 @@ extension TestClientProtocol {
         var headers = jar.header
         headers[.contentType] = "application/x-www-form-urlencoded"
         let answer = try await executeRequest(uri: "/ui/login/token", method: .post, headers: headers,
-                                              body: ByteBuffer(string: "csrf=\(csrf)&token=\(AuthorizationCodeFlow.percentEncoded(token))"))
+                                              body: ByteBuffer(string: "csrf=\(csrf)&token=\(URLEncoding.component(token))"))
         jar.take(answer)
         return answer
     }

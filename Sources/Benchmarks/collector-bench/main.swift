@@ -794,15 +794,21 @@ func upload(_ args: Arguments) async throws {
 
 // MARK: - list
 
-func getJSON(_ client: HTTPClient, _ url: String, token: String) async throws -> (JSONValue, Double) {
+/// One timed GET: the body and the seconds to the last byte; any answer but 200 fails the run.
+func timedGet(_ client: HTTPClient, _ url: String, headers: [(String, String)]) async throws -> (ByteBuffer, Double) {
     var request = HTTPClientRequest(url: url)
-    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
     let clock = ContinuousClock()
     let t0 = clock.now
     let response = try await client.execute(request, timeout: .seconds(60))
     let body = try await response.body.collect(upTo: 64 << 20)
     let elapsed = seconds(clock.now - t0)
     guard response.status.code == 200 else { fail("GET \(url): HTTP \(response.status.code) \(String(buffer: body).prefix(500))") }
+    return (body, elapsed)
+}
+
+func getJSON(_ client: HTTPClient, _ url: String, token: String) async throws -> (JSONValue, Double) {
+    let (body, elapsed) = try await timedGet(client, url, headers: [("Authorization", "Bearer \(token)")])
     return (try JSONParser.parse(body.readableBytesView), elapsed)
 }
 
@@ -877,19 +883,6 @@ func list(_ args: Arguments) async throws {
 }
 
 // MARK: - ui
-
-/// One timed GET: the body and the seconds to the last byte; any answer but 200 fails the run.
-func timedGet(_ client: HTTPClient, _ url: String, headers: [(String, String)]) async throws -> (ByteBuffer, Double) {
-    var request = HTTPClientRequest(url: url)
-    for (name, value) in headers { request.headers.add(name: name, value: value) }
-    let clock = ContinuousClock()
-    let t0 = clock.now
-    let response = try await client.execute(request, timeout: .seconds(60))
-    let body = try await response.body.collect(upTo: 64 << 20)
-    let elapsed = seconds(clock.now - t0)
-    guard response.status.code == 200 else { fail("GET \(url): HTTP \(response.status.code) \(String(buffer: body).prefix(300))") }
-    return (body, elapsed)
-}
 
 func ui(_ args: Arguments) async throws {
     let base = args.required("--url")

@@ -12,12 +12,7 @@ extension WebSessionPages {
     /// The filter and `limit` of a log page, as the API's log routes take them (empty fields are no filter).
     func logQuery(_ request: Request, filter: String) -> Result<(String?, Int), QueryError> {
         let fields = WebForm.fields(request.uri.query ?? "").filter { !$0.value.isEmpty }
-        do throws(QueryError) {
-            let query = try QueryParameters(fields.map { ($0.name, $0.value) }, allowed: ReadRoutes.logParameters(filter: filter))
-            return .success((query.string(filter), try query.limit(default: 100, maximum: 1000)))
-        } catch {
-            return .failure(error)
-        }
+        return ReadRoutes.logQuery(fields.map { ($0.name, $0.value) }, filter: filter)
     }
 
     func integrity(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {

@@ -1,3 +1,4 @@
+import MCPParsing
 import CollectorCore
 import CollectorStore
 import Hummingbird
@@ -59,7 +60,7 @@ struct WebSessionPages {
         }
         if let next {
             let kept = parameters.filter { $0.0 != "cursor" } + [("cursor", next.token)]
-            values["next"] = "/ui/sessions?" + AuthorizationCodeFlow.formEncoded(kept)
+            values["next"] = "/ui/sessions?" + URLEncoding.form(kept)
         }
         return WebPages.page("sessions", values, session: context.webSession)
     }

@@ -14,8 +14,8 @@ import SegmentStore
 struct WebSignInRoutes {
     let web: WebUI
     let read: ReadAuthenticator
-    let store: CollectorStore
-    let logger: Logger
+    let audit: AccessAudit
+    var logger: Logger { audit.logger }
 
     /// Double-submit cookie of the sign-in form (there is no session yet to hold its CSRF token).
     static let formCookie = "__Host-mcp-recorder-signin-form"
@@ -63,14 +63,14 @@ struct WebSignInRoutes {
         }
         switch read.authenticate(token: token, nowSeconds: now.nanosecondsSinceEpoch / 1_000_000_000) {
         case .reader(let reader):
-            await audit(now, reader.subject, reader.groups, "POST", "/ui/login/token", 303)
+            await logSignIn(now, reader.subject, reader.groups, "POST", "/ui/login/token", 303)
             let (cookie, _) = await web.sessions.create(reader: reader)
             var headers: HTTPFields = [:]
             headers.append(HTTPField(name: .setCookie, value: WebForm.setCookie(WebUIMiddleware.sessionCookie, cookie, maxAge: Int(web.configuration.sessionLifetime.components.seconds))))
             headers.append(HTTPField(name: .setCookie, value: WebForm.setCookie(Self.formCookie, "", maxAge: 0)))
             return WebPages.redirect("/ui/sessions", headers: headers)
         case .rejected(let why):
-            await audit(now, "(token sha256 \(BearerToken.fingerprint(token).prefix(16)))", [], "POST", "/ui/login/token", 401)
+            await logSignIn(now, "(token sha256 \(BearerToken.fingerprint(token).prefix(16)))", [], "POST", "/ui/login/token", 401)
             return loginPage(error: "Not signed in: \(why).", status: .unauthorized)
         }
     }
@@ -99,7 +99,7 @@ struct WebSignInRoutes {
         let query = WebForm.fields(request.uri.query ?? "")
         func parameter(_ name: String) -> String? { query.first { $0.name == name }?.value }
         func refuse(_ why: String, _ status: HTTPResponse.Status = .badRequest, subject: String = "(anonymous)") async -> Response {
-            await audit(now, subject, [], "GET", "/ui/oidc/callback", Int(status.code))
+            await logSignIn(now, subject, [], "GET", "/ui/oidc/callback", Int(status.code))
             return loginPage(error: "Not signed in: \(why)", status: status)
         }
         guard let oidc = web.oidc else { return await refuse("OIDC sign-in is not configured.", .notFound) }
@@ -130,7 +130,7 @@ struct WebSignInRoutes {
         }
         if let why = AuthorizationCodeFlow.checkNonce(claims, expected: signIn.nonce) { return await refuse(why + ".", .unauthorized) }
         let reader = read.policy.reader(subject: claims.subject ?? claims.email ?? "unknown", groups: claims.groups)
-        await audit(now, reader.subject, reader.groups, "GET", "/ui/oidc/callback", 200)
+        await logSignIn(now, reader.subject, reader.groups, "GET", "/ui/oidc/callback", 200)
         let (cookie, _) = await web.sessions.create(reader: reader)
         var headers: HTTPFields = [:]
         headers.append(HTTPField(name: .setCookie, value: WebForm.setCookie(WebUIMiddleware.sessionCookie, cookie, maxAge: Int(web.configuration.sessionLifetime.components.seconds))))
@@ -144,12 +144,9 @@ struct WebSignInRoutes {
         return WebPages.redirect("/ui/login", headers: [.setCookie: WebForm.setCookie(WebUIMiddleware.sessionCookie, "", maxAge: 0)])
     }
 
-    func audit(_ time: RecordTime, _ subject: String, _ groups: [String], _ method: String, _ path: String, _ status: Int) async {
-        do {
-            try await store.logAccess(AccessLogEntry(time: time, subject: subject, groups: groups, method: method, path: path, status: status))
-        } catch {
-            logger.error("cannot write the access log", metadata: ["error": "\(error)", "path": "\(path)"])
-        }
+    /// A sign-in attempt, in the access log (not counted as a read).
+    func logSignIn(_ time: RecordTime, _ subject: String, _ groups: [String], _ method: String, _ path: String, _ status: Int) async {
+        await audit.record(AccessLogEntry(time: time, subject: subject, groups: groups, method: method, path: path, status: status), countsAsRead: false)
     }
 }
 

@@ -1,3 +1,4 @@
+import MCPParsing
 import CollectorCore
 import CollectorStore
 import HTTPTypes
@@ -41,7 +42,7 @@ extension WebSessionPages {
         query.mcpSession = id
         let found = try await store.listSessions(query, reader: reader).sessions
         if found.count == 1 { return WebPages.redirect("/ui/sessions/\(found[0].id)") }
-        return WebPages.redirect("/ui/sessions?" + AuthorizationCodeFlow.formEncoded([("mcp_session", id)]))
+        return WebPages.redirect("/ui/sessions?" + URLEncoding.form([("mcp_session", id)]))
     }
 
     func timeline(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
@@ -51,8 +52,7 @@ extension WebSessionPages {
         case .refused(let page): return page
         }
         let s = found.summary
-        found.calls = try await routes.withLargeMessages(found.calls, session: s.id)
-        let (details, note) = try await exchangeDetails(s.id)
+        let (details, note) = try await readSegments(s.id, calls: &found.calls)
         let start = s.firstTime.nanosecondsSinceEpoch
         let span = max(1, s.lastTime.nanosecondsSinceEpoch - start)
         func offset(_ t: RecordTime) -> String { Self.duration(nanoseconds: t.nanosecondsSinceEpoch - start) }
@@ -195,24 +195,33 @@ extension WebSessionPages {
         return WebPages.redirect("/ui/sessions/\(id)")
     }
 
-    /// Heads, SSE events and notifications of the session's exchanges, read from its segments.
-    func exchangeDetails(_ id: String) async throws -> (details: [String: ExchangeDetail], note: String?) {
+    /// One pass over the session's segments: the heads, SSE events and notifications of its
+    /// exchanges, and the messages of `calls` the index lacks. Over the size cap only the latter,
+    /// as the API reads them.
+    func readSegments(_ id: String, calls: inout [CallRow]) async throws -> (details: [String: ExchangeDetail], note: String?) {
         let location = try await store.sessionLocation(id)
         let total = location.segments.reduce(Int64(0)) { $0 + $1.bytes }
         guard total <= Self.detailSegmentBytes else {
+            calls = try await routes.withLargeMessages(calls, session: id)
             return ([:], "Raw exchanges and notifications are not shown for a session stored in more than \(Self.size(Int(Self.detailSegmentBytes))) of segments; download it as JSON Lines.")
         }
-        var records: [(stream: String, record: Record)] = []
+        let missing = ReadRoutes.callsMissingMessages(calls)
+        var details: [(stream: String, record: Record)] = []
+        var rebuild: [Record] = []
         for row in location.segments {
+            let wanted = Set(missing.map { "\(row.stream)/\($0.conn)/\($0.exchange)" })
             _ = try? SegmentReader.read(store.path(of: row)) { line, _ in
                 guard case .record(let record) = line, SessionExport.includes(record, stream: row.stream, exchanges: location.exchanges) else { return }
                 switch record.body {
-                case .httpRequest, .httpResponse, .sseEvent, .jsonRPC, .bodyEnd: records.append((row.stream, record))
+                case .httpRequest, .httpResponse, .sseEvent, .jsonRPC, .bodyEnd: details.append((row.stream, record))
                 default: break
                 }
+                let (conn, exchange) = record.body.location
+                if let conn, let exchange, wanted.contains("\(row.stream)/\(conn)/\(exchange)") { rebuild.append(record) }
             }
         }
-        return (SessionDetails.exchanges(records), nil)
+        if !missing.isEmpty { calls = ReadRoutes.withLargeMessages(calls, rebuiltFrom: rebuild) }
+        return (SessionDetails.exchanges(details), nil)
     }
 
     static func putDetail(_ detail: ExchangeDetail, offset: (RecordTime) -> String, into row: inout [String: Any]) {

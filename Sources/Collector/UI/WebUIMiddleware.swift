@@ -15,9 +15,7 @@ struct WebUIMiddleware: RouterMiddleware {
     typealias Context = CollectorRequestContext
 
     let web: WebUI
-    let store: CollectorStore
-    let metrics: CollectorMetrics
-    let logger: Logger
+    let audit: AccessAudit
 
     /// The session cookie: `__Host-` binds it to this origin over HTTPS, path `/`.
     static let sessionCookie = "__Host-mcp-recorder-session"
@@ -43,7 +41,7 @@ struct WebUIMiddleware: RouterMiddleware {
         let now = SystemClock().wallNow()
         let cookie = WebForm.cookie(Self.sessionCookie, in: request.headers[.cookie])
         guard let cookie, let session = await web.sessions.session(cookie: cookie) else {
-            await log(AccessLogEntry(time: now, subject: "(anonymous)", groups: [], method: request.method.rawValue, path: target, status: 401))
+            await audit.record(AccessLogEntry(time: now, subject: "(anonymous)", groups: [], method: request.method.rawValue, path: target, status: 401))
             if request.method == .get || request.method == .head { return WebPages.redirect("/ui/login") }
             return WebPages.message(.unauthorized, "Signed out", "Your session has ended: sign in again.", session: nil, back: "/ui/login")
         }
@@ -52,7 +50,7 @@ struct WebUIMiddleware: RouterMiddleware {
             let body = try await request.collectBody(upTo: Self.maximumFormBytes)
             let sent = request.headers[.csrfToken] ?? WebForm.value("csrf", in: String(buffer: body))
             guard let sent, AuthorizationCodeFlow.constantTimeEqual(sent, session.csrfToken) else {
-                await log(AccessLogEntry(time: now, subject: session.reader.subject, groups: session.reader.groups, method: request.method.rawValue, path: target, status: 403))
+                await audit.record(AccessLogEntry(time: now, subject: session.reader.subject, groups: session.reader.groups, method: request.method.rawValue, path: target, status: 403))
                 return WebPages.message(.forbidden, "Refused", "The form's CSRF token is missing or wrong; nothing was changed. Reload the page and try again.", session: session)
             }
         }
@@ -64,25 +62,13 @@ struct WebUIMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            await log(AccessLogEntry(time: now, subject: session.reader.subject, groups: session.reader.groups, method: request.method.rawValue, path: target, status: Int(status)))
+            await audit.record(AccessLogEntry(time: now, subject: session.reader.subject, groups: session.reader.groups, method: request.method.rawValue, path: target, status: Int(status)))
             throw error
         }
         // No unaudited page views, as for the API.
-        guard await log(AccessLogEntry(time: now, subject: session.reader.subject, groups: session.reader.groups, method: request.method.rawValue, path: target, status: Int(response.status.code))) else {
+        guard await audit.record(AccessLogEntry(time: now, subject: session.reader.subject, groups: session.reader.groups, method: request.method.rawValue, path: target, status: Int(response.status.code))) else {
             return WebPages.message(.serviceUnavailable, "Unavailable", "The access log cannot be written, so recordings are not shown.", session: session)
         }
         return response
-    }
-
-    @discardableResult
-    func log(_ entry: AccessLogEntry) async -> Bool {
-        metrics.read(status: entry.status)
-        do {
-            try await store.logAccess(entry)
-            return true
-        } catch {
-            logger.error("cannot write the access log", metadata: ["error": "\(error)", "subject": "\(entry.subject)", "path": "\(entry.path)"])
-            return false
-        }
     }
 }
