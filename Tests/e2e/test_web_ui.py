@@ -99,6 +99,18 @@ def sign_in_with_token(driver, base: str, token: str = ADMIN_TOKEN):
     WebDriverWait(driver, 20).until(ec.presence_of_element_located((By.ID, "signed-in-as")))
 
 
+def click_and_load(driver, element):
+    """Clicks a link or a form's button and waits until the next page has replaced this one:
+    Selenium's click returns before the navigation, so reading right after it races."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 20).until(ec.staleness_of(page))
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def screenshot(driver, tmp_path: pathlib.Path, name: str) -> pathlib.Path:
     """Saved in the test's directory, and in $MCP_RECORDER_SCREENSHOTS when set (docs/ images)."""
     import os
@@ -173,7 +185,7 @@ def test_admin_token_form_csrf_and_sign_out(recorded, browser):
     c, driver = recorded, browser
     driver.get(c.ui + "/ui/login")
     driver.find_element(By.ID, "token").send_keys("not-the-token")
-    driver.find_element(By.CSS_SELECTOR, "#token-sign-in button").click()
+    click_and_load(driver, driver.find_element(By.CSS_SELECTOR, "#token-sign-in button"))
     assert "Not signed in" in driver.find_element(By.ID, "sign-in-error").text
     driver.find_element(By.ID, "token").send_keys(ADMIN_TOKEN)
     driver.find_element(By.CSS_SELECTOR, "#token-sign-in button").click()
@@ -228,7 +240,7 @@ def test_the_timeline_of_a_real_session(recorded, browser, oidc, tmp_path):
     screenshot(driver, tmp_path, "sessions-page")
     # A pasted Mcp-Session-Id opens its session.
     driver.find_element(By.CSS_SELECTOR, "#go input[name=id]").send_keys(summary["mcp_session"])
-    driver.find_element(By.CSS_SELECTOR, "#go button").click()
+    click_and_load(driver, driver.find_element(By.CSS_SELECTOR, "#go button"))
     assert driver.find_element(By.ID, "session-id").text == summary["id"]
 
     calls = driver.find_elements(By.CSS_SELECTOR, "#timeline > li.call")
@@ -268,13 +280,13 @@ def test_the_timeline_of_a_real_session(recorded, browser, oidc, tmp_path):
     assert {line["tool"] for line in lines if line.get("kind") == "jsonrpc" and line.get("tool")} == set(rp.TOOLS_CALLED)
 
     # Verify now; legal hold on and off (admin).
-    driver.find_element(By.ID, "verify").click()
+    click_and_load(driver, driver.find_element(By.ID, "verify"))
     assert driver.find_element(By.ID, "verdict").text.startswith("Verified")
-    driver.back()
-    driver.find_element(By.ID, "toggle-hold").click()
+    driver.get(c.ui + f"/ui/sessions/{summary['id']}")
+    click_and_load(driver, driver.find_element(By.ID, "toggle-hold"))
     assert driver.find_element(By.ID, "legal-hold").text == "held"
     assert c.api.get(f"/v1/sessions/{summary['id']}")["session"]["legal_hold"] is True
-    driver.find_element(By.ID, "toggle-hold").click()
+    click_and_load(driver, driver.find_element(By.ID, "toggle-hold"))
     assert driver.find_element(By.ID, "legal-hold").text == "no"
 
 
@@ -336,12 +348,12 @@ def test_integrity_and_access_log_pages(recorded, browser):
 
     driver.delete_all_cookies()
     sign_in_with_token(driver, c.ui)
-    driver.find_element(By.LINK_TEXT, "Access log").click()
+    click_and_load(driver, driver.find_element(By.LINK_TEXT, "Access log"))
     rows = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#entries tbody tr")]
     refused = [r for r in driver.find_elements(By.CSS_SELECTOR, "#entries tbody tr.refused")]
     assert any("bob" in r.text and f"/ui/sessions/{c.by_namespace['team-a']['id']}" in r.text and "403" in r.text for r in refused), rows
     driver.find_element(By.CSS_SELECTOR, "#filters input[name=subject]").send_keys("bob")
-    driver.find_element(By.CSS_SELECTOR, "#filters button").click()
+    click_and_load(driver, driver.find_element(By.CSS_SELECTOR, "#filters button"))
     assert all("bob" in r.text for r in driver.find_elements(By.CSS_SELECTOR, "#entries tbody tr"))
 
 
@@ -361,17 +373,14 @@ def test_a_stateless_session_recorded_through_dev_searched_by_tool_and_caller(de
         driver.get(base + "/ui/sessions")
         for name, value in fields.items():
             driver.find_element(By.CSS_SELECTOR, f"#filters input[name={name}]").send_keys(value)
-        button = driver.find_element(By.CSS_SELECTOR, "#filters button")
-        button.click()
-        # The results are the next page: wait until the old one is gone before reading rows.
-        WebDriverWait(driver, 20).until(ec.staleness_of(button))
+        click_and_load(driver, driver.find_element(By.CSS_SELECTOR, "#filters button"))
         return session_rows(driver)
 
     assert search(tool="add") == {session["id"]}
     assert search(subject="peer:127.0.0.1") == {session["id"]}
     assert search(tool="no-such-tool") == set()
     assert search(subject="peer:127.0.0.1", client="mcp/0.1.0") == {session["id"]}
-    driver.find_element(By.CSS_SELECTOR, f"tr[data-session='{session['id']}'] a").click()
+    click_and_load(driver, driver.find_element(By.CSS_SELECTOR, f"tr[data-session='{session['id']}'] a"))
     assert driver.find_element(By.ID, "session-id").text == session["id"]
     assert "grouped by caller peer:127.0.0.1, client and pod" in driver.find_element(By.CSS_SELECTOR, "dl.summary").text
     calls = driver.find_elements(By.CSS_SELECTOR, "#timeline > li.call")
