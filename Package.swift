@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "RecorderProxy",
             dependencies: [
-                "Identity", "ProxyCore", "MCPParsing", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking",
+                "Identity", "ProxyCore", "MCPParsing", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking", "Shipping",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

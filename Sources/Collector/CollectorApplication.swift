@@ -51,10 +51,13 @@ public func buildRouter(configuration: CollectorConfiguration, parts: CollectorP
     }
     IngestRoutes(store: parts.store, authenticator: parts.ingest, maxSegmentBytes: configuration.maxSegmentBytes, metrics: parts.metrics, logger: parts.logger)
         .register(on: router)
+    let approvals = ApprovalRoutes(store: parts.store, authenticator: parts.ingest, metrics: parts.metrics, logger: parts.logger)
+    approvals.register(on: router)
     let reads = ReadRoutes(store: parts.store, logger: parts.logger)
     reads.register(on: router)
     WebSignInRoutes(web: parts.web, read: parts.read, audit: audit).register(on: router)
     WebSessionPages(store: parts.store, routes: reads, web: parts.web).register(on: router)
+    WebApprovalPages(store: parts.store, approvals: approvals).register(on: router)
     return router
 }
 

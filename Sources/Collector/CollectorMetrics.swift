@@ -41,6 +41,11 @@ public final class CollectorMetrics: Sendable {
         CoreMetrics.Counter(label: "mcp_recorder_collector_reads_total", dimensions: [("status", String(status))], factory: factory).increment()
     }
 
+    /// Counts held calls by what became of them (`held`, `approved`, `denied`, `expired`, `abandoned`).
+    func approvals(state: String, count: Int = 1) {
+        CoreMetrics.Counter(label: "mcp_recorder_collector_approvals_total", dimensions: [("state", state)], factory: factory).increment(by: count)
+    }
+
     public func render() -> [UInt8] {
         var out: [UInt8] = []
         registry.emit(into: &out)

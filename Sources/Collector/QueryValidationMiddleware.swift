@@ -12,6 +12,8 @@ struct QueryValidationMiddleware: RouterMiddleware {
         "/v1/sessions": SessionQuery.parameterNames,
         "/v1/integrity-events": ReadRoutes.logParameters(filter: "stream"),
         "/v1/access-log": ReadRoutes.logParameters(filter: "subject"),
+        "/v1/approvals": ApprovalRoutes.listParameters,
+        "/v1/streams/{stream}/approvals/{id}": ApprovalRoutes.followParameters,
     ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -19,7 +19,7 @@ struct ReadAccessMiddleware: RouterMiddleware {
         // Decide on the path's components as the router matches them (it ignores empty
         // components: `//v1/whoami` is `/v1/whoami`), so no spelling of a read route skips this.
         let components = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard components.first == "v1", !(request.method == .put && components.count > 1 && components[1] == "streams") else {
+        guard components.first == "v1", !Self.isSidecarRoute(components, method: request.method) else {
             return try await next(request, context)
         }
         let target = request.uri.query.map { "\(path)?\($0)" } ?? path
@@ -51,5 +51,12 @@ struct ReadAccessMiddleware: RouterMiddleware {
             return JSONResponse.error(.serviceUnavailable, "audit_unavailable", "the access log cannot be written, so recordings are not served")
         }
         return response
+    }
+
+    /// Uploads (`PUT /v1/streams/…`) and held calls (`/v1/streams/{stream}/approvals…`) are the
+    /// sidecars' routes: they authenticate with ingest tokens, in their own handlers.
+    static func isSidecarRoute(_ components: [Substring], method: HTTPRequest.Method) -> Bool {
+        guard components.count > 1, components[1] == "streams" else { return false }
+        return method == .put || (components.count > 3 && components[3] == "approvals")
     }
 }

@@ -76,10 +76,12 @@ struct ReadRoutes: Sendable {
         case .refused(let response): return response
         }
         found.calls = try await withLargeMessages(found.calls, session: id)
+        let approvals = try await store.sessionApprovals(id)
         return JSONResponse.ok(.object([
             JSONMember("session", Self.json(found.summary)),
             JSONMember("exchanges", .array(found.exchanges.map(Self.json))),
             JSONMember("calls", .array(found.calls.map(Self.json))),
+            JSONMember("approvals", .array(approvals.map(\.json))),
         ]))
     }
 

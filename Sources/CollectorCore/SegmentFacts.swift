@@ -11,6 +11,8 @@ public struct SegmentFacts: Sendable, Equatable {
     public var connections: [ConnectionFact] = []
     public var exchanges: [ExchangeFact] = []
     public var messages: [MessageFact] = []
+    /// Steps of held tool calls (held, then a decision), in order.
+    public var approvals: [ApprovalFact] = []
     public init() {}
 }
 
@@ -43,6 +45,13 @@ public struct ExchangeFact: Sendable, Equatable {
     public var client: String?
     /// The W3C trace id of its request (`traceparent` header or `params._meta.traceparent`).
     public var traceID: String?
+}
+
+/// One `approval` record: a tool call held, or the decision on it.
+public struct ApprovalFact: Sendable, Equatable {
+    public var seq: UInt64
+    public var time: RecordTime
+    public var record: ApprovalRecord
 }
 
 /// One JSON-RPC message.
@@ -155,6 +164,9 @@ public enum SegmentIndexer {
                 } else if data.count <= maximumRebuiltMessageBytes {
                     bodies[key] = (b.offset, data)
                 }
+            case .approval(let a):
+                _ = exchange(a.conn, a.exchange, seq: record.seq)
+                facts.approvals.append(ApprovalFact(seq: record.seq, time: record.time, record: a))
             case .raw, .gap, .note:
                 break
             }
@@ -267,6 +279,7 @@ extension RecordBody {
         case .jsonRPC(let r): (r.conn, r.exchange)
         case .raw(let r): (r.conn, nil)
         case .note(let r): (r.conn, r.exchange)
+        case .approval(let r): (r.conn, r.exchange)
         case .gap: (nil, nil)
         }
     }

@@ -1,7 +1,7 @@
 import GRDB
 
 /// The SQLite index: streams and their segments, integrity events, MCP sessions with
-/// their HTTP exchanges and JSON-RPC calls, and the access log. Times are nanoseconds since the epoch.
+/// their HTTP exchanges and JSON-RPC calls, the access log, and tool calls held for approval. Times are nanoseconds since the epoch.
 enum IndexSchema {
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -70,6 +70,22 @@ enum IndexSchema {
                 CREATE INDEX sessions_caller ON sessions(stream, caller, last_time DESC) WHERE grouping IN ('caller', 'trace');
                 CREATE TABLE connections(stream TEXT NOT NULL, conn TEXT NOT NULL, peer TEXT, open_time INTEGER,
                     PRIMARY KEY(stream, conn));
+                """)
+        }
+        migrator.registerMigration("v4: tool calls held for approval") { db in
+            try db.execute(sql: """
+                CREATE TABLE approvals(
+                    id TEXT PRIMARY KEY, stream TEXT NOT NULL, instance TEXT NOT NULL, namespace TEXT, pod TEXT,
+                    conn TEXT NOT NULL, exchange INTEGER NOT NULL, mcp_session TEXT, caller TEXT, tool TEXT NOT NULL,
+                    rpc_id TEXT, rule TEXT NOT NULL, arguments TEXT, requested_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+                    state TEXT NOT NULL, decided_by TEXT, decided_at INTEGER, reason TEXT);
+                CREATE INDEX approvals_state ON approvals(state, requested_at DESC);
+                CREATE INDEX approvals_stream ON approvals(stream, state);
+                CREATE TABLE approval_events(
+                    stream TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, conn TEXT NOT NULL, exchange INTEGER NOT NULL,
+                    approval TEXT NOT NULL, state TEXT NOT NULL, tool TEXT NOT NULL, rule TEXT NOT NULL, rpc_id TEXT,
+                    decided_by TEXT, reason TEXT, forwarded INTEGER, timeout_seconds INTEGER, PRIMARY KEY(stream, seq));
+                CREATE INDEX approval_events_exchange ON approval_events(stream, conn, exchange);
                 """)
         }
         return migrator

@@ -119,6 +119,23 @@ struct IndexWriter {
             }
         }
 
+        // The decision trail of held calls, joined to sessions through their exchange.
+        for a in facts.approvals {
+            let r = a.record
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO approval_events(stream, seq, time, conn, exchange, approval, state, tool, rule, rpc_id,
+                    decided_by, reason, forwarded, timeout_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    stream, Int64(a.seq), a.time.nanosecondsSinceEpoch, r.conn, Int64(clamping: r.exchange), r.approval, r.state.rawValue,
+                    r.tool, r.rule, r.rpcID?.serialized(), r.decidedBy, r.reason, r.forwarded.map { $0 ? 1 : 0 }, r.timeoutSeconds,
+                ])
+            if let session = try String.fetchOne(db, sql: "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?",
+                                                 arguments: [stream, r.conn, Int64(clamping: r.exchange)]) {
+                touch(session, a.time)
+            }
+        }
+
         for session in touched {
             try recompute(session, times: times[session])
         }

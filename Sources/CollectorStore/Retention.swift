@@ -19,6 +19,10 @@ extension CollectorStore {
             var result = RetentionResult()
             let expired = try String.fetchAll(db, sql: "SELECT id FROM sessions WHERE last_time < ? AND legal_hold = 0", arguments: [t])
             for id in expired {
+                try db.execute(sql: """
+                    DELETE FROM approval_events WHERE EXISTS (SELECT 1 FROM exchanges x WHERE x.session_id = ?
+                        AND x.stream = approval_events.stream AND x.conn = approval_events.conn AND x.exchange = approval_events.exchange)
+                    """, arguments: [id])
                 for table in ["calls", "exchanges", "session_subjects", "session_segments"] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE session_id = ?", arguments: [id])
                 }

@@ -9,6 +9,10 @@ struct CallerIdentity: Sendable {
     var json: JSONValue?
     /// A bearer token was present and verified.
     var verified: Bool
+    /// Who is calling, in the collector's words: the token's subject (`unverified:SUB` when its
+    /// signature was not verified), `token:<16 hex>` for a token without one, the forwarded
+    /// user or SPIFFE id when trusted; `nil` for an anonymous caller.
+    var caller: String?
 
     static func extract(from head: HTTP1Head, settings: ProxySettings, nowSeconds: Int64) -> CallerIdentity {
         var members: [JSONMember] = []
@@ -49,7 +53,18 @@ struct CallerIdentity: Sendable {
         if settings.trustClientCertHeader, let xfcc = head.first("x-forwarded-client-cert"), let spiffe = spiffeID(inXFCC: xfcc) {
             members.append(JSONMember("spiffe_id", .string(spiffe)))
         }
-        return CallerIdentity(json: members.isEmpty ? nil : .object(members), verified: verified)
+        var caller: String?
+        if case .object(let bearer)? = members.first(where: { $0.key == "bearer" })?.value {
+            let claims = JSONValue.object(bearer)
+            if let sub = claims["subject"]?.stringValue, !sub.isEmpty {
+                caller = verified ? sub : "unverified:" + sub
+            } else if let fingerprint = claims["token_sha256"]?.stringValue {
+                caller = "token:" + fingerprint.prefix(16)
+            }
+        }
+        if caller == nil, settings.trustForwardedUser, let user = head.first("x-forwarded-user") ?? head.first("x-forwarded-email") { caller = user }
+        if caller == nil, case .string(let spiffe)? = members.first(where: { $0.key == "spiffe_id" })?.value { caller = spiffe }
+        return CallerIdentity(json: members.isEmpty ? nil : .object(members), verified: verified, caller: caller)
     }
 
     /// The `URI=spiffe://…` element of the first (closest) certificate in an XFCC header.

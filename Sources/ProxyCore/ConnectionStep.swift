@@ -33,6 +33,12 @@ public struct ConnectionStep: Sendable {
     public var answeredByRecorder = false
     /// The client sent nothing within `--header-timeout`: the connection is closed, with no answer and no record.
     public var closedIdle = false
+    /// A tool call is held: file it with the collector and feed the decision back (``RecordingConnection/approvalDecided(_:for:at:)``).
+    public var hold: HeldCallRequest?
+    /// The client sent much while a call is held: stop reading it until the decision.
+    public var pauseClientReads = false
+    /// The server closed its idle connection while a call was held: connect anew for the next bytes.
+    public var upstreamReset = false
 
     public init() {}
 

@@ -11,22 +11,26 @@ public struct GeneratedResponse: Sendable {
     public var code: String
     public var message: String
     public var extraHeaders: [HeaderField]
+    /// A body other than the recorder's `{"error", "message"}` (a JSON-RPC answer), with its media type.
+    public var payload: (contentType: String, body: [UInt8])?
 
-    public init(status: Int, reason: String, code: String, message: String, extraHeaders: [HeaderField] = []) {
+    public init(status: Int, reason: String, code: String, message: String, extraHeaders: [HeaderField] = [], payload: (contentType: String, body: [UInt8])? = nil) {
         self.status = status
         self.reason = reason
         self.code = code
         self.message = message
         self.extraHeaders = extraHeaders
+        self.payload = payload
     }
 
     public var body: [UInt8] {
+        if let payload { return payload.body }
         let json: JSONValue = ["error": .string(code), "message": .string(message), "source": "mcp-recorder"]
         return Array((json.serialized() + "\n").utf8)
     }
 
     public var headers: [HeaderField] {
-        [HeaderField("Content-Type", "application/json"), HeaderField("Content-Length", String(body.count)),
+        [HeaderField("Content-Type", payload?.contentType ?? "application/json"), HeaderField("Content-Length", String(body.count)),
          HeaderField("Connection", "close")] + extraHeaders
     }
 
@@ -46,6 +50,21 @@ public struct GeneratedResponse: Sendable {
     /// A size limit of the request head was passed (`why` says which).
     public static func headerFieldsTooLarge(_ why: String) -> Self {
         Self(status: 431, reason: "Request Header Fields Too Large", code: "header_too_large", message: "the request head is too large: \(why)")
+    }
+
+    /// A POST body an approval policy must read whole is larger than `--max-parse-bytes`: it cannot be checked, so it is not forwarded.
+    public static func tooLargeToCheck(_ limit: Int) -> Self {
+        Self(status: 413, reason: "Content Too Large", code: "too_large_to_check",
+             message: "the request body is larger than \(limit) bytes (--max-parse-bytes), so it cannot be checked against the approval policy; it was not forwarded")
+    }
+
+    /// A held tool call that was not approved, answered as the server would answer a failed call:
+    /// `200` with the JSON-RPC error(s) as JSON or as one SSE `message` event.
+    public static func approvalRefused(state: String, message: String, jsonRPC: String, sse: Bool) -> Self {
+        let payload = sse ? (contentType: "text/event-stream", body: Array("event: message\r\ndata: \(jsonRPC)\r\n\r\n".utf8))
+            : (contentType: "application/json", body: Array(jsonRPC.utf8))
+        return Self(status: 200, reason: "OK", code: "approval_\(state)", message: message,
+                    extraHeaders: sse ? [HeaderField("Cache-Control", "no-cache")] : [], payload: payload)
     }
 
     public static let headerTimeout = Self(status: 408, reason: "Request Timeout", code: "header_timeout", message: "the request head did not arrive in time")

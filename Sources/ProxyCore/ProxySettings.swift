@@ -70,6 +70,12 @@ public struct ProxySettings: Sendable {
     public var trustForwardedUser: Bool
     /// Record the SPIFFE id of `X-Forwarded-Client-Cert` (only behind a trusted mesh proxy).
     public var trustClientCertHeader: Bool
+    /// Tool calls a person must approve before they are forwarded (`nil`: none; bodies are then never held).
+    public var approvalPolicy: ApprovalPolicy?
+    /// This sidecar process (random per start): part of every held call's id.
+    public var instance = "0000000000000000"
+    /// How the server frames its answers to POSTs, for the answers the recorder writes itself.
+    public var responseStyle = ResponseStyleMemory()
 
     public init(
         capture: CaptureMode = .full, maxParseBytes: Int = 16 << 20, maxHeaderBytes: Int = HTTP1Parser.defaultMaxHeaderBytes,

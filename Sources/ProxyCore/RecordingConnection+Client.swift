@@ -6,9 +6,19 @@ import SegmentFormat
 extension RecordingConnection {
     /// Bytes the client sent.
     public mutating func receiveFromClient(_ buffer: ByteBuffer, at time: RecordTime) -> ConnectionStep {
+        receiveFromClient(buffer, at: time, countingBytes: true)
+    }
+
+    mutating func receiveFromClient(_ buffer: ByteBuffer, at time: RecordTime, countingBytes: Bool) -> ConnectionStep {
         var step = ConnectionStep()
-        bytesFromClient += UInt64(buffer.readableBytes)
+        if countingBytes { bytesFromClient += UInt64(buffer.readableBytes) }
         if discardingClient { return step }
+        if holding?.call != nil {
+            // A call is held: what comes after it waits for the decision (reads pause past 1 MiB).
+            if heldBacklog == nil { heldBacklog = buffer } else { heldBacklog!.writeImmutableBuffer(buffer) }
+            step.pauseClientReads = heldBacklog!.readableBytes > 1 << 20
+            return step
+        }
         if mode == .raw {
             relayRaw(buffer, from: .client, at: time, into: &step)
             return step
@@ -50,9 +60,13 @@ extension RecordingConnection {
             }
             return step
         }
-        for event in events {
+        for (index, event) in events.enumerated() {
             handleClientEvent(event, at: time, into: &step)
             if discardingClient { break }
+            if holding?.call != nil {
+                heldEvents = Array(events[(index + 1)...])
+                return step
+            }
         }
         if !discardingClient && mode == .http {
             step.headerTimer = clientParser.isReadingHead ? .start : .cancel
@@ -71,13 +85,19 @@ extension RecordingConnection {
                 capture(data, into: &r.body, at: time, into: &step)
                 request = r
             }
-            step.send(toServer: wire)
+            if holding != nil { hold(wire, at: time, into: &step) } else { step.send(toServer: wire) }
         case .end(let trailers, let wire):
+            var summaries: [JSONRPCSummary] = []
             if var r = request {
+                summaries = finish(&r.body, trailers: trailers, at: time, into: &step)
                 request = nil
-                finish(&r.body, trailers: trailers, at: time, into: &step)
             }
-            step.send(toServer: wire)
+            if holding != nil {
+                holding!.bytes.writeImmutableBuffer(wire)
+                inspected(summaries, at: time, into: &step)
+            } else {
+                step.send(toServer: wire)
+            }
         case .raw(let bytes):
             relayRaw(bytes, from: .client, at: time, into: &step)
         }
@@ -91,7 +111,7 @@ extension RecordingConnection {
         let protocolVersion = head.first("mcp-protocol-version")
         let state = RequestState(head: head, body: makeBody(
             exchange: exchange, from: .client, probe: probe, mediaType: head.mediaType ?? "",
-            session: session, protocolVersion: protocolVersion))
+            session: session, protocolVersion: protocolVersion), identity: identity.caller ?? "peer:\(Self.host(ofPeer: peer))")
         if !probe && identity.json?["bearer"] != nil {
             if identity.verified { step.verifiedIdentities += 1 } else { step.unverifiedIdentities += 1 }
         }
@@ -112,11 +132,18 @@ extension RecordingConnection {
             answer(.upstreamUnavailable(down), exchange: exchange, probe: probe, at: time, into: &step)
             return
         }
-        serverParser.expectResponse(toMethod: head.method ?? "GET")
-        outstanding.append(Outstanding(
+        let waiting = Outstanding(
             exchange: exchange, method: head.method ?? "GET", probe: probe, session: session,
-            protocolVersion: protocolVersion, upgrade: head.requestsUpgrade || head.method == "CONNECT"))
-        step.send(toServer: forwardedHead(head, wire: wire, credentials: credentials, stripAuthorization: stripAuthorization))
+            protocolVersion: protocolVersion, upgrade: head.requestsUpgrade || head.method == "CONNECT")
+        let forwarded = forwardedHead(head, wire: wire, credentials: credentials, stripAuthorization: stripAuthorization)
+        if shouldInspect(head, probe: probe) {
+            // Nothing goes on before the whole body is seen: it may hold a call that needs approval.
+            holding = Holding(outstanding: waiting, accept: head.first("accept"), bytes: forwarded, protocolVersion: protocolVersion, session: session, caller: state.identity)
+            return
+        }
+        serverParser.expectResponse(toMethod: head.method ?? "GET")
+        outstanding.append(waiting)
+        step.send(toServer: forwarded)
         step.upstreamTimer = .start
     }
 
@@ -156,6 +183,13 @@ extension RecordingConnection {
         for credential in credentials { out.writeString("\(credential.name): \(credential.value)\r\n") }
         out.writeString("\r\n")
         return out
+    }
+
+    /// `203.0.113.7` of `203.0.113.7:51234`, `2001:db8::1` of `[2001:db8::1]:51234`.
+    static func host(ofPeer peer: String) -> String {
+        if peer.hasPrefix("["), let end = peer.firstIndex(of: "]") { return String(peer[peer.index(after: peer.startIndex)..<end]) }
+        guard let colon = peer.lastIndex(of: ":") else { return peer }
+        return String(peer[..<colon])
     }
 
     /// The session id of the legacy HTTP+SSE transport: `…?session_id=…` on the POST endpoint.

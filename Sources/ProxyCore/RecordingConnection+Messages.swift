@@ -46,19 +46,20 @@ extension RecordingConnection {
         body.recorded += UInt64(bytes.count)
     }
 
-    /// The end of a body: what the redactor still holds, `body_end`, and the JSON-RPC messages of a JSON body.
-    mutating func finish(_ body: inout BodyCapture, trailers: [HeaderField]?, at time: RecordTime, into step: inout ConnectionStep) {
-        guard !body.probe else { return }
+    /// The end of a body: what the redactor still holds, `body_end`, and the JSON-RPC messages of a JSON body (returned).
+    @discardableResult
+    mutating func finish(_ body: inout BodyCapture, trailers: [HeaderField]?, at time: RecordTime, into step: inout ConnectionStep) -> [JSONRPCSummary] {
+        guard !body.probe else { return [] }
         if body.redactor != nil { recordBodyBytes(body.redactor!.finish(), of: &body, at: time, into: &step) }
         record(.bodyEnd(BodyEnd(conn: conn, exchange: body.exchange, from: body.from, bytes: body.bytes, trailers: trailers)), at: time, into: &step)
-        guard body.json, body.bytes > 0 else { return }
+        guard body.json, body.bytes > 0 else { return [] }
         if body.tooLargeToParse {
             let what = body.from == .client ? "request" : "response"
             step.parseFailures += 1
             record(note(.info, "not_parsed_too_large", "\(what) body of \(body.bytes) bytes is larger than --max-parse-bytes \(settings.maxParseBytes); recorded as bytes only", exchange: body.exchange), at: time, into: &step)
-            return
+            return []
         }
-        jsonRPC(body.parseBuffer, exchange: body.exchange, from: body.from, via: .body, session: body.session, protocolVersion: body.protocolVersion, at: time, into: &step)
+        return jsonRPC(body.parseBuffer, exchange: body.exchange, from: body.from, via: .body, session: body.session, protocolVersion: body.protocolVersion, at: time, into: &step)
     }
 
     /// Parses a complete JSON body or SSE data and records its JSON-RPC messages,

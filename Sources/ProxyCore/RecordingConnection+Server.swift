@@ -36,6 +36,13 @@ extension RecordingConnection {
             failServer(error.description, at: time, into: &step)
             return step
         }
+        if holding != nil && outstanding.isEmpty && response == nil {
+            // Idle while a call is inspected or held (servers close idle keep-alive connections):
+            // the next bytes for the server go on a new connection.
+            serverParser = Self.responseParser(settings)
+            step.upstreamReset = true
+            return step
+        }
         if outstanding.contains(where: { !$0.responseStarted }) {
             let pending = outstanding.first(where: { !$0.responseStarted })!
             answer(.upstreamFailed("the server closed the connection before responding"), exchange: pending.exchange, probe: pending.probe, at: time, into: &step)
@@ -95,6 +102,9 @@ extension RecordingConnection {
         if let index { outstanding[index].responseStarted = true }
         step.upstreamTimer = outstanding.contains(where: { !$0.responseStarted }) ? .start : .cancel
         let media = head.mediaType ?? ""
+        if request?.method == "POST" && (200..<300).contains(status) {
+            if media == "text/event-stream" { settings.responseStyle.remember(.sse) } else if media.hasSuffix("json") { settings.responseStyle.remember(.json) }
+        }
         response = ResponseState(
             body: makeBody(exchange: exchange, from: .server, probe: probe, mediaType: media, session: session, protocolVersion: request?.protocolVersion),
             sse: media == "text/event-stream" ? SSEParser(maxEventBytes: settings.maxParseBytes) : nil)

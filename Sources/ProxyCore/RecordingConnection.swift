@@ -30,6 +30,8 @@ public struct RecordingConnection: Sendable {
     struct RequestState: Sendable {
         var head: HTTP1Head
         var body: BodyCapture
+        /// The caller's name, as approvers see it.
+        var identity: String?
     }
 
     struct ResponseState: Sendable {
@@ -71,6 +73,11 @@ public struct RecordingConnection: Sendable {
     var discardingClient = false
     var upstreamDown: String?
     public internal(set) var finished = false
+    /// A request being inspected for the approval policy, or held for a decision.
+    var holding: Holding?
+    /// Client events and bytes that came after a held request: they wait for its decision.
+    var heldEvents: [HTTP1Event] = []
+    var heldBacklog: ByteBuffer?
 
     public init(conn: String, peer: String, local: String?, settings: ProxySettings, pairing: PairingTable) {
         self.conn = conn
@@ -81,7 +88,11 @@ public struct RecordingConnection: Sendable {
         clientParser = HTTP1Parser(
             role: .request, maxHeaderBytes: settings.maxHeaderBytes, maxHeaderFields: settings.maxHeaderFields,
             maxHeaderLineBytes: settings.maxHeaderLineBytes)
-        serverParser = HTTP1Parser(
+        serverParser = Self.responseParser(settings)
+    }
+
+    static func responseParser(_ settings: ProxySettings) -> HTTP1Parser {
+        HTTP1Parser(
             role: .response, maxHeaderBytes: settings.maxHeaderBytes, maxHeaderFields: settings.maxHeaderFields,
             maxHeaderLineBytes: settings.maxHeaderLineBytes)
     }
@@ -92,7 +103,7 @@ public struct RecordingConnection: Sendable {
     }
 
     /// Whether the next client byte would start a new request (for graceful shutdown).
-    public var isIdle: Bool { request == nil && outstanding.isEmpty && clientParser.isIdle && mode == .http }
+    public var isIdle: Bool { request == nil && holding == nil && outstanding.isEmpty && clientParser.isIdle && mode == .http }
 
     // MARK: Records
 
@@ -113,6 +124,12 @@ public struct RecordingConnection: Sendable {
         guard !finished else { return [] }
         finished = true
         var step = ConnectionStep()
+        if let call = holding?.call {
+            holding = nil
+            record(.approval(ApprovalRecord(
+                conn: conn, exchange: call.exchange, approval: call.id, state: .withdrawn, tool: call.tool, rule: call.rule, rpcID: call.rpcID,
+                reason: "the connection ended (\(reason)) while the call was held", forwarded: false)), at: time, into: &step)
+        }
         for body in [request?.body, response?.body].compactMap({ $0 }) where !body.probe {
             record(.bodyEnd(BodyEnd(conn: conn, exchange: body.exchange, from: body.from, bytes: body.bytes, complete: false)), at: time, into: &step)
         }

@@ -48,6 +48,8 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Traffic without an MCP session id: a caller idle longer than this starts a new session (docs/api.md).")
     var sessionIdleGap = DurationOption(SessionGrouping.defaultIdleGap, text: "5m")
 
+    @OptionGroup var approvals: ApprovalOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "notice"
 
@@ -91,29 +93,43 @@ struct DevCommand: AsyncParsableCommand {
         // The sidecar.
         let stream = "local.dev"
         let redactor = Redactor(key: material.fingerprintKey, headers: Redactor.defaultHeaders, jsonKeys: Redactor.defaultJSONKeys)
-        let sidecarConfiguration = SidecarConfiguration(
+        var proxy = ProxySettings(upstreamAuthority: upstreamAddress.description, redactor: redactor)
+        proxy.approvalPolicy = try approvals.policy()
+        proxy.instance = ApprovalBrokerService.newInstance()
+        var sidecarConfiguration = SidecarConfiguration(
             listen: HostAndPort(listen)!, upstream: upstreamAddress, admin: nil,
             writer: SegmentWriterConfiguration(
                 directory: layout.spool, stream: stream,
                 pod: PodIdentity(namespace: "local", name: "dev", serviceAccount: "dev"),
                 policy: SegmentPolicy(maxSegmentAge: segmentMaxAge.duration)),
-            proxy: ProxySettings(upstreamAuthority: upstreamAddress.description, redactor: redactor))
+            proxy: proxy)
+        let collectorURL = "https://\(collectorAddress.host == "0.0.0.0" ? "127.0.0.1" : collectorAddress.host):\(collectorAddress.port)"
+        let authorities = try NIOSSLCertificate.fromPEMBytes(Array(material.authority.caPEM.utf8))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: collectorApp)]
+        if proxy.approvalPolicy != nil {
+            // Held calls are filed with the embedded collector, where the admin (read) token decides them.
+            let broker = CollectorApprovalBroker(
+                http: Shipping.CollectorClient.makeHTTPClient(tls: TLSConfigurations.client(trusting: authorities)),
+                endpoint: try CollectorEndpoint(collectorURL), token: TokenFile(path: layout.ingestToken), stream: stream,
+                instance: proxy.instance, namespace: "local", pod: "dev", logger: Logger(label: "mcp-recorder.approvals"))
+            sidecarConfiguration.approvals = broker
+            services.append(.init(service: ApprovalBrokerService(broker: broker)))
+        }
         let metrics = SidecarMetrics()
         let sidecar = SidecarServer(configuration: sidecarConfiguration, logger: Logger(label: "mcp-recorder.sidecar"), metrics: metrics)
 
         // The shipper, from the spool to the embedded collector over TLS.
-        let collectorURL = "https://\(collectorAddress.host == "0.0.0.0" ? "127.0.0.1" : collectorAddress.host):\(collectorAddress.port)"
         let shipper = try Shipper(
             configuration: ShipperConfiguration(
                 spoolDirectory: layout.spool, collectorURL: collectorURL,
-                trustedCertificateAuthorities: try NIOSSLCertificate.fromPEMBytes(Array(material.authority.caPEM.utf8)),
+                trustedCertificateAuthorities: authorities,
                 tokenFile: layout.ingestToken, backoffInitial: .milliseconds(200), backoffMaximum: .seconds(5),
                 pollInterval: .milliseconds(250), streams: [stream]),
             metrics: ShipperMetrics(registry: metrics.registry), logger: Logger(label: "mcp-recorder.shipper"))
 
         // Stopped in reverse order: the proxy seals its segment, the shipper ships it, then the collector stops.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: collectorApp), .init(service: shipper), .init(service: DevSidecarService(server: sidecar, announcer: announcer))],
+            services: services + [.init(service: shipper), .init(service: DevSidecarService(server: sidecar, announcer: announcer))],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

@@ -175,6 +175,17 @@ final class CollectorClient: Sendable {
         }
     }
 
+    /// POSTs `body` as JSON to `path` and parses the JSON answer; a ``RemoteFailure`` for anything but 2xx JSON.
+    func postJSON(_ path: String, _ body: JSONValue) async throws -> JSONValue {
+        let response = try await send(path, query: [], method: .POST, body: Array((body.serialized()).utf8))
+        let bytes = try await collect(response.body, from: path)
+        do {
+            return try JSONParser.parse(bytes)
+        } catch {
+            throw RemoteFailure("\(base.base)\(path): the collector's answer is not JSON (\(error))")
+        }
+    }
+
     /// GETs `path` and hands each chunk of the body to `chunk` as it arrives.
     func stream(_ path: String, query: [(String, String)] = [], chunk: (ByteBuffer) throws -> Void) async throws {
         let response = try await send(path, query: query)
@@ -191,10 +202,14 @@ final class CollectorClient: Sendable {
         }
     }
 
-    /// Sends the GET and checks the status: 2xx returns the response (body unread), anything else a ``RemoteFailure``.
-    private func send(_ path: String, query: [(String, String)]) async throws -> HTTPClientResponse {
+    /// Sends the request and checks the status: 2xx returns the response (body unread), anything else a ``RemoteFailure``.
+    private func send(_ path: String, query: [(String, String)], method: HTTPMethod = .GET, body: [UInt8]? = nil) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: base.url(path, query: query))
-        request.method = .GET
+        request.method = method
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Accept", value: "application/json, application/x-ndjson")
         request.headers.add(name: "User-Agent", value: "mcp-recorder-cli")

@@ -94,6 +94,7 @@ enum SessionRendering {
         let session = body["session"] ?? .object([])
         let calls = body["calls"]?.arrayValue ?? []
         let exchanges = body["exchanges"]?.arrayValue ?? []
+        let approvals = body["approvals"]?.arrayValue ?? []
         var out = ""
 
         // Header.
@@ -136,6 +137,17 @@ enum SessionRendering {
             if isError(call) { line += "  " + style.boldRed("ERROR") }
             out += line + "\n"
             out += callDetails(call, method: method, indent: indent, style: style)
+            let mine = approvals.filter { $0["conn"] == call["conn"] && $0["exchange"] == call["exchange"] }
+            for approval in mine { out += indent + style.dim("approval".padding(8)) + approvalLine(approval, style: style) + "\n" }
+        }
+        let shown = Set(calls.map { "\(text($0["conn"]))#\(text($0["exchange"]))" })
+        let unmatched = approvals.filter { !shown.contains("\(text($0["conn"]))#\(text($0["exchange"]))") }
+        if !unmatched.isEmpty {
+            out += "\n" + style.bold("Held calls") + "\n"
+            for approval in unmatched {
+                out += "  " + callTime(approval["time"]?.stringValue, firstDay: firstDay) + "  " + printable(text(approval["tool"])) + "  "
+                    + approvalLine(approval, style: style) + "\n"
+            }
         }
 
         // HTTP exchanges that failed.
@@ -155,6 +167,26 @@ enum SessionRendering {
         }
         return out
     }
+
+    /// One step of a held call's decision trail: `held for approval (rule R)`, `approved by P: why (forwarded)`, ….
+    static func approvalLine(_ approval: JSONValue, style: RenderStyle) -> String {
+        let state = approval["state"]?.stringValue ?? "?"
+        let by = approval["decided_by"]?.stringValue.map { " by \(printable($0))" } ?? ""
+        let reason = approval["reason"]?.stringValue.map { ": \(printable($0))" } ?? ""
+        switch state {
+        case "held":
+            let timeout = approval["timeout_seconds"]?.intValue.map { ", \($0) s to decide" } ?? ""
+            return style.yellow("held for approval") + " (rule \(printable(text(approval["rule"])))\(timeout))"
+        case "approved":
+            return style.green("approved") + by + reason + (approval["forwarded"]?.boolValue == true ? " (forwarded)" : "")
+        default:
+            let forwarded = approval["forwarded"]?.boolValue == true ? " (forwarded anyway: when_unreachable allow)" : " (not forwarded)"
+            return style.red(printable(state)) + by + reason + forwarded
+        }
+    }
+
+    /// Control characters of recorded text (terminal escapes) shown as `\u{…}`.
+    static func printable(_ s: String) -> String { ApprovalRendering.clean(s) }
 
     /// The lines under a call: its input, then its result or error.
     static func callDetails(_ call: JSONValue, method: String, indent: String, style: RenderStyle) -> String {

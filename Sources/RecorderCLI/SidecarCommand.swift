@@ -82,6 +82,8 @@ struct SidecarCommand: AsyncParsableCommand {
     @Flag(help: "Remove the client's Authorization header before forwarding (after its identity is recorded and verified).")
     var stripClientAuthorization = false
 
+    @OptionGroup var approvals: ApprovalOptions
+
     @Option(help: "OIDC issuer URL: verify bearer tokens against its published keys.")
     var oidcIssuer: String?
 
@@ -211,7 +213,9 @@ struct SidecarCommand: AsyncParsableCommand {
             requireIdentity: requireIdentity, trustForwardedUser: trustForwardedUser, trustClientCertHeader: trustClientCertHeader)
         proxy.upstreamCredentials = credentials
         proxy.stripClientAuthorization = stripClientAuthorization
-        let configuration = SidecarConfiguration(
+        proxy.approvalPolicy = try approvals.policy()
+        proxy.instance = ApprovalBrokerService.newInstance()
+        var configuration = SidecarConfiguration(
             listen: HostAndPort(listen)!, upstream: upstreamAddress,
             admin: adminListen == "off" ? nil : HostAndPort(adminListen),
             writer: SegmentWriterConfiguration(
@@ -223,11 +227,19 @@ struct SidecarCommand: AsyncParsableCommand {
             oidc: oidcIssuer.map { OIDCConfiguration(issuer: $0, audience: oidcAudience, jwksURL: oidcJwksUrl) },
             headerTimeout: headerTimeout.duration, upstreamTimeout: upstreamTimeout.duration,
             connectTimeout: connectTimeout.duration, drainTimeout: drainTimeout.duration)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let policy = proxy.approvalPolicy {
+            if let broker = try makeApprovalBroker(stream: streamID, pod: pod, instance: proxy.instance, logger: logger) {
+                configuration.approvals = broker
+                services.append(.init(service: ApprovalBrokerService(broker: broker)))
+            } else {
+                logger.warning("an approval policy without --collector: every held call is decided by when_unreachable", metadata: ["when_unreachable": "\(policy.whenUnreachable.rawValue)"])
+            }
+        }
         let metrics = SidecarMetrics()
         let server = SidecarServer(configuration: configuration, logger: logger, metrics: metrics)
         // The ServiceGroup stops services in reverse order: the shipper, listed first, stops after the
         // proxy has sealed its last segment, so that segment is shipped in the final pass.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let shipper = try makeShipper(stream: streamID, metrics: metrics, logger: logger) {
             services.append(.init(service: shipper))
         }
@@ -274,6 +286,21 @@ struct SidecarCommand: AsyncParsableCommand {
         } catch {
             throw UsageError("--collector: \(error)")
         }
+    }
+
+    /// Asks the collector for decisions on held calls, with the shipper's URL, CA and token.
+    func makeApprovalBroker(stream: String, pod: PodIdentity, instance: String, logger: Logger) throws -> CollectorApprovalBroker? {
+        guard let collector = Self.given(collector) else { return nil }
+        var authorities: [NIOSSLCertificate]?
+        if let collectorCa = Self.given(collectorCa) {
+            do { authorities = try PEMSource(collectorCa).certificates(option: "--collector-ca") } catch { throw UsageError(error.message) }
+        }
+        let endpoint: CollectorEndpoint
+        do { endpoint = try CollectorEndpoint(collector, allowInsecureHTTP: collectorInsecureHttp) } catch { throw UsageError("--collector: \(error)") }
+        return CollectorApprovalBroker(
+            http: Shipping.CollectorClient.makeHTTPClient(tls: TLSConfigurations.client(trusting: authorities)), endpoint: endpoint,
+            token: TokenFile(path: tokenFile), stream: stream, instance: instance, namespace: pod.namespace, pod: pod.name,
+            logger: Logger(label: "mcp-recorder.approvals"))
     }
 
     /// An option's value, or `nil` when absent or blank (an empty environment variable means "not set").

@@ -112,6 +112,7 @@ final class ProxyConnection {
     private enum Input {
         case bytes(ByteBuffer)
         case serverEOF
+        case decision(ApprovalOutcome, id: String)
     }
 
     private var queued: [Side: [Input]] = [.client: [], .server: []]
@@ -145,6 +146,7 @@ final class ProxyConnection {
         switch queued[side]!.removeFirst() {
         case .bytes(let buffer): process(buffer, from: side)
         case .serverEOF: processServerEOF()
+        case .decision(let outcome, let id): applyDecision(outcome, id: id)
         }
         return true
     }
@@ -152,6 +154,7 @@ final class ProxyConnection {
     func clientClosed() {
         clientOpen = false
         closeReason = closeReason ?? ("client_closed", nil)
+        withdrawHeldCall("the client closed the connection")
         // The client went away: the server side goes at once.
         server?.close(promise: nil)
         if server == nil && !serverConnecting { finish() }
@@ -226,6 +229,12 @@ final class ProxyConnection {
     }
 
     private func apply(_ step: ConnectionStep, from side: Side) {
+        if step.upstreamReset {
+            server = nil
+            serverOpen = false
+            upstreamRequested = false
+        }
+        if let call = step.hold { askForApproval(call) }
         if let bytes = step.toServer {
             if let server, serverOpen {
                 server.writeAndFlush(bytes, promise: nil)
@@ -250,7 +259,59 @@ final class ProxyConnection {
             closeAfterFlush()
             return
         }
+        if side == .client && step.pauseClientReads { return }
         readMore(side)
+    }
+
+    // MARK: Held tool calls
+
+    private var approvalTask: Task<Void, Never>?
+    private var withdrawnCall: String?
+
+    /// Files the held call and feeds the decision back on this connection's event loop.
+    private func askForApproval(_ call: HeldCallRequest) {
+        context.metrics.approvals(state: "held")
+        logger.notice("tool call held for approval", metadata: ["approval": "\(call.id)", "tool": "\(call.tool.prefix(120))", "rule": "\(call.rule.prefix(120))"])
+        let loop = eventLoop
+        let box = UnsafeTransfer(self)
+        guard let broker = context.configuration.approvals else {
+            loop.execute { box.value.decided(.unavailable("this sidecar has no collector to ask for approvals"), id: call.id) }
+            return
+        }
+        approvalTask = Task {
+            let outcome = await broker.decide(call)
+            guard !Task.isCancelled else { return }
+            loop.execute { box.value.decided(outcome, id: call.id) }
+        }
+    }
+
+    private func decided(_ outcome: ApprovalOutcome, id: String) {
+        approvalTask = nil
+        guard clientOpen, !closing else { return }
+        if inFlight.contains(.client) || !queued[.client]!.isEmpty {
+            queued[.client]!.append(.decision(outcome, id: id))
+            return
+        }
+        applyDecision(outcome, id: id)
+    }
+
+    private func applyDecision(_ outcome: ApprovalOutcome, id: String) {
+        context.metrics.approvals(state: outcome.metricState)
+        logger.notice("held tool call decided", metadata: ["approval": "\(id)", "outcome": "\(outcome.metricState)"])
+        inFlight.insert(.client)
+        handle(machine.approvalDecided(outcome, for: id, at: now), from: .client)
+    }
+
+    /// The connection ends while a call is held: the collector is told, so nobody approves a call that can no longer go on.
+    private func withdrawHeldCall(_ why: String) {
+        guard let call = machine.heldCall, withdrawnCall != call.id else { return }
+        withdrawnCall = call.id
+        approvalTask?.cancel()
+        approvalTask = nil
+        context.metrics.approvals(state: "withdrawn")
+        if let broker = context.configuration.approvals {
+            Task { await broker.withdraw(call, reason: why) }
+        }
     }
 
     private func readMore(_ side: Side) {
@@ -335,6 +396,7 @@ final class ProxyConnection {
 
     /// Closes both sides now (idempotent).
     func closeBoth() {
+        withdrawHeldCall(closeReason?.0 == "shutdown" ? "the sidecar stopped" : "the connection was closed")
         closing = true
         headerTimer?.cancel()
         upstreamTimer?.cancel()

@@ -48,6 +48,9 @@ public struct SidecarConfiguration: Sendable {
     public var upstreamTimeout: Duration
     public var connectTimeout: Duration
     public var drainTimeout: Duration
+    /// Where held tool calls are decided (with an approval policy in `proxy`; without one the
+    /// policy's `when_unreachable` decides every held call at once).
+    public var approvals: (any ApprovalBroker)?
 
     public init(
         listen: HostAndPort, upstream: HostAndPort, admin: HostAndPort?, writer: SegmentWriterConfiguration, proxy: ProxySettings,

@@ -23,6 +23,7 @@ public final class SidecarMetrics: Sendable {
     let idleConnectionsClosed: CoreMetrics.Counter
     /// Time from reading a chunk to being allowed to forward it (the recording overhead).
     let recordingLatency: CoreMetrics.Timer
+    let factory: PrometheusMetricsFactory
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -45,6 +46,12 @@ public final class SidecarMetrics: Sendable {
         recordingFailures = CoreMetrics.Counter(label: "mcp_recorder_recording_failures_total", factory: factory)
         idleConnectionsClosed = CoreMetrics.Counter(label: "mcp_recorder_idle_connections_closed_total", factory: factory)
         recordingLatency = CoreMetrics.Timer(label: "mcp_recorder_recording_overhead_seconds", factory: factory)
+        self.factory = factory
+    }
+
+    /// Counts held tool calls by what became of them (`held`, `approved`, `denied`, `expired`, `unavailable`, `withdrawn`).
+    func approvals(state: String) {
+        CoreMetrics.Counter(label: "mcp_recorder_approvals_total", dimensions: [("state", state)], factory: factory).increment()
     }
 
     /// Counts what a step records.

@@ -47,6 +47,7 @@ public enum RecordKind: String, Sendable, CaseIterable {
     case raw = "raw"
     case gap = "gap"
     case note = "note"
+    case approval = "approval"
 }
 
 /// The content of a data record, by kind. See `docs/segment-format.md`.
@@ -62,6 +63,7 @@ public enum RecordBody: Sendable, Equatable {
     case raw(RawBytes)
     case gap(Gap)
     case note(Note)
+    case approval(ApprovalRecord)
 
     public var kind: RecordKind {
         switch self {
@@ -76,6 +78,7 @@ public enum RecordBody: Sendable, Equatable {
         case .raw: .raw
         case .gap: .gap
         case .note: .note
+        case .approval: .approval
         }
     }
 }
@@ -371,5 +374,52 @@ public struct Note: Sendable, Equatable {
         self.conn = conn
         self.exchange = exchange
         self.detail = detail
+    }
+}
+
+/// A step in the life of a `tools/call` held for human approval: held, then one decision.
+/// The only records of traffic the recorder changed itself (see `docs/segment-format.md`).
+public struct ApprovalRecord: Sendable, Equatable {
+    public enum State: String, Sendable, CaseIterable {
+        /// The request was kept from the server while a person is asked.
+        case held
+        case approved, denied
+        /// Nobody decided before the policy's time-out.
+        case expired
+        /// The collector could not be asked; the policy's `when_unreachable` decided (see `forwarded`).
+        case unavailable
+        /// The client went away (or the sidecar stopped) while the call was held.
+        case withdrawn
+    }
+
+    public var conn: String
+    public var exchange: UInt64
+    /// The held call's id at the collector (32 hex digits).
+    public var approval: String
+    public var state: State
+    public var tool: String
+    /// The policy rule that asked for approval.
+    public var rule: String
+    public var rpcID: JSONValue?
+    public var decidedBy: String?
+    public var reason: String?
+    /// On a decision: whether the request went on to the server.
+    public var forwarded: Bool?
+    /// On `held`: when the call expires unless decided.
+    public var timeoutSeconds: Int?
+
+    public init(conn: String, exchange: UInt64, approval: String, state: State, tool: String, rule: String, rpcID: JSONValue? = nil,
+                decidedBy: String? = nil, reason: String? = nil, forwarded: Bool? = nil, timeoutSeconds: Int? = nil) {
+        self.conn = conn
+        self.exchange = exchange
+        self.approval = approval
+        self.state = state
+        self.tool = tool
+        self.rule = rule
+        self.rpcID = rpcID
+        self.decidedBy = decidedBy
+        self.reason = reason
+        self.forwarded = forwarded
+        self.timeoutSeconds = timeoutSeconds
     }
 }

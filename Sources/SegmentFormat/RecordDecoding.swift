@@ -144,6 +144,14 @@ public enum RecordDecoder {
             return .note(Note(
                 level: level, code: try f.string("code"), message: try f.string("message"),
                 conn: try f.optionalString("conn"), exchange: try f.optionalUInt("exchange"), detail: f.value("detail")))
+        case .approval:
+            let stateText = try f.string("state")
+            guard let state = ApprovalRecord.State(rawValue: stateText) else { throw f.error("unknown state \"\(stateText)\"") }
+            return .approval(ApprovalRecord(
+                conn: try f.string("conn"), exchange: try f.uint("exchange"), approval: try f.string("approval"), state: state,
+                tool: try f.string("tool"), rule: try f.string("rule"), rpcID: f.value("rpc_id"),
+                decidedBy: try f.optionalString("decided_by"), reason: try f.optionalString("reason"),
+                forwarded: try f.optionalBool("forwarded"), timeoutSeconds: try f.optionalInt("timeout_seconds")))
         }
     }
 
@@ -214,6 +222,12 @@ struct Fields {
 
     func bool(_ key: String) throws(RecordSchemaError) -> Bool {
         let v = try required(key)
+        guard let b = v.boolValue else { throw error("\"\(key)\" must be a boolean") }
+        return b
+    }
+
+    func optionalBool(_ key: String) throws(RecordSchemaError) -> Bool? {
+        guard let v = value(key), !v.isNull else { return nil }
         guard let b = v.boolValue else { throw error("\"\(key)\" must be a boolean") }
         return b
     }

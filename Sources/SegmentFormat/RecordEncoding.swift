@@ -141,6 +141,10 @@ struct FieldWriter {
         writer.bool(value)
     }
 
+    mutating func optionalBool(_ name: StaticString, _ value: Bool?) {
+        if let value { bool(name, value) }
+    }
+
     mutating func json(_ name: StaticString, _ value: JSONValue?) {
         if let value {
             key(name)
@@ -295,6 +299,18 @@ extension RecordBody {
             f.optionalString("conn", r.conn)
             f.optionalUInt("exchange", r.exchange)
             f.json("detail", r.detail)
+        case .approval(let r):
+            f.string("conn", r.conn)
+            f.uint("exchange", r.exchange)
+            f.string("approval", r.approval)
+            f.string("state", r.state.rawValue)
+            f.string("tool", r.tool)
+            f.string("rule", r.rule)
+            f.json("rpc_id", r.rpcID)
+            f.optionalString("decided_by", r.decidedBy)
+            f.optionalString("reason", r.reason)
+            f.optionalBool("forwarded", r.forwarded)
+            f.optionalInt("timeout_seconds", r.timeoutSeconds)
         }
     }
 }

@@ -16,13 +16,13 @@ struct UploadResponse: Sendable, Equatable {
 }
 
 /// Uploads one segment: `PUT {base}/v1/streams/{stream}/segments/{segment}` with the file as body.
-struct CollectorClient: Sendable {
+public struct CollectorClient: Sendable {
     let http: HTTPClient
     let endpoint: CollectorEndpoint
 
     /// An HTTP client that trusts `tls`' roots, follows no redirects and fails a request at once
     /// when the connection cannot be made (the shipper's own backoff does the retrying).
-    static func makeHTTPClient(tls: TLSConfiguration) -> HTTPClient {
+    public static func makeHTTPClient(tls: TLSConfiguration) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,

@@ -96,7 +96,7 @@ struct TestCollector: Sendable {
     let configuration: CollectorConfiguration
     let parts: CollectorParts
 
-    init(maxSegmentBytes: Int = 64 << 20, name: String = #function) throws {
+    init(maxSegmentBytes: Int = 64 << 20, accessPolicy: AccessPolicy = testPolicy, name: String = #function) throws {
         let safe = name.filter { $0.isLetter || $0.isNumber }
         root = NSTemporaryDirectory() + "mcp-recorder-collector-router-tests/\(safe)-\(UUID().uuidString.prefix(8))"
         dataDirectory = root + "/data"
@@ -104,7 +104,7 @@ struct TestCollector: Sendable {
         store = try CollectorStore(directory: dataDirectory)
         issuer = TestIssuer()
         configuration = CollectorConfiguration(dataDirectory: dataDirectory, host: "127.0.0.1", port: 0, maxSegmentBytes: maxSegmentBytes,
-                                               ingestToken: IngestTokens.shared, accessPolicy: testPolicy, adminToken: staticAdminToken)
+                                               ingestToken: IngestTokens.shared, accessPolicy: accessPolicy, adminToken: staticAdminToken)
         let ingest = IngestAuthenticatorChain([
             StaticIngestAuthenticator(token: IngestTokens.shared),
             TableIngestAuthenticator(table: [IngestTokens.podA: IngestTokens.identityA, IngestTokens.podA2: IngestTokens.identityA2, IngestTokens.podB: IngestTokens.identityB]),
@@ -112,7 +112,7 @@ struct TestCollector: Sendable {
         var logger = Logger(label: "collector-tests")
         logger.logLevel = .critical
         parts = CollectorParts(store: store, ingest: ingest,
-                               read: ReadAuthenticator(adminToken: staticAdminToken, verifier: issuer.verifier, policy: testPolicy), logger: logger)
+                               read: ReadAuthenticator(adminToken: staticAdminToken, verifier: issuer.verifier, policy: accessPolicy), logger: logger)
     }
 
     func run<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {

@@ -85,6 +85,8 @@ let everyKind: [RecordBody] = [
     .gap(Gap(reason: "spool_full_drop_oldest", firstSegment: 3, lastSegment: 4, firstSeq: 100, lastSeq: 250, records: 151, bytes: 65_536)),
     .gap(Gap(reason: "other", records: 0, bytes: 0)),
     .note(Note(level: .warning, code: "not_parsed_too_large", message: "body over --max-parse-bytes", conn: "c1", exchange: 1, detail: ["limit": 16_777_216])),
+    .approval(ApprovalRecord(conn: "c1", exchange: 2, approval: "0123456789abcdef0123456789abcdef", state: .held, tool: "delete_repo", rule: "destructive", rpcID: 7, timeoutSeconds: 300)),
+    .approval(ApprovalRecord(conn: "c1", exchange: 2, approval: "0123456789abcdef0123456789abcdef", state: .denied, tool: "delete_repo", rule: "destructive", rpcID: "a-7", decidedBy: "alice", reason: "not on a Friday", forwarded: false)),
     .connectionClose(ConnectionClose(conn: "c1", bytesFromClient: 1234, bytesFromServer: 56_789, reason: "client_closed")),
     .connectionClose(ConnectionClose(conn: "c3", bytesFromClient: 0, bytesFromServer: 0, reason: "error", error: "connection reset by peer")),
 ]

@@ -5,6 +5,7 @@ enum WebTemplates {
     static let all: [String: String] = [
         "head": head, "foot": foot, "login": login, "signed-in": signedIn, "message": message, "sessions": sessions,
         "timeline": timeline, "verification": verification, "raw": raw, "integrity": integrity, "access-log": accessLog,
+        "approvals": approvals,
     ]
 
     static let head = """
@@ -25,6 +26,7 @@ enum WebTemplates {
         {{#user}}
         <nav>
         <a href="/ui/sessions"{{#nav_sessions}} aria-current="page"{{/nav_sessions}}>Sessions</a>
+        <a href="/ui/approvals"{{#nav_approvals}} aria-current="page"{{/nav_approvals}}>Approvals</a>
         <a href="/ui/integrity"{{#nav_integrity}} aria-current="page"{{/nav_integrity}}>Integrity</a>
         {{#admin}}<a href="/ui/access-log"{{#nav_access}} aria-current="page"{{/nav_access}}>Access log</a>{{/admin}}
         </nav>
@@ -209,6 +211,24 @@ enum WebTemplates {
         <table class="sessions" id="entries"><thead><tr><th>Time</th><th>Subject</th><th>Groups</th><th>Method</th><th>Path</th><th class="n">Status</th></tr></thead><tbody>
         {{#entries}}<tr class="{{#refused}}refused{{/refused}}"><td><time datetime="{{time}}">{{time_text}}</time></td><td>{{subject}}</td><td>{{groups}}</td><td>{{method}}</td><td><code>{{path}}</code></td><td class="n{{#refused}} bad{{/refused}}">{{status}}</td></tr>
         {{/entries}}</tbody></table>
+        {{> foot}}
+        """
+
+    static let approvals = """
+        {{> head}}
+        <h1>Approvals</h1>
+        <p>Tool calls a sidecar holds until a person approves them. Approving forwards the call to the MCP server; denying answers the client with an error that gives your reason. Every decision is recorded in the stream.</p>
+        <h2>Pending</h2>
+        <table class="sessions" id="pending"><thead><tr><th>Requested</th><th>Namespace/pod</th><th>Caller</th><th>Tool</th><th>Rule</th><th>Arguments</th><th>Expires</th><th>Decision</th></tr></thead><tbody>
+        {{#pending}}<tr data-approval="{{id}}"><td><time datetime="{{requested_at}}">{{requested}}</time></td><td>{{namespace}}/{{pod}}</td><td class="caller">{{caller}}</td><td class="tool">{{tool}}</td><td>{{rule}}</td><td><pre class="arguments">{{arguments}}</pre></td><td>{{expires}}</td>
+        <td>{{#may_decide}}<form method="post" action="/ui/approvals/{{id}}/approve" class="inline decide"><input type="hidden" name="csrf" value="{{user.csrf}}"><input name="reason" placeholder="reason" maxlength="1024"><button type="submit" class="approve">Approve</button></form>
+        <form method="post" action="/ui/approvals/{{id}}/deny" class="inline decide"><input type="hidden" name="csrf" value="{{user.csrf}}"><input name="reason" placeholder="reason" maxlength="1024"><button type="submit" class="secondary deny">Deny</button></form>{{/may_decide}}{{^may_decide}}<span class="muted">not yours to decide</span>{{/may_decide}}</td></tr>
+        {{/pending}}</tbody></table>
+        {{^pending}}<p id="no-pending">No calls are waiting.</p>{{/pending}}
+        <h2>Recent</h2>
+        <table class="sessions" id="decided"><thead><tr><th>Requested</th><th>Namespace/pod</th><th>Caller</th><th>Tool</th><th>State</th><th>By</th><th>Reason</th></tr></thead><tbody>
+        {{#decided}}<tr data-approval="{{id}}"><td><time datetime="{{requested_at}}">{{requested}}</time></td><td>{{namespace}}/{{pod}}</td><td>{{caller}}</td><td>{{tool}}</td><td class="state">{{state}}</td><td>{{decided_by}}</td><td>{{reason}}</td></tr>
+        {{/decided}}</tbody></table>
         {{> foot}}
         """
 }
