@@ -59,6 +59,9 @@ enum WebAssets {
         tr.has-errors td:nth-child(10) { color: var(--bad); font-weight: 600; }
         .hold { color: var(--warn); font-weight: 600; }
         small { color: var(--muted); }
+        .muted { color: var(--muted); }
+        form.decide { display: flex; gap: .3rem; margin: .15rem 0; } form.decide input { width: 10rem; }
+        pre.arguments { max-height: 10rem; margin: 0; }
         .bad { color: var(--bad); }
         .badge { display: inline-block; font-size: 11px; padding: 0 .4rem; border-radius: 8px; border: 1px solid currentColor; }
         .badge.good { color: #1a7f37; } .badge.warn { color: var(--warn); } .badge.bad { color: var(--bad); }
