@@ -184,7 +184,7 @@ let package = Package(
 
         // Pure: the injection core of `webhook` and `inject` — pod injection, workload opt-in
         // propagation, JSON Patch (RFC 6902) and JSON Pointer. No I/O.
-        .target(name: "AdmissionPatch", dependencies: ["RecorderJSON"]),
+        .target(name: "AdmissionPatch", dependencies: ["RecorderJSON", "MCPParsing"]),
 
         // I/O: the shipper — uploads sealed segments to the collector over HTTPS, in order, durably.
         .target(

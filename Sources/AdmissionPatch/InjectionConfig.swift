@@ -1,3 +1,4 @@
+import MCPParsing
 import RecorderJSON
 
 /// How the recorder comes to own the MCP server's port (brief §3).
@@ -120,6 +121,9 @@ public struct InjectionConfig: Sendable {
     /// `terminationGracePeriodSeconds` is raised to at least this: the sidecar drains
     /// connections for 25 s and ships for 5 s after SIGTERM.
     public var minimumTerminationGracePeriodSeconds: Int
+    /// Approval policies by namespace (`*`: every namespace), checked (``ApprovalPolicy``); a pod's
+    /// sidecar gets its namespace's and `*`'s, plus its own `mcp-recorder.io/approval-policy`.
+    public var approvalPolicies: [String: JSONValue] = [:]
 
     // Names of what is injected (a name already used in the pod gets a numeric suffix).
     public var sidecarName = "mcp-recorder"
@@ -213,6 +217,22 @@ public struct InjectionConfig: Sendable {
         return problems
     }
 
+    /// The approval policies of `{"NAMESPACE": policy, "*": policy}`, every policy checked.
+    public static func approvalPolicies(from json: JSONValue) -> Result<[String: JSONValue], ApprovalPolicyError> {
+        guard case .object(let members) = json else { return .failure(ApprovalPolicyError("it must be a JSON object mapping namespaces to policies")) }
+        var policies: [String: JSONValue] = [:]
+        for member in members {
+            guard member.key == "*" || Validation.isDNSLabel(member.key) else {
+                return .failure(ApprovalPolicyError("\(member.key.debugDescription) is not a namespace name or *"))
+            }
+            do { _ = try ApprovalPolicy.parse(member.value) } catch {
+                return .failure(ApprovalPolicyError("the policy of \(member.key): \(error.message)"))
+            }
+            policies[member.key] = member.value
+        }
+        return .success(policies)
+    }
+
     /// Whether a Kubernetes version (`1.29`, `v1.33.2`, `1.30+`) runs native sidecars by
     /// default (SidecarContainers is beta and on from 1.29). `nil` when it cannot be read.
     public static func supportsNativeSidecars(kubernetesVersion: String) -> Bool? {
@@ -258,6 +278,10 @@ public enum RecorderAnnotations {
     public static let upstreamAuthHeader = "mcp-recorder.io/upstream-auth-header"
     /// `"true"`: the sidecar removes the client's `Authorization` once its identity is recorded.
     public static let stripClientAuthorization = "mcp-recorder.io/strip-client-authorization"
+    /// Approval of tool calls (`docs/approvals.md`): a policy as JSON, and a shorthand list of tools
+    /// (names or globs, comma-separated) whose every call needs approval. They add to the namespace's policy.
+    public static let approvalPolicy = "mcp-recorder.io/approval-policy"
+    public static let approvalTools = "mcp-recorder.io/approval-tools"
     /// Kubernetes' own: the container `kubectl logs/exec` pick by default.
     public static let defaultContainer = "kubectl.kubernetes.io/default-container"
 }

@@ -1,3 +1,4 @@
+import MCPParsing
 import RecorderJSON
 
 /// The per-pod settings: the configuration with the pod's `mcp-recorder.io/…` annotations applied.
@@ -15,12 +16,16 @@ struct PodSettings {
     /// Credential brokering: the Secret, its key and the header the sidecar adds.
     var upstreamAuth: (secret: String, key: String, header: String)?
     var stripClientAuthorization = false
+    /// Approval policies for the sidecar (`--approval-policy`), as compact JSON: the configuration's
+    /// for every namespace and for the pod's, then the pod's own; and its `--approval-tools`.
+    var approvalPolicies: [String] = []
+    var approvalTools: String?
 
     struct Invalid: Error {
         var message: String
     }
 
-    init(config: InjectionConfig, annotations: [String: String]) throws(Invalid) {
+    init(config: InjectionConfig, annotations: [String: String], namespace: String?) throws(Invalid) {
         typealias A = RecorderAnnotations
         func value(_ key: String) -> String? {
             guard let v = annotations[key]?.trimmingSpaces, !v.isEmpty else { return nil }
@@ -101,6 +106,24 @@ struct PodSettings {
             guard v == "true" || v == "false" else { throw invalid(A.stripClientAuthorization, "true or false") }
             stripClientAuthorization = v == "true"
         }
+        for key in ["*", namespace].compactMap({ $0 }) {
+            if let policy = config.approvalPolicies[key] { approvalPolicies.append(policy.serialized()) }
+        }
+        if let v = value(A.approvalPolicy) {
+            do {
+                let json = try JSONParser.parse(v)
+                _ = try ApprovalPolicy.parse(json)
+                approvalPolicies.append(json.serialized())
+            } catch let error as ApprovalPolicyError {
+                throw Invalid(message: "\(A.approvalPolicy) is not an approval policy: \(error.message)")
+            } catch {
+                throw invalid(A.approvalPolicy, "JSON")
+            }
+        }
+        if let v = value(A.approvalTools) {
+            guard (try? ApprovalPolicy.tools(v)) != nil else { throw invalid(A.approvalTools, "a comma-separated list of tool names or globs") }
+            approvalTools = v
+        }
     }
 }
 
@@ -161,7 +184,7 @@ enum PodInjector {
         }
         let settings: PodSettings
         do {
-            settings = try PodSettings(config: config, annotations: annotations)
+            settings = try PodSettings(config: config, annotations: annotations, namespace: namespace)
         } catch {
             return skipped(.invalidAnnotation, error.message)
         }
@@ -298,6 +321,7 @@ enum PodInjector {
         status.append(JSONMember("sidecar", .string(sidecarName)))
         if let initName { status.append(JSONMember("init", .string(initName))) }
         status.append(JSONMember("volumes", .array(([spoolVolume, tokenVolume] + [caVolume, authVolume].compactMap { $0 }).map { .string($0) })))
+        if !settings.approvalPolicies.isEmpty || settings.approvalTools != nil { status.append(JSONMember("approvals", true)) }
         if let auth = settings.upstreamAuth {
             status.append(JSONMember("upstreamAuth", .object([JSONMember("secret", .string(auth.secret)), JSONMember("header", .string(auth.header))])))
         }
@@ -434,6 +458,8 @@ enum PodInjector {
             args.append(.string("--upstream-auth-header-file=\(auth.header):\(InjectionConfig.upstreamAuthDirectory)/\(auth.key)"))
         }
         if settings.stripClientAuthorization { args.append("--strip-client-authorization") }
+        for policy in settings.approvalPolicies { args.append(.string("--approval-policy=\(policy)")) }
+        if let tools = settings.approvalTools { args.append(.string("--approval-tools=\(tools)")) }
 
         func field(_ name: String, _ path: String) -> JSONValue {
             ["name": .string(name), "valueFrom": ["fieldRef": ["fieldPath": .string(path)]]]

@@ -1,5 +1,6 @@
 import AdmissionPatch
 import ArgumentParser
+import RecorderJSON
 import SegmentFormat
 import SegmentStore
 
@@ -88,6 +89,9 @@ public struct InjectionOptions: ParsableArguments {
     @Option(help: "Raise an injected pod's terminationGracePeriodSeconds to at least this (the sidecar drains 25 s and ships 5 s on SIGTERM).")
     var minTerminationGracePeriod = 45
 
+    @Option(help: ArgumentHelp("JSON file mapping namespaces ('*': every namespace) to approval policies (docs/approvals.md) given to their sidecars; a pod's mcp-recorder.io/approval-policy and approval-tools add to them.", valueName: "FILE"))
+    var approvalPoliciesFile: String?
+
     public func validate() throws {
         if let kubernetesVersion = given(kubernetesVersion), InjectionConfig.supportsNativeSidecars(kubernetesVersion: kubernetesVersion) == nil {
             throw ValidationError("--kubernetes-version \"\(kubernetesVersion)\" is not a version like 1.29")
@@ -113,8 +117,9 @@ public struct InjectionOptions: ParsableArguments {
         }
         let version = given(kubernetesVersion) ?? detectedKubernetesVersion
         let supports = version.flatMap { InjectionConfig.supportsNativeSidecars(kubernetesVersion: $0) } ?? true
-        let config = config(ca: ca, clusterSupportsNativeSidecars: supports)
+        var config = config(ca: ca, clusterSupportsNativeSidecars: supports)
         if let problem = config.problems().first { throw UsageError(problem) }
+        if let file = given(approvalPoliciesFile) { config.approvalPolicies = try Self.approvalPolicies(file: file) }
         return config
     }
 
@@ -141,6 +146,18 @@ public struct InjectionOptions: ParsableArguments {
             tokenExpirationSeconds: tokenExpirationSeconds,
             excludedNamespaces: InjectionConfig.defaultExcludedNamespaces.union(excludeNamespace.filter { !$0.isEmpty }),
             minimumTerminationGracePeriodSeconds: minTerminationGracePeriod)
+    }
+
+    /// `{"NAMESPACE": policy, "*": policy}`, every policy checked.
+    static func approvalPolicies(file: String) throws -> [String: JSONValue] {
+        let json: JSONValue
+        do { json = try JSONParser.parse(try FileSystem.readFile(file)) } catch {
+            throw UsageError("--approval-policies-file: \(file) is not readable JSON: \(error)")
+        }
+        switch InjectionConfig.approvalPolicies(from: json) {
+        case .success(let policies): return policies
+        case .failure(let problem): throw UsageError("--approval-policies-file: \(file): \(problem.message)")
+        }
     }
 
     private func given(_ value: String?) -> String? {

@@ -203,6 +203,11 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             "image": {"repository": "registry.example/platform/mcp-recorder", "tag": "0.1.0-corp",
                       "pullPolicy": "Always"},
             "tokenExpirationSeconds": 1800, "minTerminationGracePeriodSeconds": 60,
+            "approvalPolicies": {
+                "*": {"rules": [{"name": "destructive", "tools": ["delete_*"]}]},
+                "team-a": {"rules": [{"tools": ["transfer_funds"], "when": [{"pointer": "/amount", "matches": "^[0-9]{5,}$"}]}],
+                           "timeout_seconds": 600},
+            },
         },
     },
     "fail-open": {
@@ -218,7 +223,7 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             "auth": {"oidc": {"issuer": "https://login.example.com/realms/corp", "audience": "mcp-recorder"},
                      "adminToken": {"enabled": False},
                      "access": {"groups": {"team-a-security": ["team-a"], "auditors": ["*"]},
-                                "adminGroups": ["mcp-recorder-admins"]}},
+                                "adminGroups": ["mcp-recorder-admins"], "approverGroups": {"team-a-leads": ["team-a"]}}},
             "retention": "90d",
             "persistence": {"size": "100Gi", "storageClassName": "fast-ssd"},
             "ui": {"oidcClientID": "mcp-recorder-ui", "externalURL": "https://recorder.corp.example",

@@ -116,6 +116,12 @@ BAD_VALUES = {
     "unknown top-level key": {"webhoook": {"replicas": 2}},
     "unknown nested key": {"sidecar": {"spool": {"sise": "1Gi"}}},
     "unknown mode": {"sidecar": {"mode": "sideways"}},
+    "approval policy without rules": {"sidecar": {"approvalPolicies": {"*": {"tools": ["delete_*"]}}}},
+    "approval policy for no namespace": {"sidecar": {"approvalPolicies": {"Team A": {"rules": []}}}},
+    "approval condition with two tests": {"sidecar": {"approvalPolicies": {"*": {"rules": [
+        {"tools": ["t"], "when": [{"pointer": "/a", "equals": 1, "matches": "x"}]}]}}}},
+    "approval pointer without a slash": {"sidecar": {"approvalPolicies": {"*": {"rules": [
+        {"tools": ["t"], "when": [{"pointer": "a", "equals": 1}]}]}}}},
     "failurePolicy typo": {"webhook": {"failurePolicy": "fail"}},
     "timeout above the API limit": {"webhook": {"timeoutSeconds": 31}},
     "resources as a string": {"collector": {"resources": "big"}},
@@ -599,7 +605,7 @@ def test_default_collector_flags_and_admin_token():
     assert volumes["admin-token"]["secret"]["secretName"] == f"{COLLECTOR}-admin"
     assert volumes["config"]["configMap"]["name"] == f"{COLLECTOR}-config"
     assert json.loads(r.get("ConfigMap", f"{COLLECTOR}-config")["data"]["access.json"]) == \
-        {"groups": {}, "admin_groups": []}
+        {"groups": {}, "admin_groups": [], "approver_groups": {}}
 
 
 def test_oidc_collector_flags_and_access_config():
@@ -613,7 +619,7 @@ def test_oidc_collector_flags_and_access_config():
     assert "--ui-oidc-client-id" not in collector_flags(rendered("default"))
     access = json.loads(r.get("ConfigMap", f"{COLLECTOR}-config")["data"]["access.json"])
     assert access == {"groups": {"team-a-security": ["team-a"], "auditors": ["*"]},
-                      "admin_groups": ["mcp-recorder-admins"]}
+                      "admin_groups": ["mcp-recorder-admins"], "approver_groups": {"team-a-leads": ["team-a"]}}
     # The web UI signs people in at the same issuer, as its own client.
     assert one(flags, "--ui-oidc-client-id") == "mcp-recorder-ui"
     assert one(flags, "--ui-external-url") == "https://recorder.corp.example"
@@ -662,6 +668,11 @@ def inject_with_chart_flags(recorder, r, tmp_path, ca_pem: str | None = None) ->
             path = tmp_path / "collector-ca.crt"
             path.write_text(ca_pem)
             value = str(path)
+        if flag == "--approval-policies-file":
+            # The rendered ConfigMap, where the webhook reads it.
+            path = tmp_path / "policies.json"
+            path.write_text(r.get("ConfigMap", f"{WEBHOOK}-approval-policies")["data"]["policies.json"])
+            value = str(path)
         argv += [flag, value]
     manifest = tmp_path / "pod.yaml"
     manifest.write_text(json.dumps(APP_POD))
@@ -704,6 +715,11 @@ def test_the_binary_accepts_the_webhook_flags_of(set_name, recorder, tmp_path):
                                            "limits": {"cpu": "", "memory": "256Mi"}})
     want = {kind: {k: v for k, v in values.items() if v} for kind, values in resources.items()}
     assert sidecar["resources"] == {k: v for k, v in want.items() if v}
+    # Approval policies reach the sidecars of their namespaces (the app pod is in team-a).
+    policies = expected.get("approvalPolicies", {})
+    given = [json.loads(a.split("=", 1)[1]) for a in args if a.startswith("--approval-policy=")]
+    assert given == [policies[k] for k in ("*", "team-a") if k in policies]
+    assert status.get("approvals", False) is bool(given)
     if status["mode"] == "port-move":
         app = next(c for c in pod["spec"]["containers"] if c["name"] == "server")
         assert {"name": "PORT", "value": str(expected["movedPort"])} in app["env"]

@@ -315,7 +315,11 @@ secret:
 {{- range $group, $namespaces := .Values.collector.auth.access.groups -}}
 {{- $_ := set $groups $group $namespaces -}}
 {{- end -}}
-{{- dict "groups" $groups "admin_groups" (.Values.collector.auth.access.adminGroups | default list) | toPrettyJson -}}
+{{- $approvers := dict -}}
+{{- range $group, $namespaces := .Values.collector.auth.access.approverGroups -}}
+{{- $_ := set $approvers $group $namespaces -}}
+{{- end -}}
+{{- dict "groups" $groups "admin_groups" (.Values.collector.auth.access.adminGroups | default list) "approver_groups" $approvers | toPrettyJson -}}
 {{- end -}}
 
 {{/* ------------------------------------------------------------------ webhook */}}
