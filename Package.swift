@@ -190,7 +190,7 @@ let package = Package(
         .target(
             name: "Shipping",
             dependencies: [
-                "SegmentFormat", "SegmentStore", "TLSSupport", "Locking",
+                "SegmentFormat", "SegmentStore", "TLSSupport", "Locking", "RecorderJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -20,6 +20,8 @@ public struct CollectorParts: Sendable {
     public var logger: Logger
     /// The web UI's sign-in and sessions (default: admin-token sign-in only).
     public var web: WebUI
+    /// Coverage (`GET /v1/coverage`, the gauge): only with the Kubernetes API.
+    public var coverage: CoverageReport?
 
     public init(store: CollectorStore, ingest: any IngestAuthenticator, read: ReadAuthenticator, metrics: CollectorMetrics = CollectorMetrics(), logger: Logger, web: WebUI? = nil) {
         self.store = store
@@ -51,6 +53,8 @@ public func buildRouter(configuration: CollectorConfiguration, parts: CollectorP
     }
     IngestRoutes(store: parts.store, authenticator: parts.ingest, maxSegmentBytes: configuration.maxSegmentBytes, metrics: parts.metrics, logger: parts.logger)
         .register(on: router)
+    HeartbeatRoutes(store: parts.store, authenticator: parts.ingest, logger: parts.logger).register(on: router)
+    CoverageRoutes(report: parts.coverage, logger: parts.logger).register(on: router)
     let approvals = ApprovalRoutes(store: parts.store, authenticator: parts.ingest, metrics: parts.metrics, logger: parts.logger)
     approvals.register(on: router)
     let reads = ReadRoutes(store: parts.store, logger: parts.logger)
@@ -70,6 +74,9 @@ public func buildApplication(
     let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ErrorBodyHandler()])
     let server: HTTPServerBuilder = try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0) } ?? .http1(configuration: http1)
     var all = services
+    if let coverage = parts.coverage {
+        all.append(CoverageService(report: coverage, metrics: parts.metrics, interval: configuration.coverageInterval, logger: parts.logger))
+    }
     if let retention = configuration.retentionSeconds {
         all.append(RetentionService(store: parts.store, retentionSeconds: retention, interval: configuration.retentionInterval, metrics: parts.metrics, logger: parts.logger))
     }

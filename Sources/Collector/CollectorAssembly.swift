@@ -30,7 +30,10 @@ public enum CollectorAssembly {
             webOIDC = (OIDCClient(configuration: oidc, clientID: clientID, clientSecret: configuration.webUI.oidcClientSecret), idTokens)
         }
         let web = WebUI(configuration: configuration.webUI, oidc: webOIDC, tokenSignIn: configuration.adminToken != nil)
-        let parts = CollectorParts(store: store, ingest: IngestAuthenticatorChain(ingest), read: read, logger: logger, web: web)
+        var parts = CollectorParts(store: store, ingest: IngestAuthenticatorChain(ingest), read: read, logger: logger, web: web)
+        if let kubernetes {
+            parts.coverage = CoverageReport(store: store, inventory: try KubernetesInventory(config: kubernetes), staleAfterSeconds: configuration.coverageStaleAfterSeconds)
+        }
         return (parts, services)
     }
 }

@@ -23,6 +23,10 @@ public struct CollectorConfiguration: Sendable {
     public var sessionGrouping: SessionGrouping
     /// How people sign in to the web UI.
     public var webUI: WebUIConfiguration
+    /// Coverage: a pod whose sidecar was last heard of longer ago than this is not shipping.
+    public var coverageStaleAfterSeconds: Int64 = 60
+    /// How often the coverage gauge is recomputed.
+    public var coverageInterval: Duration = .seconds(60)
 
     public init(
         dataDirectory: String, host: String = "0.0.0.0", port: Int = 8443, maxSegmentBytes: Int = 64 << 20,

@@ -46,6 +46,11 @@ public final class CollectorMetrics: Sendable {
         CoreMetrics.Counter(label: "mcp_recorder_collector_approvals_total", dimensions: [("state", state)], factory: factory).increment(by: count)
     }
 
+    /// Sets how many pods coverage finds in a state (`recording`, `not_injected`, `not_shipping`, `chain_gaps`, `not_running`).
+    func coverage(state: String, pods: Int) {
+        CoreMetrics.Gauge(label: "mcp_recorder_coverage_pods", dimensions: [("state", state)], factory: factory).record(pods)
+    }
+
     public func render() -> [UInt8] {
         var out: [UInt8] = []
         registry.emit(into: &out)

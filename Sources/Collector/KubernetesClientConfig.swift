@@ -1,3 +1,5 @@
+import AsyncHTTPClient
+import NIOSSL
 import RecorderJSON
 import SegmentStore
 import Yams
@@ -76,6 +78,21 @@ public struct KubernetesClientConfig: Sendable, Equatable {
 
     /// The bearer token to send now, if any.
     public func bearerToken() -> String? { currentToken() }
+
+    /// An HTTP client that trusts the API server's CA and presents the client certificate, if any.
+    func makeHTTPClient() throws -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caPEM {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(caPEM))
+        }
+        if let certificate = clientCertificatePEM, let key = clientKeyPEM {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificate).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
 
     func currentToken() -> String? {
         if let tokenFile, let bytes = try? FileSystem.readFile(tokenFile) {

@@ -13,6 +13,7 @@ struct QueryValidationMiddleware: RouterMiddleware {
         "/v1/integrity-events": ReadRoutes.logParameters(filter: "stream"),
         "/v1/access-log": ReadRoutes.logParameters(filter: "subject"),
         "/v1/approvals": ApprovalRoutes.listParameters,
+        "/v1/coverage": CoverageRoutes.parameters,
         "/v1/streams/{stream}/approvals/{id}": ApprovalRoutes.followParameters,
     ]
 

@@ -26,17 +26,7 @@ public final class TokenReviewAuthenticator: IngestAuthenticator, Sendable {
         self.config = config
         self.audience = audience
         self.logger = logger
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let ca = config.caPEM {
-            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))
-        }
-        if let certificate = config.clientCertificatePEM, let key = config.clientKeyPEM {
-            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificate).map { .certificate($0) }
-            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
-        }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = try config.makeHTTPClient()
     }
 
     deinit {

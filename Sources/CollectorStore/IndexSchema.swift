@@ -88,6 +88,13 @@ enum IndexSchema {
                 CREATE INDEX approval_events_exchange ON approval_events(stream, conn, exchange);
                 """)
         }
+        migrator.registerMigration("v5: sidecar heartbeats") { db in
+            try db.execute(sql: """
+                CREATE TABLE heartbeats(
+                    stream TEXT PRIMARY KEY, instance TEXT NOT NULL, namespace TEXT, pod TEXT, pod_uid TEXT, detail TEXT,
+                    received_at INTEGER NOT NULL);
+                """)
+        }
         return migrator
     }
 }

@@ -95,6 +95,12 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "Traffic without an MCP session id: a caller idle longer than this starts a new session (docs/api.md).")
     var sessionIdleGap = DurationOption(SessionGrouping.defaultIdleGap, text: "5m")
 
+    @Option(help: "Coverage (GET /v1/coverage, needs --kubernetes-auth or --kubeconfig): an injected pod whose sidecar sent no segment or heartbeat for this long is not shipping.")
+    var coverageStaleAfter = DurationOption(.seconds(60), text: "60s")
+
+    @Option(help: "How often the mcp_recorder_coverage_pods gauge is recomputed.")
+    var coverageInterval = DurationOption(.seconds(60), text: "60s")
+
     @Option(help: "Largest accepted segment upload.")
     var maxSegmentBytes = ByteSizeOption(64 << 20, text: "64MiB")
 
@@ -187,7 +193,7 @@ struct CollectorCommand: AsyncParsableCommand {
         if let accessConfig {
             do { policy = try AccessPolicy.parse(try FileSystem.readFile(accessConfig)) } catch { throw UsageError("--access-config \(accessConfig): \(error)") }
         }
-        return CollectorConfiguration(
+        var configuration = CollectorConfiguration(
             dataDirectory: data, host: address.host, port: address.port, maxSegmentBytes: maxSegmentBytes.bytes,
             retentionSeconds: retention.flatMap(RetentionPeriod.parse), retentionInterval: retentionInterval.duration,
             ingestToken: try secret(ingestTokenFile, "--ingest-token-file"), accessPolicy: policy,
@@ -198,6 +204,9 @@ struct CollectorCommand: AsyncParsableCommand {
                 oidcClientID: uiOidcClientId, oidcClientSecret: try secret(uiOidcClientSecretFile, "--ui-oidc-client-secret-file"),
                 oidcScopes: uiOidcScopes.split(separator: " ").map(String.init), externalURL: uiExternalUrl,
                 sessionLifetime: uiSessionLifetime.duration, idleTimeout: uiIdleTimeout.duration))
+        configuration.coverageStaleAfterSeconds = max(1, coverageStaleAfter.duration.components.seconds)
+        configuration.coverageInterval = coverageInterval.duration
+        return configuration
     }
 }
 

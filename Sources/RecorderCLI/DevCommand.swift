@@ -117,6 +117,10 @@ struct DevCommand: AsyncParsableCommand {
         }
         let metrics = SidecarMetrics()
         let sidecar = SidecarServer(configuration: sidecarConfiguration, logger: Logger(label: "mcp-recorder.sidecar"), metrics: metrics)
+        services.append(.init(service: HeartbeatService(
+            endpoint: try CollectorEndpoint(collectorURL), tls: TLSConfigurations.client(trusting: authorities), token: TokenFile(path: layout.ingestToken),
+            stream: stream, identity: .init(instance: proxy.instance, namespace: "local", pod: "dev", podUID: nil), interval: .seconds(5),
+            logger: Logger(label: "mcp-recorder.heartbeat")) { sidecar.heartbeatDetail }))
 
         // The shipper, from the spool to the embedded collector over TLS.
         let shipper = try Shipper(

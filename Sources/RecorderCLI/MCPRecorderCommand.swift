@@ -11,7 +11,7 @@ public struct MCPRecorderCommand: AsyncParsableCommand {
             name in capitals with '-' as '_' (for example --spool is MCP_RECORDER_SPOOL).
             """,
         version: RecorderVersion.current,
-        subcommands: [DevCommand.self, SidecarCommand.self, CollectorCommand.self, WebhookCommand.self, InjectCommand.self, InitRedirectCommand.self, SegmentsCommand.self, SessionsCommand.self, ApprovalsCommand.self]
+        subcommands: [DevCommand.self, SidecarCommand.self, CollectorCommand.self, WebhookCommand.self, InjectCommand.self, InitRedirectCommand.self, SegmentsCommand.self, SessionsCommand.self, ApprovalsCommand.self, CoverageCommand.self]
     )
 
     public init() {}

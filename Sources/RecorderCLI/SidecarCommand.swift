@@ -145,6 +145,9 @@ struct SidecarCommand: AsyncParsableCommand {
     @Option(help: "Largest retry delay when uploads keep failing (they are retried forever).")
     var shipBackoffMax = DurationOption(.seconds(60), text: "60s")
 
+    @Option(help: "Tell the collector this often that the sidecar is alive, also while idle (0: never); coverage tells idle from stopped by it.")
+    var heartbeatInterval = DurationOption(.seconds(10), text: "10s")
+
     @Option(help: "On SIGTERM, time given to ship the sealed segments once the proxy has stopped.")
     var shipFinalTimeout = DurationOption(.seconds(5), text: "5s")
 
@@ -243,6 +246,9 @@ struct SidecarCommand: AsyncParsableCommand {
         if let shipper = try makeShipper(stream: streamID, metrics: metrics, logger: logger) {
             services.append(.init(service: shipper))
         }
+        if heartbeatInterval.duration > .zero, let heartbeat = try makeHeartbeat(stream: streamID, pod: pod, instance: proxy.instance, server: server, logger: logger) {
+            services.append(.init(service: heartbeat))
+        }
         if let credentials {
             services.append(.init(service: CredentialFiles(sources: credentialSources, credentials: credentials, logger: logger)))
         }
@@ -286,6 +292,21 @@ struct SidecarCommand: AsyncParsableCommand {
         } catch {
             throw UsageError("--collector: \(error)")
         }
+    }
+
+    /// The heartbeat to --collector, or `nil` without one.
+    func makeHeartbeat(stream: String, pod: PodIdentity, instance: String, server: SidecarServer, logger: Logger) throws -> HeartbeatService? {
+        guard let collector = Self.given(collector) else { return nil }
+        var authorities: [NIOSSLCertificate]?
+        if let collectorCa = Self.given(collectorCa) {
+            do { authorities = try PEMSource(collectorCa).certificates(option: "--collector-ca") } catch { throw UsageError(error.message) }
+        }
+        let endpoint: CollectorEndpoint
+        do { endpoint = try CollectorEndpoint(collector, allowInsecureHTTP: collectorInsecureHttp) } catch { throw UsageError("--collector: \(error)") }
+        return HeartbeatService(
+            endpoint: endpoint, tls: TLSConfigurations.client(trusting: authorities), token: TokenFile(path: tokenFile), stream: stream,
+            identity: .init(instance: instance, namespace: pod.namespace, pod: pod.name, podUID: pod.uid), interval: heartbeatInterval.duration,
+            logger: Logger(label: "mcp-recorder.heartbeat")) { server.heartbeatDetail }
     }
 
     /// Asks the collector for decisions on held calls, with the shipper's URL, CA and token.

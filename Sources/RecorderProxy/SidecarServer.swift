@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ProxyCore
+import RecorderJSON
 import SegmentStore
 import ServiceLifecycle
 import Locking
@@ -38,6 +39,15 @@ public final class SidecarServer: Sendable {
     /// The bound proxy and admin ports (useful with port 0).
     public var ports: (proxy: Int, admin: Int?) {
         state.withLock { ($0.proxyChannel?.localAddress?.port ?? 0, $0.adminChannel?.localAddress?.port) }
+    }
+
+    /// What a heartbeat tells the collector about this sidecar: segments sealed, records written, spool bytes, health.
+    public var heartbeatDetail: JSONValue {
+        guard let stats = writerStatistics else { return .object([]) }
+        return .object([
+            JSONMember("segments_sealed", .int(stats.segmentsSealed)), JSONMember("records", .int(stats.records)),
+            JSONMember("spool_bytes", .int(stats.spoolBytes)), JSONMember("writer_healthy", .bool(stats.healthy)),
+        ])
     }
 
     public var writerStatistics: SegmentWriterStatistics? {

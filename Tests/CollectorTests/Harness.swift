@@ -94,7 +94,7 @@ struct TestCollector: Sendable {
     let store: CollectorStore
     let issuer: TestIssuer
     let configuration: CollectorConfiguration
-    let parts: CollectorParts
+    var parts: CollectorParts
 
     init(maxSegmentBytes: Int = 64 << 20, accessPolicy: AccessPolicy = testPolicy, name: String = #function) throws {
         let safe = name.filter { $0.isLetter || $0.isNumber }

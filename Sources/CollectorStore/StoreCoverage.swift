@@ -1,0 +1,42 @@
+import CollectorCore
+import GRDB
+import RecorderJSON
+import SegmentFormat
+
+extension CollectorStore {
+    /// Keeps the newest heartbeat of each stream.
+    public nonisolated func recordHeartbeat(_ h: Heartbeat) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO heartbeats(stream, instance, namespace, pod, pod_uid, detail, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(stream) DO UPDATE SET instance = excluded.instance, namespace = excluded.namespace, pod = excluded.pod,
+                    pod_uid = excluded.pod_uid, detail = excluded.detail, received_at = excluded.received_at
+                """, arguments: [h.stream, h.instance, h.namespace, h.pod, h.podUID, h.detail?.serialized(), h.receivedAt.nanosecondsSinceEpoch])
+        }
+    }
+
+    /// Every stream the collector has heard of (segments or heartbeats), as coverage sees it.
+    public nonisolated func coverageStreams() async throws -> [Coverage.Stream] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT s.stream, COALESCE(s.namespace, h.namespace) AS namespace, COALESCE(s.pod, h.pod) AS pod,
+                       COALESCE(s.pod_uid, h.pod_uid) AS pod_uid,
+                       (SELECT MAX(g.received_at) FROM segments g WHERE g.stream = s.stream) AS last_segment,
+                       h.received_at AS last_heartbeat,
+                       (SELECT COUNT(*) FROM integrity_events e WHERE e.stream = s.stream) AS events,
+                       (SELECT e.kind || ': ' || e.message FROM integrity_events e WHERE e.stream = s.stream ORDER BY e.id DESC LIMIT 1) AS last_event
+                FROM streams s LEFT JOIN heartbeats h ON h.stream = s.stream
+                UNION ALL
+                SELECT h.stream, h.namespace, h.pod, h.pod_uid, NULL, h.received_at, 0, NULL
+                FROM heartbeats h WHERE NOT EXISTS (SELECT 1 FROM streams s WHERE s.stream = h.stream)
+                """)
+            return rows.map { r in
+                Coverage.Stream(
+                    stream: r["stream"], namespace: r["namespace"], pod: r["pod"], podUID: r["pod_uid"],
+                    lastSegmentAt: (r["last_segment"] as Int64?).map { RecordTime(nanosecondsSinceEpoch: $0) },
+                    lastHeartbeatAt: (r["last_heartbeat"] as Int64?).map { RecordTime(nanosecondsSinceEpoch: $0) },
+                    integrityEvents: Int(r["events"] as Int64? ?? 0), lastIntegrityEvent: r["last_event"])
+            }
+        }
+    }
+}
