@@ -97,7 +97,7 @@ def test_every_rendered_object_is_valid_kubernetes(set_name, version):
 
 @pytest.mark.parametrize("set_name", SETS)
 def test_every_object_is_labelled_and_namespaced(set_name):
-    cluster_scoped = {"MutatingWebhookConfiguration", "ClusterRoleBinding"}
+    cluster_scoped = {"MutatingWebhookConfiguration", "ClusterRoleBinding", "ClusterRole"}
     for obj in rendered(set_name).objects:
         meta = obj["metadata"]
         labels = meta.get("labels", {})
@@ -476,12 +476,23 @@ def test_a_webhook_told_the_cluster_version_gets_no_token():
 
 
 @pytest.mark.parametrize("set_name", [s for s in SETS if s != "external-collector"])
-def test_collector_rbac_is_tokenreview_only(set_name):
+def test_collector_rbac_is_tokenreview_and_read_only_coverage(set_name):
     r = rendered(set_name)
-    (binding,) = r.of_kind("ClusterRoleBinding")
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                                  "name": "system:auth-delegator"}
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": COLLECTOR, "namespace": NAMESPACE}]
+    bindings = {b["roleRef"]["name"]: b for b in r.of_kind("ClusterRoleBinding")}
+    assert set(bindings) == {"system:auth-delegator", f"{RELEASE}-{NAMESPACE}-collector-coverage"}, bindings
+    for binding in bindings.values():
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": COLLECTOR, "namespace": NAMESPACE}]
+    (role,) = r.of_kind("ClusterRole")
+    # Coverage reads; it never writes, watches or reads secrets.
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+                             {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets"], "verbs": ["get", "list"]}]
+    assert one(collector_flags(r), "--coverage-stale-after") == "60s"
+
+
+def test_coverage_can_be_left_out():
+    r = render({"collector": {"coverage": {"enabled": False}}})
+    assert not r.of_kind("ClusterRole") and [b["roleRef"]["name"] for b in r.of_kind("ClusterRoleBinding")] == ["system:auth-delegator"]
+    assert "--coverage-stale-after" not in collector_flags(r)
     for kind in ("Role", "ClusterRole", "RoleBinding"):
         assert not r.of_kind(kind), f"the chart grants nothing else ({kind})"
     assert "--kubernetes-auth" in collector_flags(r)
