@@ -51,6 +51,11 @@ public final class CollectorMetrics: Sendable {
         CoreMetrics.Gauge(label: "mcp_recorder_coverage_pods", dimensions: [("state", state)], factory: factory).record(pods)
     }
 
+    /// Sets how many injected pods the bypass check found reachable without the recorder.
+    func bypassable(pods: Int) {
+        CoreMetrics.Gauge(label: "mcp_recorder_coverage_bypassable_pods", factory: factory).record(pods)
+    }
+
     public func render() -> [UInt8] {
         var out: [UInt8] = []
         registry.emit(into: &out)

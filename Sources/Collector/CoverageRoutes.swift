@@ -12,16 +12,20 @@ public struct CoverageReport: Sendable {
     let store: CollectorStore
     let inventory: any WorkloadInventory
     let staleAfterSeconds: Int64
+    /// Probes whether the pods' apps can be reached without the recorder (`nil`: not checked).
+    let prober: BypassProber?
 
-    public init(store: CollectorStore, inventory: any WorkloadInventory, staleAfterSeconds: Int64) {
+    public init(store: CollectorStore, inventory: any WorkloadInventory, staleAfterSeconds: Int64, prober: BypassProber? = BypassProber()) {
         self.store = store
         self.inventory = inventory
         self.staleAfterSeconds = staleAfterSeconds
+        self.prober = prober
     }
 
     func verdicts(now: RecordTime = .now()) async throws -> [Coverage.PodVerdict] {
         let (workloads, pods) = try await inventory.snapshot()
-        return Coverage.assess(workloads: workloads, pods: pods, streams: try await store.coverageStreams(), now: now, staleAfterSeconds: staleAfterSeconds)
+        let verdicts = Coverage.assess(workloads: workloads, pods: pods, streams: try await store.coverageStreams(), now: now, staleAfterSeconds: staleAfterSeconds)
+        return await prober?.check(verdicts) ?? verdicts
     }
 
     static func json(_ v: Coverage.PodVerdict) -> JSONValue {
@@ -30,6 +34,7 @@ public struct CoverageReport: Sendable {
             JSONMember("state", .string(v.state.rawValue)), JSONMember("problem", .bool(v.state.isProblem)), JSONMember("reason", .string(v.reason)),
             JSONMember("stream", JSONResponse.string(v.stream)), JSONMember("last_contact", JSONResponse.time(v.lastContact)),
             JSONMember("mode", JSONResponse.string(v.mode)),
+            JSONMember("bypass", v.bypass.map { .object([JSONMember("state", .string($0.state.rawValue)), JSONMember("detail", .string($0.detail))]) } ?? .null),
         ])
     }
 }
@@ -62,7 +67,9 @@ struct CoverageRoutes: Sendable {
         for state in Coverage.State.allCases { summary.append(JSONMember(state.rawValue, .int(visible.filter { $0.state == state }.count))) }
         return JSONResponse.ok(.object([
             JSONMember("generated_at", .string(RecordTime.now().rfc3339)), JSONMember("stale_after_seconds", .int(report.staleAfterSeconds)),
-            JSONMember("summary", .object(summary)), JSONMember("problems", .int(visible.filter { $0.state.isProblem }.count)),
+            JSONMember("summary", .object(summary)),
+            JSONMember("bypassable", .int(visible.filter { $0.bypass?.state == .bypassable }.count)),
+            JSONMember("problems", .int(visible.filter { $0.state.isProblem || $0.bypass?.state == .bypassable }.count)),
             JSONMember("pods", .array(visible.map(CoverageReport.json))),
         ]))
     }
@@ -81,6 +88,7 @@ struct CoverageService: Service {
                 do {
                     let verdicts = try await report.verdicts()
                     for state in Coverage.State.allCases { metrics.coverage(state: state.rawValue, pods: verdicts.filter { $0.state == state }.count) }
+                    metrics.bypassable(pods: verdicts.filter { $0.bypass?.state == .bypassable }.count)
                 } catch {
                     logger.warning("coverage not computed", metadata: ["error": "\(error)"])
                 }

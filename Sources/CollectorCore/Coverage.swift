@@ -130,6 +130,17 @@ public enum Coverage {
         public var stream: String?
         public var lastContact: RecordTime?
         public var mode: String?
+        /// For the bypass check: where the pod is, and what the webhook injected.
+        public var podIP: String?
+        public var injection: JSONValue?
+        /// Filled in by the bypass check, when it ran.
+        public var bypass: (state: BypassCheck.State, detail: String)?
+
+        public static func == (a: Self, b: Self) -> Bool {
+            a.namespace == b.namespace && a.pod == b.pod && a.workload == b.workload && a.state == b.state && a.reason == b.reason
+                && a.stream == b.stream && a.lastContact == b.lastContact && a.mode == b.mode && a.bypass?.state == b.bypass?.state
+                && a.bypass?.detail == b.bypass?.detail
+        }
     }
 
     public static let injectKey = "mcp-recorder.io/inject"
@@ -146,7 +157,7 @@ public enum Coverage {
             let name = workload.map { "\($0.kind)/\($0.name)" }
             func verdict(_ state: State, _ reason: String, stream: Stream? = nil) -> PodVerdict {
                 PodVerdict(namespace: pod.namespace, pod: pod.name, workload: name, state: state, reason: reason, stream: stream?.stream,
-                           lastContact: stream?.lastContact, mode: pod.injection?["mode"]?.stringValue)
+                           lastContact: stream?.lastContact, mode: pod.injection?["mode"]?.stringValue, podIP: pod.podIP, injection: pod.injection)
             }
             if pod.deleting || (pod.phase != nil && pod.phase != "Running") {
                 verdicts.append(verdict(.notRunning, pod.deleting ? "the pod is being deleted" : "the pod is \(pod.phase!)"))

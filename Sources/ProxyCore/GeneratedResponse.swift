@@ -67,6 +67,18 @@ public struct GeneratedResponse: Sendable {
                     extraHeaders: sse ? [HeaderField("Cache-Control", "no-cache")] : [], payload: payload)
     }
 
+    /// The answer to coverage's bypass check (`X-MCP-Recorder-Probe: NONCE`): the nonce echoed,
+    /// so the prober knows the recorder, not the app, owns the port it reached.
+    public static func bypassProbe(_ nonce: String) -> Self {
+        Self(status: 200, reason: "OK", code: "bypass_probe", message: "mcp-recorder owns this port: traffic to it is recorded",
+             extraHeaders: [HeaderField("X-MCP-Recorder-Probe", nonce)])
+    }
+
+    /// A probe nonce: 16 to 64 letters, digits, `-` or `_` (anything else is forwarded like any header).
+    public static func isProbeNonce(_ text: String) -> Bool {
+        (16...64).contains(text.utf8.count) && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45 || $0 == 95 }
+    }
+
     public static let headerTimeout = Self(status: 408, reason: "Request Timeout", code: "header_timeout", message: "the request head did not arrive in time")
 
     public static func upstreamUnavailable(_ why: String) -> Self {

@@ -124,6 +124,11 @@ extension RecordingConnection {
                 upstream: Self.upstreamChanges(credentials, removedAuthorization: stripAuthorization))), at: time, into: &step)
         }
         request = state
+        if let nonce = head.first("x-mcp-recorder-probe"), GeneratedResponse.isProbeNonce(nonce) {
+            // Coverage's bypass check: the recorder owns this port (answered and recorded, never forwarded).
+            answer(.bypassProbe(nonce), exchange: exchange, probe: probe, at: time, into: &step)
+            return
+        }
         if settings.requireIdentity && !probe && !identity.verified {
             answer(.identityRequired, exchange: exchange, probe: probe, at: time, into: &step)
             return

@@ -11,8 +11,10 @@ struct CoverageCommand: AsyncParsableCommand {
             it lists from the Kubernetes API with the streams, segments and heartbeats it has: a pod is recording, \
             not_injected (opted in, but created while the webhook was down or skipped), not_shipping (injected, but \
             silent longer than the collector's --coverage-stale-after), chain_gaps (its stream has integrity events) \
-            or not_running. Exit status: 0 when nothing is wrong, 3 when some pod is not_injected, not_shipping or \
-            chain_gaps, 1 on failure, 2 on a usage error.
+            or not_running. The bypass check probes each injected pod as a client would (header X-MCP-Recorder-Probe, \
+            answered by the recorder itself): bypassable means the app answers without the recorder. Exit status: 0 when \
+            nothing is wrong, 3 when some pod is not_injected, not_shipping, chain_gaps or bypassable, 1 on failure, 2 on \
+            a usage error.
             """)
 
     @OptionGroup var connection: CollectorOptions
@@ -33,15 +35,21 @@ struct CoverageCommand: AsyncParsableCommand {
     }
 
     static func render(_ body: JSONValue, problemsOnly: Bool) -> String {
-        let pods = (body["pods"]?.arrayValue ?? []).filter { !problemsOnly || $0["problem"]?.boolValue == true }
+        let pods = (body["pods"]?.arrayValue ?? []).filter {
+            !problemsOnly || $0["problem"]?.boolValue == true || $0["bypass"]?["state"]?.stringValue == "bypassable"
+        }
         var out = ""
         let summary = (body["summary"]?.objectValue ?? []).filter { ($0.value.intValue ?? 0) > 0 }.map { "\($0.value.serialized()) \($0.key)" }
-        out += "coverage: " + (summary.isEmpty ? "no opted-in pods" : summary.joined(separator: ", ")) + "\n"
+        var parts = summary
+        if let n = body["bypassable"]?.intValue, n > 0 { parts.append("\(n) bypassable") }
+        out += "coverage: " + (parts.isEmpty ? "no opted-in pods" : parts.joined(separator: ", ")) + "\n"
         guard !pods.isEmpty else { return out }
-        let header = ["NAMESPACE/POD", "WORKLOAD", "STATE", "LAST CONTACT (UTC)", "WHY"]
+        let header = ["NAMESPACE/POD", "WORKLOAD", "STATE", "BYPASS", "LAST CONTACT (UTC)", "WHY"]
         let rows = pods.map { p in
-            ["\(text(p["namespace"]))/\(text(p["pod"]))", text(p["workload"]), text(p["state"]),
-             SessionRendering.shortTime(p["last_contact"]?.stringValue), text(p["reason"])]
+            var why = text(p["reason"])
+            if p["bypass"]?["state"]?.stringValue == "bypassable" { why += "; " + text(p["bypass"]?["detail"]) }
+            return ["\(text(p["namespace"]))/\(text(p["pod"]))", text(p["workload"]), text(p["state"]), text(p["bypass"]?["state"]),
+                    SessionRendering.shortTime(p["last_contact"]?.stringValue), why]
         }
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }

@@ -82,3 +82,25 @@ import Testing
         #expect(!(LabelSelector(json: .object([]))!.matches(["app": "a"])), "an empty selector selects nothing")
     }
 }
+
+@Suite struct BypassCheckTests {
+    @Test func whatIsProbedFollowsTheInjectionMode() throws {
+        let redirect = BypassCheck.targets(injection: try JSONParser.parse(#"{"mode": "redirect", "port": 8080, "listen": 15001, "upstream": 8080}"#))
+        #expect(redirect.map(\.port) == [8080] && redirect.map(\.expectation) == [.recorder])
+        let moved = BypassCheck.targets(injection: try JSONParser.parse(#"{"mode": "port-move", "port": 8080, "listen": 8080, "upstream": 15002}"#))
+        #expect(moved.map(\.port) == [8080, 15002] && moved.map(\.expectation) == [.recorder, .closed])
+        #expect(BypassCheck.targets(injection: ["mode": "sideways"]).isEmpty)
+    }
+
+    @Test func theVerdictNamesTheWayAroundTheRecorder() throws {
+        let moved = BypassCheck.targets(injection: try JSONParser.parse(#"{"mode": "port-move", "port": 8080, "listen": 8080, "upstream": 15002}"#))
+        #expect(BypassCheck.verdict([(moved[0], .recorderAnswered), (moved[1], .refused)]).state == .recorded)
+        let open = BypassCheck.verdict([(moved[0], .recorderAnswered), (moved[1], .otherAnswered(200))])
+        #expect(open.state == .bypassable && open.detail.contains("moved port 15002 answers from outside the pod"))
+        let redirect = BypassCheck.targets(injection: try JSONParser.parse(#"{"mode": "redirect", "port": 8080}"#))
+        let missing = BypassCheck.verdict([(redirect[0], .otherAnswered(404))])
+        #expect(missing.state == .bypassable && missing.detail.contains("the redirect is not in place"))
+        #expect(BypassCheck.verdict([(redirect[0], .failed("timed out"))]).state == .unchecked)
+        #expect(BypassCheck.verdict([]).state == .unchecked)
+    }
+}

@@ -184,3 +184,21 @@ import Testing
         #expect(!h.toServer.isEmpty, "bytes go on as they come")
     }
 }
+
+@Suite struct BypassProbeAnswerTests {
+    @Test func theRecorderAnswersCoveragesProbeItselfAndRecordsIt() {
+        var h = Harness()
+        h.client("GET / HTTP/1.1\r\nHost: 10.0.0.7:8080\r\nX-MCP-Recorder-Probe: 0123456789abcdef01\r\n\r\n")
+        #expect(h.toServer.isEmpty, "never forwarded")
+        let answer = String(decoding: h.toClient, as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n") && answer.contains("\r\nX-MCP-Recorder-Probe: 0123456789abcdef01\r\n"))
+        #expect(h.requests.count == 1 && h.notes.contains { $0.code == "bypass_probe" })
+    }
+
+    @Test func aValueThatIsNoNonceIsForwardedLikeAnyHeader() {
+        var h = Harness()
+        h.client("GET / HTTP/1.1\r\nHost: x\r\nX-MCP-Recorder-Probe: short\r\n\r\n")
+        #expect(String(decoding: h.toServer, as: UTF8.self).hasPrefix("GET / HTTP/1.1"))
+        #expect(h.toClient.isEmpty)
+    }
+}
