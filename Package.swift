@@ -186,6 +186,9 @@ let package = Package(
         // propagation, JSON Patch (RFC 6902) and JSON Pointer. No I/O.
         .target(name: "AdmissionPatch", dependencies: ["RecorderJSON", "MCPParsing"]),
 
+        // Pure for now: S3-compatible object storage's request signing (AWS Signature V4).
+        .target(name: "ObjectStorage", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
         // I/O: the shipper — uploads sealed segments to the collector over HTTPS, in order, durably.
         .target(
             name: "Shipping",
@@ -298,6 +301,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "ObjectStorageTests",
+            dependencies: ["ObjectStorage"]
         ),
         .testTarget(
             name: "ShippingTests",

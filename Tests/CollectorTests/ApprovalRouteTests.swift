@@ -60,6 +60,11 @@ import Testing
             let selfApproval = try await post(client, "/v1/approvals/\(id)/approve", token: collector.issuer.token(subject: "agent@team-a", groups: ["team-a-approvers"]), nil)
             expectError(selfApproval, .forbidden, "forbidden")
             #expect(selfApproval.text.contains("made this call"))
+            let unverified = try await post(client, "/v1/streams/\(Self.stream)/approvals", token: IngestTokens.podA,
+                                            Self.filing(id: "e0000000000000000000000000000000", caller: "unverified:petra"))
+            #expect(unverified.status == .created)
+            expectError(try await post(client, "/v1/approvals/e0000000000000000000000000000000/approve", token: approver, nil), .forbidden, "forbidden")
+            #expect(try await post(client, "/v1/approvals/e0000000000000000000000000000000/deny", token: otherApprover, nil).status == .ok, "another approver may")
 
             let decided = try await post(client, "/v1/approvals/\(id)/deny", token: approver, ["reason": "not on a Friday"])
             #expect(decided.status == .ok, "\(decided.text)")
@@ -71,7 +76,7 @@ import Testing
             // The sidecar's long poll answers at once with the decision.
             let followed = try await client.get("/v1/streams/\(Self.stream)/approvals/\(id)?wait=20", token: IngestTokens.podA)
             #expect(try followed.json["state"] == "denied")
-            #expect(try await client.get("/v1/approvals?state=denied", token: approver).json["approvals"]?.arrayValue?.count == 1)
+            #expect(try await client.get("/v1/approvals?state=denied", token: approver).json["approvals"]?.arrayValue?.count == 2)
             #expect(try await client.get("/v1/approvals", token: approver).json["approvals"]?.arrayValue == [], "no pending calls left")
             // Every approver request is in the access log, like a read.
             let log = try await client.get("/v1/access-log?subject=petra", token: staticAdminToken).json["entries"]?.arrayValue ?? []

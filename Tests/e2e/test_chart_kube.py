@@ -131,6 +131,11 @@ class Installation:
         }
         if "--collector-ca-file" in self.flags:
             replacements["--collector-ca-file"] = secret_file(r, f"{COLLECTOR}-tls", "ca.crt", tmp / "collector-ca.crt")
+        if "--approval-policies-file" in self.flags:
+            # The chart's ConfigMap, mounted there in the cluster.
+            policies = tmp / "policies.json"
+            policies.write_text(r.get("ConfigMap", f"{WEBHOOK}-approval-policies")["data"]["policies.json"])
+            replacements["--approval-policies-file"] = str(policies)
         # In the cluster the pod's ServiceAccount token; here a kubeconfig with that token.
         kubeconfig = self.kube.service_account_kubeconfig(self.ns, sa)
         argv = [recorder] + replace_args(self.webhook_args, replacements, append=["--kubeconfig", str(kubeconfig)])

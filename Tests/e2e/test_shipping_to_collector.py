@@ -168,8 +168,9 @@ def test_answer_lost_after_the_collector_stored_it_is_acknowledged_by_the_retry(
     relay = Relay(c.port, drop_first_response=True)
     server = mcp_server("streamable")
     spool = tmp_path / "spool"
-    car = sidecar(server.port, spool, ship_args(f"https://127.0.0.1:{relay.port}", tls["ca"], c.ingest_token_file),
-                  stream=STREAM)
+    # No heartbeats: the first response the relay drops must be an upload's.
+    car = sidecar(server.port, spool, ship_args(f"https://127.0.0.1:{relay.port}", tls["ca"], c.ingest_token_file)
+                  + ["--heartbeat-interval", "0s"], stream=STREAM)
     assert run_client("v1-streamable", car.url(server.path)).result()["errors"] == []
     assert car.stop() == 0
     wait_for(lambda: shipped(spool), timeout=60, what="the spool to drain")
