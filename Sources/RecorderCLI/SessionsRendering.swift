@@ -1,3 +1,4 @@
+import CollectorCore
 import RecorderJSON
 import SegmentFormat
 
@@ -171,17 +172,13 @@ enum SessionRendering {
     /// One step of a held call's decision trail: `held for approval (rule R)`, `approved by P: why (forwarded)`, ….
     static func approvalLine(_ approval: JSONValue, style: RenderStyle) -> String {
         let state = approval["state"]?.stringValue ?? "?"
-        let by = approval["decided_by"]?.stringValue.map { " by \(printable($0))" } ?? ""
-        let reason = approval["reason"]?.stringValue.map { ": \(printable($0))" } ?? ""
+        let line = printable(ApprovalTrail.sentence(
+            state: state, rule: approval["rule"]?.stringValue, decidedBy: approval["decided_by"]?.stringValue,
+            reason: approval["reason"]?.stringValue, forwarded: approval["forwarded"]?.boolValue, timeoutSeconds: approval["timeout_seconds"]?.intValue))
         switch state {
-        case "held":
-            let timeout = approval["timeout_seconds"]?.intValue.map { ", \($0) s to decide" } ?? ""
-            return style.yellow("held for approval") + " (rule \(printable(text(approval["rule"])))\(timeout))"
-        case "approved":
-            return style.green("approved") + by + reason + (approval["forwarded"]?.boolValue == true ? " (forwarded)" : "")
-        default:
-            let forwarded = approval["forwarded"]?.boolValue == true ? " (forwarded anyway: when_unreachable allow)" : " (not forwarded)"
-            return style.red(printable(state)) + by + reason + forwarded
+        case "held": return style.yellow(line)
+        case "approved": return style.green(line)
+        default: return style.red(line)
         }
     }
 

@@ -6,6 +6,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import RecorderJSON
+import SegmentFormat
+import CollectorTestFixtures
 import Testing
 
 /// The web UI's held-calls page: what an approver sees, and deciding with the CSRF token.
@@ -74,6 +76,28 @@ import Testing
             var other = CookieJar()
             _ = try await client.signIn(token: Readers(collector.issuer).teamB, jar: &other)
             #expect(!(try await client.page("/ui/approvals", jar: other)).text.contains(Self.id), "another namespace's call is not shown")
+        }
+    }
+
+    @Test func theTimelineShowsTheDecisionTrailOfAHeldCall() async throws {
+        let collector = try TestCollector()
+        var stream = teamAStream()
+        var caller = MCPConnection(conn: "c1", identity: bearerIdentity("alice"), session: "s-1")
+        let call = caller.toolCall("delete_repo", arguments: ["repo": "prod"], result: "deleted")
+        let id = "0123456789abcdef0123456789abcdef"
+        let held: [RecordBody] = [.approval(ApprovalRecord(conn: "c1", exchange: caller.exchange, approval: id, state: .held, tool: "delete_repo",
+                                                           rule: "destructive", rpcID: 1, timeoutSeconds: 300))]
+        let decided: [RecordBody] = [.approval(ApprovalRecord(conn: "c1", exchange: caller.exchange, approval: id, state: .approved, tool: "delete_repo",
+                                                              rule: "destructive", rpcID: 1, decidedBy: "petra", reason: "ticket <OPS-1>", forwarded: true))]
+        let segment = stream.segment(caller.open() + call.request + held + decided + call.response + caller.close())
+        try await collector.run { client in
+            #expect(try await client.upload(segment, token: IngestTokens.podA).status == .created)
+            var jar = CookieJar()
+            _ = try await client.signIn(token: staticAdminToken, jar: &jar)
+            let page = try await client.page("/ui/sessions/\(sessionID(ApprovalRouteTests.stream, mcp: "s-1"))", jar: jar)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("held for approval (rule destructive, 300 s to decide)"))
+            #expect(page.text.contains("approved by petra: ticket &lt;OPS-1&gt; (forwarded)"), "recorded text is escaped")
         }
     }
 }

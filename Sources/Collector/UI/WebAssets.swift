@@ -60,6 +60,8 @@ enum WebAssets {
         .hold { color: var(--warn); font-weight: 600; }
         small { color: var(--muted); }
         .muted { color: var(--muted); }
+        ul.approvals { list-style: none; padding: 0; margin: .3rem 0; font-size: 13px; }
+        li.approval-held { color: var(--warn); } li.approval-denied, li.approval-expired, li.approval-unavailable, li.approval-withdrawn { color: var(--bad); }
         form.decide { display: flex; gap: .3rem; margin: .15rem 0; } form.decide input { width: 10rem; }
         pre.arguments { max-height: 10rem; margin: 0; }
         .bad { color: var(--bad); }

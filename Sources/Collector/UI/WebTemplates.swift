@@ -149,6 +149,7 @@ enum WebTemplates {
         <span class="duration">{{duration}}</span>{{#error}} <span class="badge bad">error</span>{{/error}}</div>
         <svg class="bar" viewBox="0 0 1000 6" preserveAspectRatio="none" aria-hidden="true"><rect x="{{bar_x}}" width="{{bar_w}}" height="6"></rect></svg>
         {{#error_text}}<p class="error-text">{{error_text}}</p>{{/error_text}}
+        {{#approvals_present}}<ul class="approvals">{{#approvals}}<li class="approval-{{state}}"><time>+{{offset}}</time> {{text}}</li>{{/approvals}}</ul>{{/approvals_present}}
         {{#arguments}}<details class="arguments"{{^arguments_large}} open{{/arguments_large}}><summary>Arguments ({{arguments_size}})</summary><pre>{{arguments}}</pre></details>{{/arguments}}
         {{#result}}<details class="result"{{^result_large}} open{{/result_large}}><summary>Result ({{result_size}})</summary><pre>{{result}}</pre></details>{{/result}}
         {{#binary}}<p class="binary">{{type}} content, {{mime}}, {{size}} — <a href="{{url}}" download>download</a> (not shown)</p>{{/binary}}

@@ -58,6 +58,7 @@ extension WebSessionPages {
         func offset(_ t: RecordTime) -> String { Self.duration(nanoseconds: t.nanosecondsSinceEpoch - start) }
         let exchangesByKey = Dictionary(found.exchanges.map { ("\($0.conn)/\($0.exchange)", $0) }, uniquingKeysWith: { a, _ in a })
 
+        let approvals = Dictionary(grouping: try await store.sessionApprovals(s.id), by: { "\($0.conn)/\($0.exchange)" })
         var calls: [[String: Any]] = []
         var usedExchanges: Set<String> = []
         for (i, call) in found.calls.enumerated() {
@@ -88,6 +89,12 @@ extension WebSessionPages {
             }
             if let detail = details[SessionDetails.key(stream: s.stream, conn: call.conn, exchange: call.exchange)] {
                 Self.putDetail(detail, offset: offset, into: &row)
+            }
+            let trail = approvals[exchangeKey] ?? []
+            row["approvals_present"] = !trail.isEmpty
+            row["approvals"] = trail.map { a in
+                ["offset": offset(a.time), "state": a.state,
+                 "text": ApprovalTrail.sentence(state: a.state, rule: a.rule, decidedBy: a.decidedBy, reason: a.reason, forwarded: a.forwarded, timeoutSeconds: a.timeoutSeconds)] as [String: Any]
             }
             calls.append(row)
         }
