@@ -162,6 +162,8 @@ rgw data = {w}/rgw
 
 
 if __name__ == "__main__":
+    # SIGTERM stops the daemons too (they run in sessions of their own, so they would outlive us).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     workdir = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else f"/tmp/radosgw-{os.getpid()}")
     with RadosGateway(workdir) as gateway:
         print(f"radosgw at {gateway.endpoint} (access key {ACCESS_KEY}, secret {SECRET_KEY}, region {REGION}); Ctrl-C stops it",
