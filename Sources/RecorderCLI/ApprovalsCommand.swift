@@ -71,10 +71,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
         var reason: String?
 
         func run() async throws {
-            let body = try await SessionsCommand.withCollector(connection) {
-                try await $0.postJSON(ApprovalsCommand.path(id, "/approve"), ApprovalsCommand.decisionBody(reason))
-            }
-            ApprovalsCommand.print(body, connection.output, text: ApprovalRendering.detail)
+            try await ApprovalsCommand.decide("approve", id: id, reason: reason, connection: connection)
         }
     }
 
@@ -90,15 +87,16 @@ struct ApprovalsCommand: AsyncParsableCommand {
         var reason: String?
 
         func run() async throws {
-            let body = try await SessionsCommand.withCollector(connection) {
-                try await $0.postJSON(ApprovalsCommand.path(id, "/deny"), ApprovalsCommand.decisionBody(reason))
-            }
-            ApprovalsCommand.print(body, connection.output, text: ApprovalRendering.detail)
+            try await ApprovalsCommand.decide("deny", id: id, reason: reason, connection: connection)
         }
     }
 
-    static func decisionBody(_ reason: String?) -> JSONValue {
-        .object(reason.map { [JSONMember("reason", .string($0))] } ?? [])
+    /// `POST /v1/approvals/ID/approve|deny` with the reason, and the call as it now stands.
+    static func decide(_ verdict: String, id: String, reason: String?, connection: CollectorOptions) async throws {
+        let body = try await SessionsCommand.withCollector(connection) {
+            try await $0.postJSON(path(id, "/" + verdict), .object(reason.map { [JSONMember("reason", .string($0))] } ?? []))
+        }
+        print(body, connection.output, text: ApprovalRendering.detail)
     }
 }
 

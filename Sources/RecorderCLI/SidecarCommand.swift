@@ -232,7 +232,7 @@ struct SidecarCommand: AsyncParsableCommand {
             connectTimeout: connectTimeout.duration, drainTimeout: drainTimeout.duration)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let policy = proxy.approvalPolicy {
-            if let broker = try makeApprovalBroker(stream: streamID, pod: pod, instance: proxy.instance, logger: logger) {
+            if let broker = try makeApprovalBroker(stream: streamID, pod: pod, instance: proxy.instance) {
                 configuration.approvals = broker
                 services.append(.init(service: ApprovalBrokerService(broker: broker)))
             } else {
@@ -246,7 +246,7 @@ struct SidecarCommand: AsyncParsableCommand {
         if let shipper = try makeShipper(stream: streamID, metrics: metrics, logger: logger) {
             services.append(.init(service: shipper))
         }
-        if heartbeatInterval.duration > .zero, let heartbeat = try makeHeartbeat(stream: streamID, pod: pod, instance: proxy.instance, server: server, logger: logger) {
+        if heartbeatInterval.duration > .zero, let heartbeat = try makeHeartbeat(stream: streamID, pod: pod, instance: proxy.instance, server: server) {
             services.append(.init(service: heartbeat))
         }
         if let credentials {
@@ -273,10 +273,7 @@ struct SidecarCommand: AsyncParsableCommand {
             if Self.given(collectorCa) != nil { logger.notice("--collector-ca is ignored without --collector") }
             return nil
         }
-        var authorities: [NIOSSLCertificate]?
-        if let collectorCa = Self.given(collectorCa) {
-            do { authorities = try PEMSource(collectorCa).certificates(option: "--collector-ca") } catch { throw UsageError(error.message) }
-        }
+        let authorities = try collectorAuthorities()
         if collectorInsecureHttp && collector.lowercased().hasPrefix("http://") {
             logger.warning("--collector-insecure-http: segments and the token are sent unencrypted")
         }
@@ -294,32 +291,34 @@ struct SidecarCommand: AsyncParsableCommand {
         }
     }
 
-    /// The heartbeat to --collector, or `nil` without one.
-    func makeHeartbeat(stream: String, pod: PodIdentity, instance: String, server: SidecarServer, logger: Logger) throws -> HeartbeatService? {
+    /// --collector-ca's certificates (`nil`: the system's roots).
+    func collectorAuthorities() throws -> [NIOSSLCertificate]? {
+        guard let collectorCa = Self.given(collectorCa) else { return nil }
+        do { return try PEMSource(collectorCa).certificates(option: "--collector-ca") } catch { throw UsageError(error.message) }
+    }
+
+    /// --collector and the TLS that trusts its CA, for the heartbeat and the approval broker (`nil` without --collector).
+    func collectorConnection() throws -> (endpoint: CollectorEndpoint, tls: TLSConfiguration)? {
         guard let collector = Self.given(collector) else { return nil }
-        var authorities: [NIOSSLCertificate]?
-        if let collectorCa = Self.given(collectorCa) {
-            do { authorities = try PEMSource(collectorCa).certificates(option: "--collector-ca") } catch { throw UsageError(error.message) }
-        }
         let endpoint: CollectorEndpoint
         do { endpoint = try CollectorEndpoint(collector, allowInsecureHTTP: collectorInsecureHttp) } catch { throw UsageError("--collector: \(error)") }
+        return (endpoint, TLSConfigurations.client(trusting: try collectorAuthorities()))
+    }
+
+    /// The heartbeat to --collector, or `nil` without one.
+    func makeHeartbeat(stream: String, pod: PodIdentity, instance: String, server: SidecarServer) throws -> HeartbeatService? {
+        guard let (endpoint, tls) = try collectorConnection() else { return nil }
         return HeartbeatService(
-            endpoint: endpoint, tls: TLSConfigurations.client(trusting: authorities), token: TokenFile(path: tokenFile), stream: stream,
+            endpoint: endpoint, tls: tls, token: TokenFile(path: tokenFile), stream: stream,
             identity: .init(instance: instance, namespace: pod.namespace, pod: pod.name, podUID: pod.uid), interval: heartbeatInterval.duration,
             logger: Logger(label: "mcp-recorder.heartbeat")) { server.heartbeatDetail }
     }
 
     /// Asks the collector for decisions on held calls, with the shipper's URL, CA and token.
-    func makeApprovalBroker(stream: String, pod: PodIdentity, instance: String, logger: Logger) throws -> CollectorApprovalBroker? {
-        guard let collector = Self.given(collector) else { return nil }
-        var authorities: [NIOSSLCertificate]?
-        if let collectorCa = Self.given(collectorCa) {
-            do { authorities = try PEMSource(collectorCa).certificates(option: "--collector-ca") } catch { throw UsageError(error.message) }
-        }
-        let endpoint: CollectorEndpoint
-        do { endpoint = try CollectorEndpoint(collector, allowInsecureHTTP: collectorInsecureHttp) } catch { throw UsageError("--collector: \(error)") }
+    func makeApprovalBroker(stream: String, pod: PodIdentity, instance: String) throws -> CollectorApprovalBroker? {
+        guard let (endpoint, tls) = try collectorConnection() else { return nil }
         return CollectorApprovalBroker(
-            http: Shipping.CollectorClient.makeHTTPClient(tls: TLSConfigurations.client(trusting: authorities)), endpoint: endpoint,
+            http: Shipping.CollectorClient.makeHTTPClient(tls: tls), endpoint: endpoint,
             token: TokenFile(path: tokenFile), stream: stream, instance: instance, namespace: pod.namespace, pod: pod.name,
             logger: Logger(label: "mcp-recorder.approvals"))
     }
