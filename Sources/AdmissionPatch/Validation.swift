@@ -28,9 +28,11 @@ enum Quantity {
         return (text.hasPrefix("-") ? -number : number, multiplier)
     }
 
+    /// 10^exponent. Past 10^±400 a Double is infinite or zero already, so the loop stops there (an
+    /// exponent of a billion digits' worth would otherwise spin for seconds; `Int.min` has no `abs`).
     private static func pow10(_ exponent: Int) -> Double {
         var value = 1.0
-        for _ in 0..<abs(exponent) { value *= 10 }
+        for _ in 0..<min(exponent.magnitude, 400) { value *= 10 }
         return exponent < 0 ? 1 / value : value
     }
 
