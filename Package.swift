@@ -186,8 +186,16 @@ let package = Package(
         // propagation, JSON Patch (RFC 6902) and JSON Pointer. No I/O.
         .target(name: "AdmissionPatch", dependencies: ["RecorderJSON", "MCPParsing"]),
 
-        // Pure for now: S3-compatible object storage's request signing (AWS Signature V4).
-        .target(name: "ObjectStorage", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // I/O: S3-compatible object storage — AWS Signature V4 (pure) and a client over AsyncHTTPClient.
+        .target(
+            name: "ObjectStorage",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
 
         // I/O: the shipper — uploads sealed segments to the collector over HTTPS, in order, durably.
         .target(
@@ -290,6 +298,8 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Tests/ServerTestSupport"
         ),
+        // Real storage servers for tests: Ceph's RADOS Gateway (S3).
+        .target(name: "StorageTestServers", path: "Tests/StorageTestServers"),
         .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorTestFixtures", "SegmentFormat", "RecorderJSON"]),
         .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "CollectorCore", "CollectorTestFixtures", "SegmentFormat", "RecorderJSON"]),
         .testTarget(
@@ -304,7 +314,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ObjectStorageTests",
-            dependencies: ["ObjectStorage"]
+            dependencies: [
+                "ObjectStorage", "StorageTestServers", "ServerTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "ShippingTests",

@@ -3,6 +3,7 @@
 memory), all on 127.0.0.1, in a temporary directory, started and stopped by the tests.
 
     python3 scripts/s3/radosgw.py [WORKDIR]     # starts one and waits; Ctrl-C stops it
+    python3 scripts/s3/radosgw.py --until-stdin-closes WORKDIR   # stops when stdin closes (Swift tests)
 
 radosgw checks AWS Signature V4 and honours conditional writes (`If-None-Match: *` answers
 412 when the key exists), which is what the collector's S3 back end relies on. Needs the
@@ -155,20 +156,42 @@ rgw data = {w}/rgw
         self.processes.clear()
 
     def __enter__(self) -> "RadosGateway":
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:  # a failed or interrupted start leaves no daemon behind
+            self.stop()
+            raise
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
 
 if __name__ == "__main__":
+    # A parent may hand us signals blocked (Foundation's Process does, in a test runner), and the
+    # daemons inherit our mask: unblock them, or SIGTERM would stop nothing.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     # SIGTERM stops the daemons too (they run in sessions of their own, so they would outlive us).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    workdir = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else f"/tmp/radosgw-{os.getpid()}")
-    with RadosGateway(workdir) as gateway:
-        print(f"radosgw at {gateway.endpoint} (access key {ACCESS_KEY}, secret {SECRET_KEY}, region {REGION}); Ctrl-C stops it",
-              flush=True)
-        try:
-            signal.pause()
-        except KeyboardInterrupt:
-            pass
+    args = [a for a in sys.argv[1:] if a != "--until-stdin-closes"]
+    if "--until-stdin-closes" in sys.argv:
+        # A test process hands us a pipe: when it ends (even by kill -9), we stop.
+        import threading
+
+        def watch_stdin() -> None:
+            while sys.stdin.buffer.read(4096):
+                pass
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    workdir = pathlib.Path(args[0] if args else f"/tmp/radosgw-{os.getpid()}")
+    try:
+        with RadosGateway(workdir) as gateway:
+            print(f"radosgw at {gateway.endpoint} (access key {ACCESS_KEY}, secret {SECRET_KEY}, region {REGION}); Ctrl-C stops it",
+                  flush=True)
+            try:
+                signal.pause()
+            except KeyboardInterrupt:
+                pass
+    finally:
+        if "--until-stdin-closes" in sys.argv:
+            shutil.rmtree(workdir, ignore_errors=True)
