@@ -106,11 +106,11 @@ let package = Package(
         // records, read authorization, session timelines, replay comparison. No I/O.
         .target(name: "CollectorCore", dependencies: ["SegmentFormat", "RecorderJSON", "MCPParsing"]),
 
-        // I/O: the collector's storage — segment files on disk and the SQLite index.
+        // I/O: the collector's storage — segment blobs (files or an S3 bucket) and the SQLite index.
         .target(
             name: "CollectorStore",
             dependencies: [
-                "CollectorCore", "SegmentFormat", "SegmentStore", "RecorderJSON",
+                "CollectorCore", "SegmentFormat", "SegmentStore", "RecorderJSON", "Locking", "ObjectStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -9,8 +9,8 @@ import ServiceLifecycle
 /// `mcp-recorder collector` and `mcp-recorder dev`.
 public enum CollectorAssembly {
     /// - Returns: the parts and the background services they need (OIDC key refresh for the API and the UI).
-    public static func make(configuration: CollectorConfiguration, kubernetes: KubernetesClientConfig?, logger: Logger) throws -> (CollectorParts, [any Service]) {
-        let store = try CollectorStore(directory: configuration.dataDirectory, grouping: configuration.sessionGrouping)
+    public static func make(configuration: CollectorConfiguration, kubernetes: KubernetesClientConfig?, logger: Logger) async throws -> (CollectorParts, [any Service]) {
+        let store = try await CollectorStore(directory: configuration.dataDirectory, grouping: configuration.sessionGrouping)
         var ingest: [any IngestAuthenticator] = []
         if let token = configuration.ingestToken { ingest.append(StaticIngestAuthenticator(token: token)) }
         if let kubernetes { ingest.append(try TokenReviewAuthenticator(config: kubernetes, logger: logger)) }

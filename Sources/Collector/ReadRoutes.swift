@@ -94,7 +94,7 @@ struct ReadRoutes: Sendable {
         var records: [Record] = []
         for row in location.segments {
             let wanted = Set(missing.map { "\(row.stream)/\($0.conn)/\($0.exchange)" })
-            _ = try? SegmentReader.read(store.path(of: row)) { line, _ in
+            _ = try? await store.read(row) { line, _ in
                 guard case .record(let record) = line else { return }
                 let (conn, exchange) = record.body.location
                 if let conn, let exchange, wanted.contains("\(row.stream)/\(conn)/\(exchange)") { records.append(record) }
@@ -132,7 +132,7 @@ struct ReadRoutes: Sendable {
                 var out: [UInt8] = []
                 let prefix = Array("{\"_stream\":\(JSONValue.string(row.stream).serialized()),\"_segment\":\(row.segment),".utf8)
                 do {
-                    _ = try SegmentReader.read(store.path(of: row)) { line, raw in
+                    _ = try await store.read(row) { line, raw in
                         guard case .record(let record) = line, SessionExport.includes(record, stream: row.stream, exchanges: location.exchanges) else { return }
                         out += prefix
                         out += raw.dropFirst()
@@ -233,11 +233,21 @@ struct ReadRoutes: Sendable {
         guard let n = UInt64(segmentText), let row = try await store.segments(of: stream).first(where: { $0.segment == n }) else {
             return JSONResponse.error(.notFound, "not_found", "no segment \(segmentText.prefix(24)) in stream \(stream)")
         }
-        let bytes: [UInt8]
-        do { bytes = try FileSystem.readFile(store.path(of: row)) } catch {
+        let blobs = store.blobs
+        let size: Int?
+        do { size = try await blobs.size(of: row.file) } catch {
             return JSONResponse.error(.internalServerError, "storage_error", "cannot read the stored segment: \(error)")
         }
-        return Response(status: .ok, headers: [.contentType: "application/gzip"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        guard let size else {
+            return JSONResponse.error(.internalServerError, "storage_error", "the stored segment \(row.file) is missing from \(blobs.description)")
+        }
+        // Streamed from the blob store as it is read.
+        let key = row.file
+        let body = ResponseBody(contentLength: size) { writer in
+            try await blobs.stream(key) { piece in try await writer.write(ByteBuffer(bytes: piece)) }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/gzip"], body: body)
     }
 
     func verifyStream(_ stream: String, reader: Reader) async throws -> Response {
@@ -259,7 +269,7 @@ struct ReadRoutes: Sendable {
         for row in rows {
             let name = SegmentNaming.finishedName(stream: row.stream, segment: row.segment)
             do {
-                let summary = try SegmentReader.read(store.path(of: row))
+                let summary = try await store.read(row)
                 if summary.sha256 != row.sha256 {
                     problems.append(FileProblem(file: name, problem: SegmentProblem(.chain, "stored file's SHA-256 \(summary.sha256) differs from the \(row.sha256) it had when it was uploaded: altered at rest")))
                 }

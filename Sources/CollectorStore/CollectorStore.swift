@@ -4,27 +4,28 @@ import RecorderJSON
 import SegmentFormat
 import SegmentStore
 
-/// The collector's storage: each segment as a file under `DIR/segments/STREAM/`, and
-/// the SQLite index in `DIR/index.sqlite`.
+/// The collector's storage: segment bytes in a ``SegmentBlobStore`` (files under
+/// `DIR/segments/` by default, or an S3 bucket), and the SQLite index in `DIR/index.sqlite`.
 ///
-/// An upload is written to a temporary file, fsynced and renamed into place, and only
-/// then indexed in one transaction; it is acknowledged after both. A collector killed
-/// in between leaves a file without an index row, which the next start deletes (the
-/// sidecar still has its copy and uploads it again).
+/// An upload is staged in the blob store (written and made durable), then indexed in one
+/// transaction that decides and commits the blob; it is acknowledged after both. A collector
+/// killed in between leaves a blob no index row names, which ``reconcile()`` removes (the sidecar
+/// still has its copy and uploads it again).
 public actor CollectorStore {
     public nonisolated let directory: String
-    public nonisolated let segmentsDirectory: String
     nonisolated let pool: DatabasePool
+    /// Where the segments' bytes are.
+    public nonisolated let blobs: any SegmentBlobStore
     /// How exchanges without an MCP session id are grouped into sessions.
     public nonisolated let grouping: SessionGrouping
-    /// Numbers the temporary files of uploads in progress.
-    private var uploadCounter = 0
 
-    public init(directory: String, grouping: SessionGrouping = .default) throws {
+    /// Opens (or creates) the index under `directory` and reconciles it with `blobs`
+    /// (by default, files under `directory/segments`).
+    public init(directory: String, blobs: (any SegmentBlobStore)? = nil, grouping: SessionGrouping = .default) async throws {
         self.directory = directory
         self.grouping = grouping
-        self.segmentsDirectory = FileSystem.join(directory, "segments")
-        try FileSystem.createDirectories(segmentsDirectory)
+        try FileSystem.createDirectories(directory)
+        self.blobs = try blobs ?? FileSegmentBlobStore(directory: FileSystem.join(directory, "segments"))
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         // A 201 promises the segment survives a power failure: every commit is synced (GRDB's
@@ -32,33 +33,29 @@ public actor CollectorStore {
         // stored file whose row was lost while the sidecar has already deleted its copy).
         pool = try DatabasePool(path: FileSystem.join(directory, "index.sqlite"), configuration: configuration)
         // (On the pool's one writer connection, after GRDB's own WAL setup, which sets NORMAL.)
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try IndexSchema.migrator().migrate(pool)
-        try Self.reconcile(pool: pool, segmentsDirectory: segmentsDirectory)
+        try await reconcile()
     }
 
-    /// Deletes leftovers of uploads that were never acknowledged, and records stored
-    /// segments whose files are gone.
-    static func reconcile(pool: DatabasePool, segmentsDirectory: String) throws {
-        let known: Set<String> = try pool.read { db in
+    /// Deletes leftovers of uploads that were never acknowledged (blobs no index row names, older
+    /// than the blob store's grace period), and records stored segments whose blobs are gone.
+    public nonisolated func reconcile(now: Int64 = RecordTime.now().nanosecondsSinceEpoch / 1_000_000_000) async throws {
+        let known: Set<String> = try await pool.read { db in
             Set(try String.fetchAll(db, sql: "SELECT file FROM segments WHERE expired = 0"))
         }
         var present: Set<String> = []
-        for stream in try FileSystem.list(segmentsDirectory) {
-            let streamDirectory = FileSystem.join(segmentsDirectory, stream)
-            guard FileSystem.type(of: streamDirectory) == .directory else { continue }
-            for name in try FileSystem.list(streamDirectory) {
-                let relative = "\(stream)/\(name)"
-                if known.contains(relative) {
-                    present.insert(relative)
-                } else {
-                    try FileSystem.remove(FileSystem.join(streamDirectory, name))
-                }
+        let grace = blobs.orphanGraceSeconds
+        for entry in try await blobs.inventory() {
+            if known.contains(entry.key) {
+                present.insert(entry.key)
+            } else if grace == 0 || (entry.modified.map { now - $0 >= grace } ?? false) {
+                try await blobs.remove(entry.key)
             }
         }
         let lost = known.subtracting(present)
         guard !lost.isEmpty else { return }
-        try pool.write { db in
+        try await pool.write { db in
             for file in lost {
                 guard let row = try Row.fetchOne(db, sql: "SELECT stream, segment FROM segments WHERE file = ?", arguments: [file]) else { continue }
                 let stream: String = row["stream"]
@@ -94,29 +91,27 @@ public actor CollectorStore {
         }
         if known.existing == upload.sha256 { return .alreadyStored }
 
-        let name = SegmentNaming.finishedName(stream: stream, segment: upload.segment)
-        let streamDirectory = FileSystem.join(segmentsDirectory, stream)
-        let path = FileSystem.join(streamDirectory, name)
-        uploadCounter += 1
-        // Not a segment name: a leftover of a crash is removed by `reconcile` on the next start.
-        let temporary = FileSystem.join(streamDirectory, ".\(name).\(uploadCounter).upload")
-        try FileSystem.createDirectories(streamDirectory)
-        try FileSystem.writeAtomically(upload.bytes, to: temporary)
+        let staged = try await blobs.stage(upload.bytes, stream: stream, segment: upload.segment, sha256: upload.sha256)
         let facts = SegmentIndexer.facts(upload.records)
+        let blobs = self.blobs
         do {
             let outcome = try await pool.write { db in
-                try Self.store(upload, identity: identity, facts: facts, grouping: self.grouping, temporary: temporary, path: path, relative: "\(stream)/\(name)", now: now, db: db)
+                try Self.store(upload, identity: identity, facts: facts, grouping: self.grouping, staged: staged, blobs: blobs, now: now, db: db)
             }
-            if case .stored = outcome {} else { try? FileSystem.remove(temporary) }
+            switch outcome {
+            case .stored: break
+            case .rejected, .conflict: await blobs.discard(staged, refused: true)
+            case .alreadyStored, .forbidden: await blobs.discard(staged, refused: false)
+            }
             return outcome
         } catch {
-            try? FileSystem.remove(temporary)
+            await blobs.discard(staged, refused: false)
             throw error
         }
     }
 
     /// The deciding part of ``ingest(_:identity:now:)``, in one write transaction.
-    private static func store(_ upload: CheckedSegment, identity: IngestIdentity, facts: SegmentFacts, grouping: SessionGrouping, temporary: String, path: String, relative: String, now: RecordTime, db: Database) throws -> IngestOutcome {
+    private static func store(_ upload: CheckedSegment, identity: IngestIdentity, facts: SegmentFacts, grouping: SessionGrouping, staged: StagedSegment, blobs: any SegmentBlobStore, now: RecordTime, db: Database) throws -> IngestOutcome {
         let stream = upload.stream
         let segment = Int64(upload.segment)
         let pod = upload.header.pod
@@ -147,8 +142,7 @@ public actor CollectorStore {
             return .rejected(rejection)
         }
 
-        try FileSystem.rename(temporary, to: path)
-        try FileSystem.syncDirectory(containing: path)
+        try blobs.commit(staged)
         let summary = upload.summary
         let header = upload.header
         do {
@@ -163,16 +157,15 @@ public actor CollectorStore {
                     stream, segment, summary.sha256, header.previousSHA256, summary.compressedBytes, Int64(summary.records),
                     summary.firstSeq.map(Int64.init), summary.lastSeq.map(Int64.init),
                     (summary.firstTime ?? header.time).nanosecondsSinceEpoch, (summary.lastTime ?? header.time).nanosecondsSinceEpoch,
-                    now.nanosecondsSinceEpoch, relative,
+                    now.nanosecondsSinceEpoch, staged.key,
                 ])
             for finding in findings {
                 try insertEvent(db, stream: stream, segment: finding.segment, kind: finding.kind, message: finding.message, now: now)
             }
             try IndexWriter(db: db, stream: stream, segment: upload.segment, pod: pod, grouping: grouping).apply(facts)
         } catch {
-            // The transaction rolls back; no row names this file (the segment was not stored, and
-            // this transaction is the only writer), so it goes too.
-            try? FileSystem.remove(path)
+            // The transaction rolls back: no row names the committed blob.
+            blobs.revert(staged)
             throw error
         }
         return .stored(records: summary.records)
@@ -191,11 +184,9 @@ public actor CollectorStore {
         }
     }
 
-    /// The index opens and the data directory is writable.
+    /// The index opens and the blob store is writable.
     public nonisolated func isHealthy() async -> Bool {
-        let probe = FileSystem.join(directory, ".ready-probe-\(UInt64.random(in: 0...UInt64.max))")
-        guard (try? FileSystem.writeAtomically([], to: probe)) != nil else { return false }
-        try? FileSystem.remove(probe)
+        guard await blobs.isHealthy() else { return false }
         return (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
     }
 }

@@ -47,7 +47,7 @@ extension CollectorStore {
             return (result, files)
         }
         for file in files {
-            try? FileSystem.remove(FileSystem.join(segmentsDirectory, file))
+            try? await blobs.remove(file)
         }
         return result
     }

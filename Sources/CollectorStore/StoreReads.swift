@@ -122,8 +122,15 @@ extension CollectorStore {
         }
     }
 
-    public nonisolated func path(of row: SegmentRow) -> String {
-        FileSystem.join(segmentsDirectory, row.file)
+    /// A stored segment's bytes, from the blob store.
+    public nonisolated func bytes(of row: SegmentRow) async throws -> [UInt8] {
+        try await blobs.read(row.file)
+    }
+
+    /// Reads a stored segment: `onLine` gets each decoded line and its exact bytes.
+    public nonisolated func read(_ row: SegmentRow, onLine: (SegmentLine, ArraySlice<UInt8>) -> Void = { _, _ in }) async throws -> SegmentSummary {
+        let bytes = try await blobs.read(row.file)
+        return bytes.withUnsafeBytes { SegmentParser.parse($0, onLine: onLine) }
     }
 
     public nonisolated func integrityEvents(stream: String?, limit: Int, reader: Reader) async throws -> [IntegrityEventRow] {

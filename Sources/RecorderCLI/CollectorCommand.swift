@@ -157,7 +157,7 @@ struct CollectorCommand: AsyncParsableCommand {
         } catch {
             throw UsageError("\(error)")
         }
-        let (parts, services) = try CollectorAssembly.make(configuration: configuration, kubernetes: kubernetes, logger: logger)
+        let (parts, services) = try await CollectorAssembly.make(configuration: configuration, kubernetes: kubernetes, logger: logger)
         let app = try buildApplication(configuration: configuration, parts: parts, tls: tls, services: services) { channel in
             logger.info("collector listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "data": "\(configuration.dataDirectory)"])
         }

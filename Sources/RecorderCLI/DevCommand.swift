@@ -84,7 +84,7 @@ struct DevCommand: AsyncParsableCommand {
             dataDirectory: layout.collector, host: collectorAddress.host, port: collectorAddress.port,
             ingestToken: material.ingestToken, adminToken: material.readToken,
             sessionGrouping: SessionGrouping(idleGap: sessionIdleGap.duration))
-        let (parts, collectorServices) = try CollectorAssembly.make(configuration: collectorConfiguration, kubernetes: nil, logger: Logger(label: "mcp-recorder.collector"))
+        let (parts, collectorServices) = try await CollectorAssembly.make(configuration: collectorConfiguration, kubernetes: nil, logger: Logger(label: "mcp-recorder.collector"))
         let announcer = DevAnnouncer(layout: layout, mcpPath: mcpPath)
         let collectorApp = try buildApplication(configuration: collectorConfiguration, parts: parts, tls: try TLSConfigurations.server(material.authority), services: collectorServices) { channel in
             announcer.collectorListening(port: channel.localAddress?.port ?? collectorAddress.port, host: collectorAddress.host)

@@ -9,7 +9,7 @@ import Testing
 @Suite struct IngestStoreTests {
     @Test func storedThenAlreadyStoredThenConflict() async throws {
         let dir = temporaryDataDirectory()
-        let store = try CollectorStore(directory: dir)
+        let store = try await CollectorStore(directory: dir)
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let first = builder.segment(c.fullSession(session: "s-1"))
@@ -38,12 +38,12 @@ import Testing
         // The stored segment is untouched.
         let rows = try await store.segments(of: first.stream)
         #expect(rows.map(\.sha256) == [first.sha256])
-        #expect(Array(FileManager.default.contents(atPath: store.path(of: rows[0]))!) == first.bytes)
+        #expect(try await store.bytes(of: rows[0]) == first.bytes)
         #expect(files(in: streamDir).count == 1)
     }
 
     @Test func aStreamBelongsToTheIdentityThatFirstWroteIt() async throws {
-        let store = try CollectorStore(directory: temporaryDataDirectory())
+        let store = try await CollectorStore(directory: temporaryDataDirectory())
         let owner = IngestIdentity.serviceAccount(username: "system:serviceaccount:team-a:weather", podName: "weather-7d9f-abcde", podUID: nil)!
         let intruder = IngestIdentity.serviceAccount(username: "system:serviceaccount:team-a:weather", podName: "weather-7d9f-zzzzz", podUID: nil)!
         var builder = StreamBuilder()
@@ -72,7 +72,7 @@ import Testing
 
     @Test func aBrokenChainStoresNothingButAnEvent() async throws {
         let dir = temporaryDataDirectory()
-        let store = try CollectorStore(directory: dir)
+        let store = try await CollectorStore(directory: dir)
         var builder = StreamBuilder()
         let s1 = builder.segment([note("one")])
         builder.previousSHA256 = String(repeating: "0", count: 64)
@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test func missingAndDeclaredGapsAreRecordedButStored() async throws {
-        let store = try CollectorStore(directory: temporaryDataDirectory())
+        let store = try await CollectorStore(directory: temporaryDataDirectory())
         var builder = StreamBuilder()
         let s1 = builder.segment([note("one")])
         builder.skip(segments: 1, records: 5)
@@ -108,7 +108,7 @@ import Testing
     }
 
     @Test func aLateSegmentFillsItsHoleOnlyIfItIsTheOneRecorded() async throws {
-        let store = try CollectorStore(directory: temporaryDataDirectory())
+        let store = try await CollectorStore(directory: temporaryDataDirectory())
         var builder = StreamBuilder()
         let s1 = builder.segment([note("one")])
         let s2 = builder.segment([note("two")])
@@ -135,7 +135,7 @@ import Testing
         let s1 = builder.segment([note("one")])
         let s2 = builder.segment([note("two")])
         do {
-            let store = try CollectorStore(directory: dir)
+            let store = try await CollectorStore(directory: dir)
             try await CollectorStoreTests.store([s1, s2], in: store)
         }
         let streamDir = "\(dir)/segments/\(s1.stream)"
@@ -147,7 +147,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: "\(dir)/segments/team-z.ghost", withIntermediateDirectories: true)
         try Data([7]).write(to: URL(fileURLWithPath: "\(dir)/segments/team-z.ghost/team-z.ghost.000000000001.seg.gz"))
 
-        let reopened = try CollectorStore(directory: dir)
+        let reopened = try await CollectorStore(directory: dir)
         #expect(files(in: streamDir) == [SegmentNaming.finishedName(stream: s1.stream, segment: 1), SegmentNaming.finishedName(stream: s1.stream, segment: 2)])
         #expect(files(in: "\(dir)/segments/team-z.ghost").isEmpty)
         #expect(try await reopened.events().isEmpty)
@@ -162,23 +162,23 @@ import Testing
         let s1 = builder.segment([note("one")])
         let s2 = builder.segment([note("two")])
         do {
-            let store = try CollectorStore(directory: dir)
+            let store = try await CollectorStore(directory: dir)
             try await CollectorStoreTests.store([s1, s2], in: store)
         }
         try FileManager.default.removeItem(atPath: "\(dir)/segments/\(s1.stream)/\(SegmentNaming.finishedName(stream: s1.stream, segment: 1))")
-        let reopened = try CollectorStore(directory: dir)
+        let reopened = try await CollectorStore(directory: dir)
         let events = try await reopened.events(s1.stream)
         #expect(events.map(\.kind) == ["damaged"])
         #expect(events.first?.segment == 1)
         #expect(events.first?.message.contains("missing") == true)
         // Another restart does not repeat it.
-        let again = try CollectorStore(directory: dir)
+        let again = try await CollectorStore(directory: dir)
         #expect(try await again.events(s1.stream).count == 1)
     }
 
     @Test func concurrentUploadsOfOneSegmentStoreItOnce() async throws {
         let dir = temporaryDataDirectory()
-        let store = try CollectorStore(directory: dir)
+        let store = try await CollectorStore(directory: dir)
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let s1 = builder.segment(c.fullSession(session: "s-1"))
@@ -207,7 +207,7 @@ import Testing
     @Test func everyCommitIsSynced() async throws {
         let directory = NSTemporaryDirectory() + "mcp-recorder-durability-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let store = try CollectorStore(directory: directory)
+        let store = try await CollectorStore(directory: directory)
         // PRAGMA synchronous: 2 = FULL (a 201 must not be lost after a power failure).
         #expect(try await store.synchronousSetting() == 2)
     }

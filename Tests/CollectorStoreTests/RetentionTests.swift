@@ -12,7 +12,7 @@ import Testing
 
     @Test func removesOldSessionsAndTheirFilesButKeepsLegalHolds() async throws {
         let dir = temporaryDataDirectory()
-        let store = try CollectorStore(directory: dir)
+        let store = try await CollectorStore(directory: dir)
         var oldStream = StreamBuilder(stream: "team-a.old-1", pod: "old-1", start: Self.old)
         var x = MCPConnection(conn: "x", identity: bearerIdentity("alice"), session: "X")
         var h = MCPConnection(conn: "h", identity: bearerIdentity("bob"), session: "H")
@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func aSessionStillActiveAfterTheCutoffKeepsItsOldSegments() async throws {
-        let store = try CollectorStore(directory: temporaryDataDirectory())
+        let store = try await CollectorStore(directory: temporaryDataDirectory())
         var builder = StreamBuilder(start: Self.old)
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"), session: "long")
         let a = c.toolCall("add", arguments: [:], result: "0")
@@ -74,7 +74,7 @@ import Testing
     @Test func theChainContinuesAfterRetentionRemovedAStreamsSegments() async throws {
         // After retention removed every stored segment of a quiet stream, the next segment from the
         // sidecar continues a chain the collector no longer has: that is not a missing segment.
-        let store = try CollectorStore(directory: temporaryDataDirectory())
+        let store = try await CollectorStore(directory: temporaryDataDirectory())
         var builder = StreamBuilder(start: Self.old)
         try await CollectorStoreTests.store([builder.segment([note("one")]), builder.segment([note("two")])], in: store)
         _ = try await store.applyRetention(cutoff: Self.cutoff)

@@ -12,12 +12,12 @@ import Testing
     static let traceB = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
     /// A store with `gap` as the idle gap, and a stream builder whose records advance 1 ms each.
-    static func make(gap: Duration = SessionGrouping.defaultIdleGap) throws -> (CollectorStore, StreamBuilder) {
-        (try CollectorStore(directory: temporaryDataDirectory(), grouping: SessionGrouping(idleGap: gap)), StreamBuilder())
+    static func make(gap: Duration = SessionGrouping.defaultIdleGap) async throws -> (CollectorStore, StreamBuilder) {
+        (try await CollectorStore(directory: temporaryDataDirectory(), grouping: SessionGrouping(idleGap: gap)), StreamBuilder())
     }
 
     @Test func statelessCallsOfOneCallerOverManyConnectionsAreOneSession() async throws {
-        let (store, builder) = try Self.make()
+        let (store, builder) = try await Self.make()
         var b = builder
         var segments: [BuiltSegment] = []
         for n in 1...3 {
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func aCallerIdleLongerThanTheGapStartsANewSession() async throws {
-        let (store, builder) = try Self.make(gap: .seconds(60))
+        let (store, builder) = try await Self.make(gap: .seconds(60))
         var b = builder
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let first = b.segment(c.open() + c.statelessToolCall("echo"))
@@ -59,13 +59,13 @@ import Testing
         #expect(sessions[1].lastTime < FixtureTime.plus(FixtureTime.t0, seconds: 51))
 
         // The same traffic with the default gap (5 min) is one session.
-        let (relaxed, _) = try Self.make()
+        let (relaxed, _) = try await Self.make()
         try await CollectorStoreTests.store([first, second, third], in: relaxed)
         #expect(try await relaxed.allSessions().map(\.calls) == [3])
     }
 
     @Test func callersClientsAndPodsAreKeptApart() async throws {
-        let (store, builder) = try Self.make()
+        let (store, builder) = try await Self.make()
         var b = builder
         var alice = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         var bob = MCPConnection(conn: "c2", identity: bearerIdentity("bob"))
@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func anonymousCallersAreGroupedByAddressAndNamelessTokensByFingerprint() async throws {
-        let (store, builder) = try Self.make()
+        let (store, builder) = try await Self.make()
         var b = builder
         var one = MCPConnection(conn: "c1", identity: nil)
         var oneAgain = MCPConnection(conn: "c2", identity: nil)
@@ -115,7 +115,7 @@ import Testing
     }
 
     @Test func traceContextGroupsByTraceWithoutAnIdleSplit() async throws {
-        let (store, builder) = try Self.make(gap: .seconds(60))
+        let (store, builder) = try await Self.make(gap: .seconds(60))
         var b = builder
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         var viaHeader = MCPConnection(conn: "c2", identity: bearerIdentity("alice"))
@@ -138,7 +138,7 @@ import Testing
     @Test func aHandshakeClientIsKnownByItsInitializeForTheRequestsAfterIt() async throws {
         // A stateless server of the 2025 revision: `initialize` names the client, no session id is
         // assigned, and later requests carry no clientInfo.
-        let (store, builder) = try Self.make()
+        let (store, builder) = try await Self.make()
         var b = builder
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let i = c.initialize(session: "unused")
@@ -165,7 +165,7 @@ import Testing
     }
 
     @Test func anExchangeFiledByCallerMovesToTheMCPSessionItLearns() async throws {
-        let (store, builder) = try Self.make()
+        let (store, builder) = try await Self.make()
         var b = builder
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         var stateless = MCPConnection(conn: "c2", identity: bearerIdentity("alice"))

@@ -19,7 +19,7 @@ struct Dataset {
     var l1: String { sessionID(Self.streamB, mcp: "L-1") }
 
     static func make(_ directory: String = temporaryDataDirectory()) async throws -> Dataset {
-        let store = try CollectorStore(directory: directory)
+        let store = try await CollectorStore(directory: directory)
         var a = StreamBuilder(stream: streamA, namespace: "team-a", pod: "weather-1", serviceAccount: "weather", start: FixtureTime.t0)
         var alice = MCPConnection(conn: "c1", identity: bearerIdentity("alice", groups: ["team-a-dev"], email: "alice@example.com"))
         let first = a.segment(alice.fullSession(session: "a-1"))
@@ -144,7 +144,7 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
     }
 
     @Test func pagingVisitsEverySessionExactlyOnce() async throws {
-        let store = try CollectorStore(directory: temporaryDataDirectory())
+        let store = try await CollectorStore(directory: temporaryDataDirectory())
         // Two streams written at the very same times, so last times tie across streams.
         for stream in ["team-a.p-1", "team-a.p-2"] {
             var builder = StreamBuilder(stream: stream, pod: stream, start: FixtureTime.t0)
@@ -182,7 +182,7 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
     }
 
     @Test func initializeRequestAndResponseInDifferentSegmentsStillPair() async throws {
-        let store = try CollectorStore(directory: temporaryDataDirectory())
+        let store = try await CollectorStore(directory: temporaryDataDirectory())
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let i = c.initialize(session: "late-session")
@@ -209,7 +209,7 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
     }
 
     @Test func aLegalHoldFollowsTheExchangeToItsMCPSession() async throws {
-        let store = try CollectorStore(directory: temporaryDataDirectory())
+        let store = try await CollectorStore(directory: temporaryDataDirectory())
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let i = c.initialize(session: "held")
@@ -224,7 +224,7 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
     }
 
     @Test func aSegmentHoldingOnlyBodyChunksBelongsToTheSession() async throws {
-        let store = try CollectorStore(directory: temporaryDataDirectory())
+        let store = try await CollectorStore(directory: temporaryDataDirectory())
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"), session: "big")
         let call = c.toolCall("read_file", arguments: ["path": "/var/log/big"], result: "…")
@@ -250,7 +250,7 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
     }
 
     @Test func accessLogRoundTrip() async throws {
-        let store = try CollectorStore(directory: temporaryDataDirectory())
+        let store = try await CollectorStore(directory: temporaryDataDirectory())
         let entry = AccessLogEntry(time: FixtureTime.t0, subject: "alice", groups: ["team-a-security", "sre"], method: "GET", path: "/v1/sessions?tool=add", status: 200)
         try await store.logAccess(entry)
         try await store.logAccess(AccessLogEntry(time: FixtureTime.t0, subject: "(anonymous)", groups: [], method: "GET", path: "/v1/sessions", status: 401))

@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func aFiledCallIsDecidedOnceByAnApproverOfItsNamespaceAndTheSidecarLearnsIt() async throws {
-        let collector = try TestCollector(accessPolicy: Self.approverPolicy)
+        let collector = try await TestCollector(accessPolicy: Self.approverPolicy)
         let approver = collector.issuer.token(subject: "petra", groups: ["team-a-approvers"])
         let otherApprover = collector.issuer.token(subject: "paul", groups: ["team-a-approvers"])
         let reader = collector.issuer.token(subject: "sam", groups: ["team-a-security"])
@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func aPodMayFileAndFollowOnlyItsOwnCalls() async throws {
-        let collector = try TestCollector(accessPolicy: Self.approverPolicy)
+        let collector = try await TestCollector(accessPolicy: Self.approverPolicy)
         try await collector.run { client in
             let path = "/v1/streams/\(Self.stream)/approvals"
             expectError(try await post(client, path, token: IngestTokens.podB, Self.filing()), .forbidden, "forbidden")
@@ -110,7 +110,7 @@ import Testing
         (#"{"id": "0123456789abcdef0123456789abcdef", "instance": "i", "exchange": 1, "conn": "c", "tool": "", "rule": "r", "timeout_seconds": 5}"#, #""tool" must be a non-empty string"#),
     ])
     func aBadFilingSaysWhatIsWrong(body: String, message: String) async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             var headers = bearer(IngestTokens.shared)
             headers[.contentType] = "application/json"
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func badDecisionsAndQueriesSayWhatIsWrong() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             #expect(try await post(client, "/v1/streams/local.dev/approvals", token: IngestTokens.shared, Self.filing(namespace: "local", pod: "dev")).status == .created)
             let id = "0123456789abcdef0123456789abcdef"
@@ -140,7 +140,7 @@ import Testing
     }
 
     @Test func theTimeOutExpiresARestartAbandonsAndAGoneClientWithdraws() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             let base = "/v1/streams/local.dev/approvals"
             let (a, b, c) = ("a0000000000000000000000000000000", "b0000000000000000000000000000000", "c0000000000000000000000000000000")

@@ -29,7 +29,7 @@ struct FixedInventory: WorkloadInventory {
     }
 
     @Test func heartbeatsAreTheSidecarsOwnAndSayWhatIsWrong() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             let good = #"{"instance": "i1", "namespace": "team-a", "pod": "weather-1", "pod_uid": "uid-1", "detail": {"segments_sealed": 3}}"#
             #expect(try await heartbeat(client, token: IngestTokens.podA, good).status == .ok)
@@ -45,7 +45,7 @@ struct FixedInventory: WorkloadInventory {
     }
 
     @Test func coverageListsEachOptedInPodWithItsStateForReadersOfItsNamespace() async throws {
-        var collector = try TestCollector()
+        var collector = try await TestCollector()
         let inventory = FixedInventory(workloads: [], pods: [Self.pod("weather-1", uid: "uid-1", injected: true), Self.pod("weather-2", uid: "uid-2", injected: false)])
         collector.parts.coverage = CoverageReport(store: collector.store, inventory: inventory, staleAfterSeconds: 60)
         let r = Readers(collector.issuer)
@@ -64,7 +64,7 @@ struct FixedInventory: WorkloadInventory {
     }
 
     @Test func withoutTheKubernetesAPICoverageSaysWhatItNeeds() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             let response = try await client.get("/v1/coverage", token: staticAdminToken)
             expectError(response, .serviceUnavailable, "coverage_unavailable")

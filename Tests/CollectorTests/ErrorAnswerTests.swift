@@ -26,7 +26,7 @@ import Testing
         ("/v1/sessions/0123456789abcdef0123456789abcdef?verbose=1", "this route takes no query parameters"),
     ])
     func everyReadRouteRefusesABadQueryTheSameWay(path: String, message: String) async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             let response = try await client.get(path, token: staticAdminToken)
             expectError(response, .badRequest, "invalid_query")
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func goodQueriesStillWork() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             let events = try await client.get("/v1/integrity-events?limit=1000&stream=x", token: staticAdminToken)
             let log = try await client.get("/v1/access-log?limit=1", token: staticAdminToken)
@@ -51,7 +51,7 @@ import Testing
         (.get, "/v1/./whoami"),
     ])
     func traversalPathsAre400WithAReason(method: HTTPRequest.Method, path: String) async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             let response = try await client.executeRequest(uri: path, method: method, headers: bearer(staticAdminToken), body: nil)
             expectError(response, .badRequest, "invalid_path")
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func unknownRoutesAndMethodsAreExplained() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             let missing = try await client.get("/v2/anything", token: nil)
             expectError(missing, .notFound, "not_found")
@@ -74,7 +74,7 @@ import Testing
         ("PUT /v1/streams/team-a.weather-1/segments/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer dev-ingest-token\r\nTransfer-Encoding: chunked\r\n\r\n1 0\r\n", "chunk size"),
     ])
     func bytesTheDecoderRefusesGetAJSON400(request: String, mentions: String) async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let answer = try await collector.runLive { port in try await RawHTTP.exchange(port: port, request) }
         #expect(answer.status == 400, "\(answer.text)")
         #expect(answer.header("content-type") == "application/json")

@@ -96,12 +96,12 @@ struct TestCollector: Sendable {
     let configuration: CollectorConfiguration
     var parts: CollectorParts
 
-    init(maxSegmentBytes: Int = 64 << 20, accessPolicy: AccessPolicy = testPolicy, name: String = #function) throws {
+    init(maxSegmentBytes: Int = 64 << 20, accessPolicy: AccessPolicy = testPolicy, name: String = #function) async throws {
         let safe = name.filter { $0.isLetter || $0.isNumber }
         root = NSTemporaryDirectory() + "mcp-recorder-collector-router-tests/\(safe)-\(UUID().uuidString.prefix(8))"
         dataDirectory = root + "/data"
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        store = try CollectorStore(directory: dataDirectory)
+        store = try await CollectorStore(directory: dataDirectory)
         issuer = TestIssuer()
         configuration = CollectorConfiguration(dataDirectory: dataDirectory, host: "127.0.0.1", port: 0, maxSegmentBytes: maxSegmentBytes,
                                                ingestToken: IngestTokens.shared, accessPolicy: accessPolicy, adminToken: staticAdminToken)

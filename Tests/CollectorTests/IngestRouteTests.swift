@@ -11,7 +11,7 @@ import Testing
 
 @Suite struct IngestRouteTests {
     @Test func storesThenAcknowledgesARetryThenRefusesAConflict() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         var builder = teamAStream()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let s1 = builder.segment(c.fullSession(session: "s-1"))
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func refusesInvalidUploadsAndStoresNothing() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         var builder = teamAStream()
         let good = builder.segment([note("one"), note("two")])
         let stream = good.stream
@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func refusesABrokenChainWith422() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         var builder = teamAStream()
         let s1 = builder.segment([note("one")])
         builder.previousSHA256 = String(repeating: "e", count: 64)
@@ -106,7 +106,7 @@ import Testing
         var builder = teamAStream()
         let small = builder.segment([note("fits")])
         let big = builder.segment((0..<200).map { note("record \($0) with some padding to make it longer: \(String(repeating: "x", count: $0))") })
-        let collector = try TestCollector(maxSegmentBytes: small.bytes.count + 10)
+        let collector = try await TestCollector(maxSegmentBytes: small.bytes.count + 10)
         #expect(big.bytes.count > small.bytes.count + 10)
         try await collector.run { client in
             #expect(try await client.upload(small).status == .created)
@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func refusesUploadsWithoutAnAcceptedToken() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         var builder = teamAStream()
         let s1 = builder.segment([note("one")])
         try await collector.run { client in
@@ -134,7 +134,7 @@ import Testing
     }
 
     @Test func aPodMayWriteOnlyItsOwnStreams() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         var a = teamAStream()
         let a1 = a.segment([note("one")])
         let a2 = a.segment([note("two")])
@@ -166,7 +166,7 @@ import Testing
     }
 
     @Test func streamIdsCannotEscapeTheDataDirectory() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         var builder = teamAStream()
         let s1 = builder.segment([note("one")])
         try await collector.run { client in
@@ -188,7 +188,7 @@ import Testing
     }
 
     @Test func operationalEndpointsNeedNoToken() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             #expect(try await client.get("/healthz", token: nil).status == .ok)
             #expect(try await client.get("/readyz", token: nil).status == .ok)
@@ -203,7 +203,7 @@ import Testing
 
 @Suite struct StorageFailureTests {
     @Test func aStoreThatCannotWriteAnswers500AndIndexesNothing() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         var builder = teamAStream()
         let s1 = builder.segment([note("one")])
         // Where the stream's directory should be, there is a file.

@@ -64,7 +64,7 @@ private func sessionIDs(_ response: TestResponse) throws -> Set<String> {
 
 @Suite struct ReadRouteTests {
     @Test func readersSeeOnlyTheirNamespaces() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let data = ReadDataset()
         let r = Readers(collector.issuer)
         try await collector.run { client in
@@ -114,7 +114,7 @@ private func sessionIDs(_ response: TestResponse) throws -> Set<String> {
     }
 
     @Test func listsAndPagesWithFilters() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let data = ReadDataset()
         let r = Readers(collector.issuer)
         try await collector.run { client in
@@ -140,7 +140,7 @@ private func sessionIDs(_ response: TestResponse) throws -> Set<String> {
     }
 
     @Test func aSessionIsATimeline() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let data = ReadDataset()
         let r = Readers(collector.issuer)
         try await collector.run { client in
@@ -193,7 +193,7 @@ private func sessionIDs(_ response: TestResponse) throws -> Set<String> {
     }
 
     @Test func exportHoldsOnlyTheSessionsRecordsInOrder() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let data = ReadDataset()
         let r = Readers(collector.issuer)
         try await collector.run { client in
@@ -225,7 +225,7 @@ private func sessionIDs(_ response: TestResponse) throws -> Set<String> {
     }
 
     @Test func verifyReportsAFileAlteredAtRest() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let data = ReadDataset()
         let r = Readers(collector.issuer)
         try await collector.run { client in
@@ -266,7 +266,7 @@ private func sessionIDs(_ response: TestResponse) throws -> Set<String> {
     }
 
     @Test func legalHoldNeedsAnAdmin() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let data = ReadDataset()
         let r = Readers(collector.issuer)
         try await collector.run { client in
@@ -290,7 +290,7 @@ private func sessionIDs(_ response: TestResponse) throws -> Set<String> {
     }
 
     @Test func everyReadIsAudited() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let data = ReadDataset()
         let r = Readers(collector.issuer)
         try await collector.run { client in
@@ -327,7 +327,7 @@ private func sessionIDs(_ response: TestResponse) throws -> Set<String> {
     }
 
     @Test func refusesTokensItCannotVerify() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let issuer = collector.issuer
         try await collector.run { client in
             let forged = issuer.token(subject: "mallory", groups: ["mcp-recorder-admins"], signedBy: P256.Signing.PrivateKey())
@@ -351,7 +351,7 @@ private func sessionIDs(_ response: TestResponse) throws -> Set<String> {
     }
 
     @Test func whoami() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let r = Readers(collector.issuer)
         try await collector.run { client in
             let a = try await client.get("/v1/whoami", token: r.teamA).json
@@ -372,7 +372,7 @@ private func sessionIDs(_ response: TestResponse) throws -> Set<String> {
     }
 
     @Test func integrityEventsFollowNamespaces() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let r = Readers(collector.issuer)
         var a = teamAStream()
         let a1 = a.segment([note("one")])

@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct RetentionServiceTests {
     @Test func aPassRemovesWhatIsOlderThanTheRetentionPeriod() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         var old = teamAStream(start: FixtureTime.at("2020-01-01T00:00:00Z"))
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"), session: "old")
         let call = c.toolCall("add", arguments: [:], result: "0")

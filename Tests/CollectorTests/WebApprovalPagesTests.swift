@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func anApproverSeesThePendingCallAsTextAndDecidesItWithTheFormsToken() async throws {
-        let collector = try TestCollector(accessPolicy: ApprovalRouteTests.approverPolicy)
+        let collector = try await TestCollector(accessPolicy: ApprovalRouteTests.approverPolicy)
         let approver = collector.issuer.token(subject: "petra", groups: ["team-a-approvers"])
         try await collector.run { client in
             try await Self.fileHostileCall(client)
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func aReaderWhoIsNoApproverSeesTheCallButNoButtons() async throws {
-        let collector = try TestCollector(accessPolicy: ApprovalRouteTests.approverPolicy)
+        let collector = try await TestCollector(accessPolicy: ApprovalRouteTests.approverPolicy)
         try await collector.run { client in
             try await Self.fileHostileCall(client)
             var jar = CookieJar()
@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func theTimelineShowsTheDecisionTrailOfAHeldCall() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         var stream = teamAStream()
         var caller = MCPConnection(conn: "c1", identity: bearerIdentity("alice"), session: "s-1")
         let call = caller.toolCall("delete_repo", arguments: ["repo": "prod"], result: "deleted")

@@ -56,7 +56,7 @@ extension TestClientProtocol {
 
 @Suite struct WebUITests {
     @Test func signedOutVisitorsAreSentToSignInAndEveryAnswerIsLockedDown() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             let page = try await client.page("/ui/sessions", jar: CookieJar())
             #expect(page.status == .seeOther)
@@ -79,7 +79,7 @@ extension TestClientProtocol {
     }
 
     @Test func theTokenFormSignsInWithCookiesOutOfScriptsReach() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             var jar = CookieJar()
             let wrong = try await client.signIn(token: "not-it", jar: &jar)
@@ -108,7 +108,7 @@ extension TestClientProtocol {
     }
 
     @Test func stateChangesNeedTheSessionsCSRFToken() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         try await collector.run { client in
             var jar = CookieJar()
             _ = try await client.signIn(token: staticAdminToken, jar: &jar)
@@ -131,7 +131,7 @@ extension TestClientProtocol {
     }
 
     @Test func theSessionsPageShowsWhatTheReaderMayReadAndEscapesRecordedValues() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let data = ReadDataset()
         // A stateless call whose client names itself with markup: it must render as text.
         var hostile = MCPConnection(conn: "c9", identity: bearerIdentity("mallory"))
@@ -230,7 +230,7 @@ final class ManualClock: @unchecked Sendable {
     }
 
     @Test func theTimelineEscapesEverythingAndOffersBinaryOnlyAsADownload() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let (segments, id) = Self.hostileData()
         try await collector.run { client in
             for s in segments { #expect(try await client.upload(s, token: IngestTokens.podA).status == .created) }
@@ -267,7 +267,7 @@ final class ManualClock: @unchecked Sendable {
     }
 
     @Test func readersOfOtherNamespacesAndNonAdminsAreRefused() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let (segments, id) = Self.hostileData()
         try await collector.run { client in
             for s in segments { #expect(try await client.upload(s, token: IngestTokens.podA).status == .created) }
@@ -310,7 +310,7 @@ final class ManualClock: @unchecked Sendable {
 
 @Suite struct WebLogPageTests {
     @Test func integrityEventsAreShownToWhoMayReadTheStreamAndTheAccessLogToAdmins() async throws {
-        let collector = try TestCollector()
+        let collector = try await TestCollector()
         let data = ReadDataset()
         try await collector.run { client in
             try await data.upload(client)

@@ -217,7 +217,7 @@ extension WebSessionPages {
         var rebuild: [Record] = []
         for row in location.segments {
             let wanted = Set(missing.map { "\(row.stream)/\($0.conn)/\($0.exchange)" })
-            _ = try? SegmentReader.read(store.path(of: row)) { line, _ in
+            _ = try? await store.read(row) { line, _ in
                 guard case .record(let record) = line, SessionExport.includes(record, stream: row.stream, exchanges: location.exchanges) else { return }
                 switch record.body {
                 case .httpRequest, .httpResponse, .sseEvent, .jsonRPC, .bodyEnd: details.append((row.stream, record))
