@@ -119,7 +119,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "CollectorCore", "CollectorStore", "Identity", "SegmentFormat", "SegmentStore", "RecorderJSON", "MCPParsing", "TLSSupport", "HTTPServerSupport", "Locking",
+                "CollectorCore", "CollectorStore", "Identity", "SegmentFormat", "SegmentStore", "RecorderJSON", "MCPParsing", "TLSSupport", "HTTPServerSupport", "Locking", "ObjectStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -216,7 +216,7 @@ let package = Package(
         .target(
             name: "RecorderCLI",
             dependencies: [
-                "RecorderProxy", "Identity", "Shipping", "Collector", "TLSSupport", "NetworkRedirect", "AdmissionPatch", "Webhook", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking",
+                "RecorderProxy", "Identity", "Shipping", "Collector", "TLSSupport", "NetworkRedirect", "AdmissionPatch", "Webhook", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking", "ObjectStorage",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -301,7 +301,13 @@ let package = Package(
         // Real storage servers for tests: Ceph's RADOS Gateway (S3).
         .target(name: "StorageTestServers", path: "Tests/StorageTestServers"),
         .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorTestFixtures", "SegmentFormat", "RecorderJSON"]),
-        .testTarget(name: "CollectorStoreTests", dependencies: ["CollectorStore", "CollectorCore", "CollectorTestFixtures", "SegmentFormat", "RecorderJSON"]),
+        .testTarget(
+            name: "CollectorStoreTests",
+            dependencies: [
+                "CollectorStore", "CollectorCore", "CollectorTestFixtures", "SegmentFormat", "SegmentStore", "RecorderJSON", "ObjectStorage", "StorageTestServers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .testTarget(
             name: "CollectorTests",
             dependencies: [

@@ -3,8 +3,10 @@ import CollectorCore
 
 /// Everything `mcp-recorder collector` runs with.
 public struct CollectorConfiguration: Sendable {
-    /// Where segment files and the SQLite index live.
+    /// Where the SQLite index (and, with `.files` storage, the segment files) live.
     public var dataDirectory: String
+    /// Where segment bytes are kept.
+    public var segmentStorage: SegmentStorage = .files
     public var host: String
     public var port: Int
     /// Largest accepted upload.

@@ -74,6 +74,20 @@ public struct S3Error: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// One entry of a listing.
+public struct S3Object: Sendable, Equatable {
+    public var key: String
+    public var size: Int
+    /// Seconds since 1970.
+    public var lastModified: Int64?
+
+    public init(key: String, size: Int, lastModified: Int64?) {
+        self.key = key
+        self.size = size
+        self.lastModified = lastModified
+    }
+}
+
 public enum S3PutOutcome: Sendable, Equatable {
     case created(etag: String?)
     /// A conditional write (`If-None-Match: *`) found the key taken: nothing was written.
@@ -147,17 +161,26 @@ public final class S3Client: Sendable {
 
     /// Every key under `prefix`, in order (ListObjectsV2, page by page).
     public func list(prefix: String) async throws -> [String] {
-        var keys: [String] = []
+        try await listObjects(prefix: prefix).map(\.key)
+    }
+
+    /// Every object under `prefix`, in order, with its size and last modification (ListObjectsV2, page by page).
+    public func listObjects(prefix: String) async throws -> [S3Object] {
+        var objects: [S3Object] = []
         var token: String?
         repeat {
             var query = [("list-type", "2"), ("prefix", prefix)]
             if let token { query.append(("continuation-token", token)) }
             let response = try await send("GET", key: nil, query: query, accept: [200])
             let text = String(decoding: response.body, as: UTF8.self)
-            keys += XMLText.all("Key", in: text)
+            objects += XMLText.all("Contents", in: text).compactMap { entry in
+                guard let key = XMLText.first("Key", in: entry) else { return nil }
+                return S3Object(key: key, size: Int(XMLText.first("Size", in: entry) ?? "") ?? 0,
+                                lastModified: XMLText.first("LastModified", in: entry).flatMap(ISO8601Seconds.parse))
+            }
             token = XMLText.first("IsTruncated", in: text) == "true" ? XMLText.first("NextContinuationToken", in: text) : nil
         } while token != nil
-        return keys
+        return objects
     }
 
     // MARK: Multipart
@@ -322,5 +345,44 @@ extension String {
             i = index(after: i)
         }
         return out
+    }
+}
+
+/// `2026-12-06T18:19:08.487Z` (S3's `LastModified`) to seconds since 1970.
+public enum ISO8601Seconds {
+    public static func parse(_ text: String) -> Int64? {
+        let digits = Array(text.utf8)
+        guard digits.count >= 20, digits[4] == UInt8(ascii: "-"), digits[7] == UInt8(ascii: "-"), digits[10] == UInt8(ascii: "T"),
+              digits[13] == UInt8(ascii: ":"), digits[16] == UInt8(ascii: ":"), digits.last == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int64? {
+            var value: Int64 = 0
+            for i in range {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(digits[i]) else { return nil }
+                value = value * 10 + Int64(digits[i] - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        // Days from the civil date (Howard Hinnant's algorithm).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return days * 86_400 + hour * 3_600 + minute * 60 + second
+    }
+}
+
+/// S3's bucket naming rules (the subset every S3-compatible store accepts).
+public enum S3BucketName {
+    public static func isValid(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (3...63).contains(bytes.count), let first = bytes.first, let last = bytes.last else { return false }
+        func alphanumeric(_ b: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) }
+        guard alphanumeric(first), alphanumeric(last), !name.contains("..") else { return false }
+        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
     }
 }

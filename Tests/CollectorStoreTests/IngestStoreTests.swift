@@ -6,19 +6,20 @@ import SegmentFormat
 import CollectorTestFixtures
 import Testing
 
+/// Ingest against every blob back end: the same decisions, one stored copy, nothing half-stored.
 @Suite struct IngestStoreTests {
-    @Test func storedThenAlreadyStoredThenConflict() async throws {
-        let dir = temporaryDataDirectory()
-        let store = try await CollectorStore(directory: dir)
+    @Test(arguments: BlobBackend.available) func storedThenAlreadyStoredThenConflict(_ backend: BlobBackend) async throws {
+        let site = try await StoreSite.make(backend)
+        let store = try await site.open()
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let first = builder.segment(c.fullSession(session: "s-1"))
 
         #expect(try await ingest(store, first) == .stored(records: UInt64(first.records.count)))
-        let streamDir = "\(dir)/segments/\(first.stream)"
-        #expect(files(in: streamDir) == [SegmentNaming.finishedName(stream: first.stream, segment: 1)])
-        let onDisk = try #require(FileManager.default.contents(atPath: "\(streamDir)/\(SegmentNaming.finishedName(stream: first.stream, segment: 1))"))
-        #expect(Array(onDisk) == first.bytes)
+        let stored = try await store.segments(of: first.stream)
+        #expect(try await site.keys(of: first.stream) == stored.map(\.file))
+        if backend == .files { #expect(stored.map(\.file) == ["\(first.stream)/\(SegmentNaming.finishedName(stream: first.stream, segment: 1))"]) }
+        #expect(try await store.bytes(of: stored[0]) == first.bytes)
 
         // A retry with the same bytes.
         #expect(try await ingest(store, first) == .alreadyStored)
@@ -35,11 +36,11 @@ import Testing
         let events = try await store.events(first.stream)
         #expect(events.map(\.kind) == ["conflict"])
         #expect(events.first?.segment == 1)
-        // The stored segment is untouched.
+        // The stored segment is untouched, and the refused copy is not kept.
         let rows = try await store.segments(of: first.stream)
         #expect(rows.map(\.sha256) == [first.sha256])
         #expect(try await store.bytes(of: rows[0]) == first.bytes)
-        #expect(files(in: streamDir).count == 1)
+        #expect(try await site.keys(of: first.stream) == rows.map(\.file))
     }
 
     @Test func aStreamBelongsToTheIdentityThatFirstWroteIt() async throws {
@@ -70,9 +71,9 @@ import Testing
         #expect(streams.first?.serviceAccount == "weather")
     }
 
-    @Test func aBrokenChainStoresNothingButAnEvent() async throws {
-        let dir = temporaryDataDirectory()
-        let store = try await CollectorStore(directory: dir)
+    @Test(arguments: BlobBackend.available) func aBrokenChainStoresNothingButAnEvent(_ backend: BlobBackend) async throws {
+        let site = try await StoreSite.make(backend)
+        let store = try await site.open()
         var builder = StreamBuilder()
         let s1 = builder.segment([note("one")])
         builder.previousSHA256 = String(repeating: "0", count: 64)
@@ -84,8 +85,9 @@ import Testing
         }
         #expect(r.code == "chain_broken")
         #expect(r.status == 422)
-        #expect(try await store.segments(of: s1.stream).map(\.segment) == [1])
-        #expect(files(in: "\(dir)/segments/\(s1.stream)") == [SegmentNaming.finishedName(stream: s1.stream, segment: 1)])
+        let rows = try await store.segments(of: s1.stream)
+        #expect(rows.map(\.segment) == [1])
+        #expect(try await site.keys(of: s1.stream) == rows.map(\.file), "the refused upload left an object behind")
         let events = try await store.events(s1.stream)
         #expect(events.map(\.kind) == ["chain_broken"])
         #expect(events.first?.segment == 2)
@@ -129,56 +131,64 @@ import Testing
         #expect(try await store.segments(of: s1.stream).map(\.sha256) == [s1, s2, s3].map(\.sha256))
     }
 
-    @Test func leftoversOfAnUnacknowledgedUploadAreRemovedOnStart() async throws {
-        let dir = temporaryDataDirectory()
+    @Test(arguments: BlobBackend.available) func leftoversOfAnUnacknowledgedUploadAreRemovedOnStart(_ backend: BlobBackend) async throws {
+        let site = try await StoreSite.make(backend)
         var builder = StreamBuilder()
         let s1 = builder.segment([note("one")])
         let s2 = builder.segment([note("two")])
+        let stored: [String]
         do {
-            let store = try await CollectorStore(directory: dir)
+            let store = try await site.open()
             try await CollectorStoreTests.store([s1, s2], in: store)
+            stored = try await store.segments(of: s1.stream).map(\.file)
         }
-        let streamDir = "\(dir)/segments/\(s1.stream)"
+        // Killed after the blob was written but before the index transaction, and in the middle of a temporary file.
         let name3 = SegmentNaming.finishedName(stream: s1.stream, segment: 3)
-        // Killed after the rename but before the index transaction, and in the middle of a temporary file.
-        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: "\(streamDir)/\(name3)"))
-        try Data([4, 5, 6]).write(to: URL(fileURLWithPath: "\(streamDir)/\(name3).tmp"))
-        // A stream directory that never got an index row.
-        try FileManager.default.createDirectory(atPath: "\(dir)/segments/team-z.ghost", withIntermediateDirectories: true)
-        try Data([7]).write(to: URL(fileURLWithPath: "\(dir)/segments/team-z.ghost/team-z.ghost.000000000001.seg.gz"))
+        try await site.plant("\(s1.stream)/\(name3)", [1, 2, 3])
+        try await site.plant("\(s1.stream)/.\(name3).7.upload", [4, 5, 6])
+        // A stream that never got an index row.
+        try await site.plant("team-z.ghost/team-z.ghost.000000000001.seg.gz", [7])
 
-        let reopened = try await CollectorStore(directory: dir)
-        #expect(files(in: streamDir) == [SegmentNaming.finishedName(stream: s1.stream, segment: 1), SegmentNaming.finishedName(stream: s1.stream, segment: 2)])
-        #expect(files(in: "\(dir)/segments/team-z.ghost").isEmpty)
+        let reopened = try await site.open()
+        if backend == .s3 {
+            // Another replica may be between writing its object and indexing it: kept for the grace period.
+            #expect(try await site.keys(of: s1.stream).count == 4)
+            try await reopened.reconcile(now: Int64(Date().timeIntervalSince1970) + S3SegmentBlobStore(client: site.s3!).orphanGraceSeconds + 60)
+        }
+        #expect(try await site.keys(of: s1.stream) == stored)
+        #expect(try await site.keys(of: "team-z.ghost").isEmpty)
         #expect(try await reopened.events().isEmpty)
         // The sidecar uploads segment 3 again: it is accepted.
         let s3 = builder.segment([note("three")])
         #expect(try await ingest(reopened, s3) == .stored(records: 1))
     }
 
-    @Test func aStoredFileThatVanishedIsReportedDamagedOnce() async throws {
-        let dir = temporaryDataDirectory()
+    @Test(arguments: BlobBackend.available) func aStoredBlobThatVanishedIsReportedDamagedOnce(_ backend: BlobBackend) async throws {
+        let site = try await StoreSite.make(backend)
         var builder = StreamBuilder()
         let s1 = builder.segment([note("one")])
         let s2 = builder.segment([note("two")])
+        let first: SegmentRow
         do {
-            let store = try await CollectorStore(directory: dir)
+            let store = try await site.open()
             try await CollectorStoreTests.store([s1, s2], in: store)
+            first = try #require(try await store.segments(of: s1.stream).first)
         }
-        try FileManager.default.removeItem(atPath: "\(dir)/segments/\(s1.stream)/\(SegmentNaming.finishedName(stream: s1.stream, segment: 1))")
-        let reopened = try await CollectorStore(directory: dir)
+        try await site.destroy(first.file)
+        let reopened = try await site.open()
         let events = try await reopened.events(s1.stream)
         #expect(events.map(\.kind) == ["damaged"])
         #expect(events.first?.segment == 1)
         #expect(events.first?.message.contains("missing") == true)
+        await #expect(throws: (any Error).self) { _ = try await reopened.bytes(of: first) }
         // Another restart does not repeat it.
-        let again = try await CollectorStore(directory: dir)
+        let again = try await site.open()
         #expect(try await again.events(s1.stream).count == 1)
     }
 
-    @Test func concurrentUploadsOfOneSegmentStoreItOnce() async throws {
-        let dir = temporaryDataDirectory()
-        let store = try await CollectorStore(directory: dir)
+    @Test(arguments: BlobBackend.available) func concurrentUploadsOfOneSegmentStoreItOnce(_ backend: BlobBackend) async throws {
+        let site = try await StoreSite.make(backend)
+        let store = try await site.open()
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let s1 = builder.segment(c.fullSession(session: "s-1"))
@@ -195,10 +205,9 @@ import Testing
             #expect(outcomes.filter { if case .stored = $0 { true } else { false } }.count <= 1, "\(outcomes)")
             let rows = try await store.segments(of: s1.stream)
             #expect(rows.count == 1)
-            let bytes = try #require(FileManager.default.contents(atPath: "\(dir)/segments/\(s1.stream)/\(SegmentNaming.finishedName(stream: s1.stream, segment: 1))"),
-                                     "the indexed segment's file is gone")
-            #expect(SegmentHash.hex(Array(bytes)) == rows.first?.sha256, "the stored file is not the indexed one")
-            #expect(files(in: "\(dir)/segments/\(s1.stream)").count == 1, "temporary files left behind")
+            let bytes = try await store.bytes(of: rows[0])
+            #expect(SegmentHash.hex(bytes) == rows.first?.sha256, "the stored blob is not the indexed one")
+            #expect(try await site.keys(of: s1.stream) == rows.map(\.file), "temporary or refused blobs left behind")
         }
     }
 }

@@ -34,10 +34,6 @@ func store(_ segments: [BuiltSegment], in store: CollectorStore, as identity: In
     }
 }
 
-func files(in directory: String) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-}
-
 func sessionID(_ stream: String, mcp: String) -> String {
     SessionID.make(stream: stream, key: SessionID.key(mcpSession: mcp, conn: ""))
 }

@@ -487,6 +487,22 @@ def collector(recorder, tmp_path) -> Iterator[Callable[..., Any]]:
         c.stop()
 
 
+# --------------------------------------------------------------------------- S3
+
+@pytest.fixture(scope="session")
+def radosgw(tmp_path_factory):
+    """A real S3 store: Ceph's RADOS Gateway (scripts/s3/radosgw.py), one per test run; tests use buckets of their own."""
+    sys.path.insert(0, str(ROOT / "scripts" / "s3"))
+    import radosgw as rgw
+    try:
+        g = rgw.RadosGateway(tmp_path_factory.mktemp("radosgw"))
+    except rgw.Unavailable as e:
+        pytest.skip(str(e))
+    g.start()
+    yield g
+    g.stop()
+
+
 # --------------------------------------------------------------------------- dev mode
 
 @pytest.fixture
