@@ -173,7 +173,7 @@ public final class S3Client: Sendable {
             if let token { query.append(("continuation-token", token)) }
             let response = try await send("GET", key: nil, query: query, accept: [200])
             let text = String(decoding: response.body, as: UTF8.self)
-            objects += XMLText.all("Contents", in: text).compactMap { entry in
+            objects += XMLText.raw("Contents", in: text).compactMap { entry in
                 guard let key = XMLText.first("Key", in: entry) else { return nil }
                 return S3Object(key: key, size: Int(XMLText.first("Size", in: entry) ?? "") ?? 0,
                                 lastModified: XMLText.first("LastModified", in: entry).flatMap(ISO8601Seconds.parse))
@@ -296,11 +296,16 @@ public final class S3Client: Sendable {
 /// enough for that), entities decoded.
 enum XMLText {
     static func all(_ tag: String, in text: String) -> [String] {
+        raw(tag, in: text).map(unescape)
+    }
+
+    /// The elements' inner XML as it is (for elements that hold others: unescape only the leaves).
+    static func raw(_ tag: String, in text: String) -> [String] {
         var out: [String] = []
         var rest = Substring(text)
         while let open = rest.firstRange(of: "<\(tag)>") {
             guard let close = rest[open.upperBound...].firstRange(of: "</\(tag)>") else { break }
-            out.append(unescape(String(rest[open.upperBound..<close.lowerBound])))
+            out.append(String(rest[open.upperBound..<close.lowerBound]))
             rest = rest[close.upperBound...]
         }
         return out

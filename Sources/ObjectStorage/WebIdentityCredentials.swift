@@ -53,7 +53,7 @@ public actor WebIdentityCredentials: S3CredentialsProvider {
             throw S3Error(status: Int(response.status.code), code: XMLText.first("Code", in: body),
                           message: "AssumeRoleWithWebIdentity for \(roleARN): \(XMLText.first("Message", in: body) ?? "")", key: nil)
         }
-        guard let keys = XMLText.first("Credentials", in: body), let id = XMLText.first("AccessKeyId", in: keys),
+        guard let keys = XMLText.raw("Credentials", in: body).first, let id = XMLText.first("AccessKeyId", in: keys),
               let secret = XMLText.first("SecretAccessKey", in: keys) else {
             throw S3Error(status: 200, code: nil, message: "AssumeRoleWithWebIdentity answered without credentials", key: nil)
         }
