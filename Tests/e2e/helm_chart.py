@@ -24,7 +24,7 @@ NAMESPACE = "mcp-system"
 KUBE_VERSIONS = ("1.29", "1.33")
 
 # Flags of the rendered commands that take no value.
-BOOLEAN_FLAGS = {"--kubernetes-auth", "--tls-self-signed", "--no-color"}
+BOOLEAN_FLAGS = {"--kubernetes-auth", "--tls-self-signed", "--no-color", "--s3-virtual-host"}
 
 
 def helm():
@@ -228,6 +228,20 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             "persistence": {"size": "100Gi", "storageClassName": "fast-ssd"},
             "ui": {"oidcClientID": "mcp-recorder-ui", "externalURL": "https://recorder.corp.example",
                    "oidcClientSecret": {"existingSecret": "corp-ui-oidc"}},
+        },
+    },
+    "s3-static-keys": {
+        "collector": {
+            "storage": "s3",
+            "s3": {"endpoint": "http://rook-ceph-rgw-store.rook-ceph.svc", "bucket": "mcp-recordings", "prefix": "cluster-a/",
+                   "credentialsSecret": "corp-s3", "caConfigMap": "corp-s3-ca"},
+        },
+    },
+    "s3-web-identity": {
+        "collector": {
+            "storage": "s3",
+            "s3": {"endpoint": "https://s3.eu-west-1.amazonaws.com", "region": "eu-west-1", "bucket": "corp.mcp-recordings",
+                   "virtualHost": True, "webIdentity": {"roleARN": "arn:aws:iam::123456789012:role/mcp-recorder"}},
         },
     },
     "external-collector": {

@@ -136,6 +136,12 @@ BAD_VALUES = {
     "web UI URL with a path": {"collector": {"ui": {"externalURL": "https://collector.example/ui"}}},
     "web UI session lifetime of zero": {"collector": {"ui": {"sessionLifetime": "0s"}}},
     "session idle gap without a unit": {"collector": {"sessionIdleGap": "300"}},
+    "segment storage that does not exist": {"collector": {"storage": "tape"}},
+    "S3 endpoint with a path": {"collector": {"s3": {"endpoint": "https://s3.example/recordings"}}},
+    "S3 bucket with capitals": {"collector": {"s3": {"bucket": "Recordings"}}},
+    "S3 prefix climbing out": {"collector": {"s3": {"prefix": "a/../b"}}},
+    "S3 role that is no ARN": {"collector": {"s3": {"webIdentity": {"roleARN": "recorder"}}}},
+    "unknown S3 key": {"collector": {"s3": {"secretKey": "in values"}}},
 }
 
 
@@ -183,6 +189,13 @@ TEMPLATE_FAILURES = {
         {"collector": {"enabled": False}, "sidecar": {"collectorURL": "https://c.example"}}, "sidecar.collectorCA.pem"),
     "no way to read": ({"collector": {"auth": {"adminToken": {"enabled": False}}}}, "authenticate readers"),
     "web UI OIDC client without an issuer": ({"collector": {"ui": {"oidcClientID": "ui"}}}, "collector.ui.oidcClientID needs collector.auth.oidc.issuer"),
+    "S3 without a bucket": ({"collector": {"storage": "s3", "s3": {"endpoint": "https://s3.example", "credentialsSecret": "k"}}},
+                            "collector.s3.endpoint and collector.s3.bucket"),
+    "S3 without credentials": ({"collector": {"storage": "s3", "s3": {"endpoint": "https://s3.example", "bucket": "b-1"}}},
+                               "one of collector.s3.credentialsSecret and collector.s3.webIdentity.roleARN"),
+    "S3 with two kinds of credentials": ({"collector": {"storage": "s3", "s3": {
+        "endpoint": "https://s3.example", "bucket": "b-1", "credentialsSecret": "k", "webIdentity": {"roleARN": "arn:aws:iam::1:role/r"}}}},
+        "one of collector.s3.credentialsSecret and collector.s3.webIdentity.roleARN"),
 }
 
 
@@ -384,7 +397,9 @@ def user_provided(values: dict) -> set[str]:
     names = {values.get("webhook", {}).get("certificates", {}).get("secretName"),
              values.get("collector", {}).get("tls", {}).get("secretName"),
              values.get("collector", {}).get("auth", {}).get("adminToken", {}).get("existingSecret"),
-             values.get("collector", {}).get("ui", {}).get("oidcClientSecret", {}).get("existingSecret")}
+             values.get("collector", {}).get("ui", {}).get("oidcClientSecret", {}).get("existingSecret"),
+             values.get("collector", {}).get("s3", {}).get("credentialsSecret"),
+             values.get("collector", {}).get("s3", {}).get("caConfigMap")}
     return {n for n in names if n}
 
 
@@ -554,6 +569,42 @@ def test_collector_statefulset_volume_and_service():
     no_pvc = render({"collector": {"persistence": {"enabled": False}}}).get("StatefulSet", COLLECTOR)
     assert "volumeClaimTemplates" not in no_pvc["spec"]
     assert {"name": "data", "emptyDir": {}} in no_pvc["spec"]["template"]["spec"]["volumes"]
+
+
+def test_s3_storage_flags_and_volumes(recorder, tmp_path):
+    assert "--storage" not in collector_flags(rendered("default")), "files by default"
+    r = rendered("s3-static-keys")
+    sts = r.get("StatefulSet", COLLECTOR)
+    flags = collector_flags(r)
+    assert one(flags, "--storage") == "s3"
+    assert one(flags, "--s3-endpoint") == "http://rook-ceph-rgw-store.rook-ceph.svc"
+    assert (one(flags, "--s3-bucket"), one(flags, "--s3-prefix"), one(flags, "--s3-region")) == ("mcp-recordings", "cluster-a/", "us-east-1")
+    assert one(flags, "--s3-access-key-file") == "/s3-credentials/access-key-id"
+    assert one(flags, "--s3-secret-key-file") == "/s3-credentials/secret-access-key"
+    assert one(flags, "--s3-ca") == "/s3-ca/ca.crt" and "--s3-virtual-host" not in flags
+    spec = sts["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    mounts = {m["name"]: m for m in container(sts, "collector")["volumeMounts"]}
+    assert volumes["s3-credentials"]["secret"]["secretName"] == "corp-s3"
+    assert mounts["s3-credentials"] == {"name": "s3-credentials", "mountPath": "/s3-credentials", "readOnly": True}
+    assert volumes["s3-ca"]["configMap"]["name"] == "corp-s3-ca" and mounts["s3-ca"]["mountPath"] == "/s3-ca"
+    assert "data" in mounts, "the SQLite index stays on the volume"
+
+    w = rendered("s3-web-identity")
+    wflags = collector_flags(w)
+    wsts = w.get("StatefulSet", COLLECTOR)
+    assert one(wflags, "--s3-role-arn") == "arn:aws:iam::123456789012:role/mcp-recorder"
+    assert one(wflags, "--s3-web-identity-token-file") == "/var/run/secrets/mcp-recorder/s3/token"
+    assert "--s3-virtual-host" in wflags and "--s3-access-key-file" not in wflags
+    (token,) = [v for v in wsts["spec"]["template"]["spec"]["volumes"] if v["name"] == "s3-token"]
+    assert token["projected"]["sources"] == [{"serviceAccountToken": {"audience": "sts.amazonaws.com", "expirationSeconds": 3600, "path": "token"}}]
+    assert {m["mountPath"] for m in container(wsts, "collector")["volumeMounts"] if m["name"] == "s3-token"} == {"/var/run/secrets/mcp-recorder/s3"}
+
+    # The binary takes the rendered flags: it gets past option checking to reading its TLS files.
+    for r_ in (r, w):
+        args = container(r_.get("StatefulSet", COLLECTOR), "collector")["args"]
+        run = subprocess.run([recorder, *args], capture_output=True, text=True, timeout=60)
+        assert run.returncode != 0 and "TLS" in run.stderr and "--s3" not in run.stderr and "--storage" not in run.stderr, run.stderr
 
 
 # --------------------------------------------------------------------------- flags
