@@ -1,11 +1,11 @@
 import CollectorCore
-import GRDB
 import RecorderJSON
 import SegmentFormat
 import SegmentStore
 
 /// The collector's storage: segment bytes in a ``SegmentBlobStore`` (files under
-/// `DIR/segments/` by default, or an S3 bucket), and the SQLite index in `DIR/index.sqlite`.
+/// `DIR/segments/` by default, or an S3 bucket), and the index in an ``IndexDatabase``
+/// (SQLite in `DIR/index.sqlite` by default, or PostgreSQL).
 ///
 /// An upload is staged in the blob store (written and made durable), then indexed in one
 /// transaction that decides and commits the blob; it is acknowledged after both. A collector
@@ -13,36 +13,33 @@ import SegmentStore
 /// still has its copy and uploads it again).
 public actor CollectorStore {
     public nonisolated let directory: String
-    nonisolated let pool: DatabasePool
+    /// The index: streams, segments, sessions, calls, events, the access log, approvals.
+    public nonisolated let index: any IndexDatabase
     /// Where the segments' bytes are.
     public nonisolated let blobs: any SegmentBlobStore
     /// How exchanges without an MCP session id are grouped into sessions.
     public nonisolated let grouping: SessionGrouping
 
-    /// Opens (or creates) the index under `directory` and reconciles it with `blobs`
-    /// (by default, files under `directory/segments`).
-    public init(directory: String, blobs: (any SegmentBlobStore)? = nil, grouping: SessionGrouping = .default) async throws {
+    /// Opens (or creates) the index — by default SQLite under `directory` — and reconciles it
+    /// with `blobs` (by default, files under `directory/segments`).
+    public init(directory: String, index: (any IndexDatabase)? = nil, blobs: (any SegmentBlobStore)? = nil, grouping: SessionGrouping = .default) async throws {
         self.directory = directory
         self.grouping = grouping
         try FileSystem.createDirectories(directory)
         self.blobs = try blobs ?? FileSegmentBlobStore(directory: FileSystem.join(directory, "segments"))
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        // A 201 promises the segment survives a power failure: every commit is synced (GRDB's
-        // WAL default, NORMAL, syncs only at checkpoints, and `reconcile` would then delete a
-        // stored file whose row was lost while the sidecar has already deleted its copy).
-        pool = try DatabasePool(path: FileSystem.join(directory, "index.sqlite"), configuration: configuration)
-        // (On the pool's one writer connection, after GRDB's own WAL setup, which sets NORMAL.)
-        try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try IndexSchema.migrator().migrate(pool)
+        if let index {
+            self.index = index
+        } else {
+            self.index = try await SQLiteIndex(path: FileSystem.join(directory, "index.sqlite"))
+        }
         try await reconcile()
     }
 
     /// Deletes leftovers of uploads that were never acknowledged (blobs no index row names, older
     /// than the blob store's grace period), and records stored segments whose blobs are gone.
     public nonisolated func reconcile(now: Int64 = RecordTime.now().nanosecondsSinceEpoch / 1_000_000_000) async throws {
-        let known: Set<String> = try await pool.read { db in
-            Set(try String.fetchAll(db, sql: "SELECT file FROM segments WHERE expired = 0"))
+        let known: Set<String> = try await index.read { db in
+            Set(try db.values(String.self, "SELECT file FROM segments WHERE expired = 0"))
         }
         var present: Set<String> = []
         let grace = blobs.orphanGraceSeconds
@@ -55,16 +52,15 @@ public actor CollectorStore {
         }
         let lost = known.subtracting(present)
         guard !lost.isEmpty else { return }
-        try await pool.write { db in
+        try await index.write { db in
             for file in lost {
-                guard let row = try Row.fetchOne(db, sql: "SELECT stream, segment FROM segments WHERE file = ?", arguments: [file]) else { continue }
+                guard let row = try db.row("SELECT stream, segment FROM segments WHERE file = ?", [file]) else { continue }
                 let stream: String = row["stream"]
                 let segment: Int64 = row["segment"]
                 let message = "the stored file \(file) is missing"
-                let seen = try Bool.fetchOne(db, sql: "SELECT 1 FROM integrity_events WHERE stream = ? AND segment = ? AND kind = 'damaged' AND message = ?", arguments: [stream, segment, message]) ?? false
+                let seen = try db.value(Bool.self, "SELECT 1 FROM integrity_events WHERE stream = ? AND segment = ? AND kind = 'damaged' AND message = ?", [stream, segment, message]) ?? false
                 if !seen {
-                    try db.execute(sql: "INSERT INTO integrity_events(time, stream, segment, kind, message) VALUES (?, ?, ?, 'damaged', ?)",
-                                   arguments: [RecordTime.now().nanosecondsSinceEpoch, stream, segment, message])
+                    try db.execute("INSERT INTO integrity_events(time, stream, segment, kind, message) VALUES (?, ?, ?, 'damaged', ?)", [RecordTime.now().nanosecondsSinceEpoch, stream, segment, message])
                 }
             }
         }
@@ -82,9 +78,9 @@ public actor CollectorStore {
         let segment = Int64(upload.segment)
 
         // Fast path for retries and strangers, before writing anything.
-        let known: (existing: String?, owner: String?) = try await pool.read { db in
-            (try String.fetchOne(db, sql: "SELECT sha256 FROM segments WHERE stream = ? AND segment = ?", arguments: [stream, segment]),
-             try String.fetchOne(db, sql: "SELECT owner FROM streams WHERE stream = ?", arguments: [stream]))
+        let known: (existing: String?, owner: String?) = try await index.read { db in
+            (try db.value(String.self, "SELECT sha256 FROM segments WHERE stream = ? AND segment = ?", [stream, segment]),
+             try db.value(String.self, "SELECT owner FROM streams WHERE stream = ?", [stream]))
         }
         if let owner = known.owner, owner != identity.owner {
             return .forbidden("stream \(stream) belongs to \(owner), not \(identity.owner)")
@@ -95,7 +91,7 @@ public actor CollectorStore {
         let facts = SegmentIndexer.facts(upload.records)
         let blobs = self.blobs
         do {
-            let outcome = try await pool.write { db in
+            let outcome = try await index.write { db in
                 try Self.store(upload, identity: identity, facts: facts, grouping: self.grouping, staged: staged, blobs: blobs, now: now, db: db)
             }
             switch outcome {
@@ -111,12 +107,12 @@ public actor CollectorStore {
     }
 
     /// The deciding part of ``ingest(_:identity:now:)``, in one write transaction.
-    private static func store(_ upload: CheckedSegment, identity: IngestIdentity, facts: SegmentFacts, grouping: SessionGrouping, staged: StagedSegment, blobs: any SegmentBlobStore, now: RecordTime, db: Database) throws -> IngestOutcome {
+    private static func store(_ upload: CheckedSegment, identity: IngestIdentity, facts: SegmentFacts, grouping: SessionGrouping, staged: StagedSegment, blobs: any SegmentBlobStore, now: RecordTime, db: any IndexConnection) throws -> IngestOutcome {
         let stream = upload.stream
         let segment = Int64(upload.segment)
         let pod = upload.header.pod
-        let existing = try String.fetchOne(db, sql: "SELECT sha256 FROM segments WHERE stream = ? AND segment = ?", arguments: [stream, segment])
-        let owner = try String.fetchOne(db, sql: "SELECT owner FROM streams WHERE stream = ?", arguments: [stream])
+        let existing = try db.value(String.self, "SELECT sha256 FROM segments WHERE stream = ? AND segment = ?", [stream, segment])
+        let owner = try db.value(String.self, "SELECT owner FROM streams WHERE stream = ?", [stream])
         if let owner, owner != identity.owner {
             return .forbidden("stream \(stream) belongs to \(owner), not \(identity.owner)")
         }
@@ -126,10 +122,10 @@ public actor CollectorStore {
             try insertEvent(db, stream: stream, segment: upload.segment, kind: .conflict, message: message, now: now)
             return .conflict(message)
         }
-        let previous = try Row.fetchOne(db, sql: "SELECT segment, sha256, last_seq FROM segments WHERE stream = ? AND segment < ? ORDER BY segment DESC LIMIT 1", arguments: [stream, segment]).map { row in
+        let previous = try db.row("SELECT segment, sha256, last_seq FROM segments WHERE stream = ? AND segment < ? ORDER BY segment DESC LIMIT 1", [stream, segment]).map { row in
             StoredSegmentLink(segment: UInt64(row["segment"] as Int64), sha256: row["sha256"], lastSeq: (row["last_seq"] as Int64?).map(UInt64.init))
         }
-        let next = try Row.fetchOne(db, sql: "SELECT segment, sha256, last_seq, prev_sha256, first_seq FROM segments WHERE stream = ? AND segment > ? ORDER BY segment LIMIT 1", arguments: [stream, segment]).map { row in
+        let next = try db.row("SELECT segment, sha256, last_seq, prev_sha256, first_seq FROM segments WHERE stream = ? AND segment > ? ORDER BY segment LIMIT 1", [stream, segment]).map { row in
             (link: StoredSegmentLink(segment: UInt64(row["segment"] as Int64), sha256: row["sha256"], lastSeq: (row["last_seq"] as Int64?).map(UInt64.init)),
              previousSHA256: row["prev_sha256"] as String?, firstSeq: UInt64(row["first_seq"] as Int64? ?? 0))
         }
@@ -147,13 +143,12 @@ public actor CollectorStore {
         let header = upload.header
         do {
             if owner == nil {
-                try db.execute(sql: "INSERT OR IGNORE INTO streams(stream, namespace, pod, pod_uid, service_account, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [stream, pod.namespace, pod.name, pod.uid, pod.serviceAccount, identity.owner, now.nanosecondsSinceEpoch])
+                try db.execute("INSERT INTO streams(stream, namespace, pod, pod_uid, service_account, owner, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", [stream, pod.namespace, pod.name, pod.uid, pod.serviceAccount, identity.owner, now.nanosecondsSinceEpoch])
             }
-            try db.execute(sql: """
+            try db.execute("""
                 INSERT INTO segments(stream, segment, sha256, prev_sha256, bytes, records, first_seq, last_seq, first_time, last_time, received_at, file)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
+                """, [
                     stream, segment, summary.sha256, header.previousSHA256, summary.compressedBytes, Int64(summary.records),
                     summary.firstSeq.map(Int64.init), summary.lastSeq.map(Int64.init),
                     (summary.firstTime ?? header.time).nanosecondsSinceEpoch, (summary.lastTime ?? header.time).nanosecondsSinceEpoch,
@@ -171,23 +166,21 @@ public actor CollectorStore {
         return .stored(records: summary.records)
     }
 
-    static func insertEvent(_ db: Database, stream: String, segment: UInt64?, kind: IntegrityFinding.Kind, message: String, now: RecordTime) throws {
-        try db.execute(sql: "INSERT INTO integrity_events(time, stream, segment, kind, message) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [now.nanosecondsSinceEpoch, stream, segment.map(Int64.init), kind.rawValue, message])
+    static func insertEvent(_ db: any IndexConnection, stream: String, segment: UInt64?, kind: IntegrityFinding.Kind, message: String, now: RecordTime) throws {
+        try db.execute("INSERT INTO integrity_events(time, stream, segment, kind, message) VALUES (?, ?, ?, ?, ?)", [now.nanosecondsSinceEpoch, stream, segment.map(Int64.init), kind.rawValue, message])
     }
 
     /// Appends to the access log.
     public nonisolated func logAccess(_ entry: AccessLogEntry) async throws {
-        try await pool.write { db in
-            try db.execute(sql: "INSERT INTO access_log(time, subject, groups, method, path, status) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [entry.time.nanosecondsSinceEpoch, entry.subject, entry.groups.joined(separator: ","), entry.method, entry.path, entry.status])
+        try await index.write { db in
+            try db.execute("INSERT INTO access_log(time, subject, groups, method, path, status) VALUES (?, ?, ?, ?, ?, ?)", [entry.time.nanosecondsSinceEpoch, entry.subject, entry.groups.joined(separator: ","), entry.method, entry.path, entry.status])
         }
     }
 
     /// The index opens and the blob store is writable.
     public nonisolated func isHealthy() async -> Bool {
         guard await blobs.isHealthy() else { return false }
-        return (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+        return (try? await index.read { db in try db.value(Int.self, "SELECT 1") }) == 1
     }
 }
 

@@ -1,5 +1,6 @@
 import GRDB
 
+
 /// The SQLite index: streams and their segments, integrity events, MCP sessions with
 /// their HTTP exchanges and JSON-RPC calls, the access log, and tool calls held for approval. Times are nanoseconds since the epoch.
 enum IndexSchema {

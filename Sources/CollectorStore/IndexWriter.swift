@@ -1,5 +1,4 @@
 import CollectorCore
-import GRDB
 import RecorderJSON
 import SegmentFormat
 
@@ -11,7 +10,7 @@ import SegmentFormat
 /// another connection). Session totals are recomputed for every session touched.
 /// Which session an exchange belongs to is ``SessionGrouping``'s decision.
 struct IndexWriter {
-    let db: Database
+    let db: any IndexConnection
     let stream: String
     let segment: UInt64
     let pod: PodIdentity
@@ -28,15 +27,14 @@ struct IndexWriter {
         }
 
         for c in facts.connections where c.peer != nil || c.openTime != nil {
-            try db.execute(sql: """
+            try db.execute("""
                 INSERT INTO connections(stream, conn, peer, open_time) VALUES (?, ?, ?, ?)
                 ON CONFLICT(stream, conn) DO UPDATE SET peer = COALESCE(excluded.peer, peer), open_time = COALESCE(excluded.open_time, open_time)
-                """, arguments: [stream, c.conn, c.peer, c.openTime?.nanosecondsSinceEpoch])
+                """, [stream, c.conn, c.peer, c.openTime?.nanosecondsSinceEpoch])
         }
 
         for e in facts.exchanges {
-            let existing = try String.fetchOne(db, sql: "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?",
-                                               arguments: [stream, e.conn, Int64(e.exchange)])
+            let existing = try db.value(String.self, "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?", [stream, e.conn, Int64(e.exchange)])
             var session: String
             if let existing {
                 session = existing
@@ -44,72 +42,69 @@ struct IndexWriter {
                     touched.insert(existing)
                     session = moved
                     // Its request was recorded in an earlier segment: the session it moved to began then.
-                    let requestTime = try Int64.fetchOne(db, sql: "SELECT request_time FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?",
-                                                         arguments: [stream, e.conn, Int64(e.exchange)])
+                    let requestTime = try db.value(Int64.self, "SELECT request_time FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?", [stream, e.conn, Int64(e.exchange)])
                     touch(moved, requestTime.map { RecordTime(nanosecondsSinceEpoch: $0) })
                 }
-                try db.execute(sql: """
+                try db.execute("""
                     UPDATE exchanges SET request_time = COALESCE(?, request_time), method = COALESCE(?, method),
                         target = COALESCE(?, target), subject = COALESCE(?, subject), identity = COALESCE(?, identity),
                         response_time = COALESCE(?, response_time), status = COALESCE(?, status),
-                        end_time = COALESCE(?, end_time), incomplete = MAX(incomplete, ?)
+                        end_time = COALESCE(?, end_time), incomplete = \(db.dialect.greatest)(incomplete, ?)
                     WHERE stream = ? AND conn = ? AND exchange = ?
-                    """, arguments: [
+                    """, [
                         e.requestTime?.nanosecondsSinceEpoch, e.method, e.target, e.subject, e.identity?.serialized(),
                         e.responseTime?.nanosecondsSinceEpoch, e.status, e.endTime?.nanosecondsSinceEpoch, e.incomplete ? 1 : 0,
                         stream, e.conn, Int64(e.exchange),
                     ])
             } else {
                 session = try assign(e)
-                try db.execute(sql: """
+                try db.execute("""
                     INSERT INTO exchanges(stream, conn, exchange, session_id, first_seq, request_time, method, target, subject, identity,
                                           response_time, status, end_time, incomplete)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [
+                    """, [
                         stream, e.conn, Int64(e.exchange), session, Int64(e.firstSeq), e.requestTime?.nanosecondsSinceEpoch,
                         e.method, e.target, e.subject, e.identity?.serialized(), e.responseTime?.nanosecondsSinceEpoch,
                         e.status, e.endTime?.nanosecondsSinceEpoch, e.incomplete ? 1 : 0,
                     ])
             }
             if let client = e.client {
-                try db.execute(sql: "UPDATE sessions SET client = ? WHERE id = ? AND client IS NULL", arguments: [client, session])
+                try db.execute("UPDATE sessions SET client = ? WHERE id = ? AND client IS NULL", [client, session])
             }
             // The idle gap of the next exchange counts from this one's last activity.
             if let last = [e.requestTime, e.responseTime, e.endTime].compactMap({ $0?.nanosecondsSinceEpoch }).max() {
-                try db.execute(sql: "UPDATE sessions SET last_time = MAX(last_time, ?) WHERE id = ?", arguments: [last, session])
+                try db.execute("UPDATE sessions SET last_time = \(db.dialect.greatest)(last_time, ?) WHERE id = ?", [last, session])
             }
             touch(session, e.requestTime)
             touch(session, e.endTime ?? e.responseTime)
         }
 
         for m in facts.messages {
-            guard let session = try String.fetchOne(db, sql: "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?",
-                                                    arguments: [stream, m.conn, Int64(m.exchange)]) else { continue }
+            guard let session = try db.value(String.self, "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?", [stream, m.conn, Int64(m.exchange)]) else { continue }
             switch (m.from, m.type) {
             case (.client, .request):
-                let subject = try String.fetchOne(db, sql: "SELECT subject FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?",
-                                                  arguments: [stream, m.conn, Int64(m.exchange)])
-                try db.execute(sql: """
+                let subject = try db.value(String.self, "SELECT subject FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?", [stream, m.conn, Int64(m.exchange)])
+                try db.execute("""
                     INSERT INTO calls(session_id, stream, conn, exchange, seq, time, rpc_id, method, tool, request, subject)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [
+                    """, [
                         session, stream, m.conn, Int64(m.exchange), Int64(m.seq), m.time.nanosecondsSinceEpoch,
                         m.id, m.method, m.tool, m.message?.serialized(), subject,
                     ])
                 touch(session, m.time)
             case (.server, .response), (.server, .error):
                 guard let id = m.id else { continue }
-                let call = try Row.fetchOne(db, sql: """
+                let call = try db.row("""
                     SELECT id, session_id FROM calls
                     WHERE stream = ? AND rpc_id = ? AND response_seq IS NULL AND ((conn = ? AND exchange = ?) OR session_id = ?)
                     ORDER BY (conn = ? AND exchange = ?) DESC, seq DESC LIMIT 1
-                    """, arguments: [stream, id, m.conn, Int64(m.exchange), session, m.conn, Int64(m.exchange)])
+                    """, [stream, id, m.conn, Int64(m.exchange), session, m.conn, Int64(m.exchange)])
                 guard let call else { continue }
                 let callSession: String = call["session_id"]
-                try db.execute(sql: """
+                try db.execute("""
                     UPDATE calls SET response_seq = ?, response_time = ?, response = ?, error_code = ?, error_message = ?, is_error = ?
                     WHERE id = ?
-                    """, arguments: [
+                    """, [
                         Int64(m.seq), m.time.nanosecondsSinceEpoch, m.message?.serialized(), m.errorCode, m.errorMessage,
                         m.isError ? 1 : 0, call["id"] as Int64,
                     ])
@@ -122,16 +117,15 @@ struct IndexWriter {
         // The decision trail of held calls, joined to sessions through their exchange.
         for a in facts.approvals {
             let r = a.record
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO approval_events(stream, seq, time, conn, exchange, approval, state, tool, rule, rpc_id,
+            try db.execute("""
+                INSERT INTO approval_events(stream, seq, time, conn, exchange, approval, state, tool, rule, rpc_id,
                     decided_by, reason, forwarded, timeout_seconds)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """, [
                     stream, Int64(a.seq), a.time.nanosecondsSinceEpoch, r.conn, Int64(clamping: r.exchange), r.approval, r.state.rawValue,
                     r.tool, r.rule, r.rpcID?.serialized(), r.decidedBy, r.reason, r.forwarded.map { $0 ? 1 : 0 }, r.timeoutSeconds,
                 ])
-            if let session = try String.fetchOne(db, sql: "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?",
-                                                 arguments: [stream, r.conn, Int64(clamping: r.exchange)]) {
+            if let session = try db.value(String.self, "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?", [stream, r.conn, Int64(clamping: r.exchange)]) {
                 touch(session, a.time)
             }
         }
@@ -152,7 +146,7 @@ struct IndexWriter {
             try ensureSession(id, key: key, kind: .mcpSession, mcpSession: mcpSession, time: time)
             return id
         }
-        let peer = try String.fetchOne(db, sql: "SELECT peer FROM connections WHERE stream = ? AND conn = ?", arguments: [stream, e.conn])
+        let peer = try db.value(String.self, "SELECT peer FROM connections WHERE stream = ? AND conn = ?", [stream, e.conn])
         guard let caller = SessionTraits.caller(identity: e.identity, peer: peer), let t = time?.nanosecondsSinceEpoch else {
             let key = SessionID.key(mcpSession: nil, conn: e.conn)
             let id = SessionID.make(stream: stream, key: key)
@@ -172,22 +166,22 @@ struct IndexWriter {
     /// The newest session of the caller's trace; else of the caller and client (or a session
     /// whose client is not known yet); else, for an exchange that names no client, of the caller.
     private func latestSession(of traits: SessionTraits) throws -> LatestSession? {
-        let row: Row?
+        let row: SQLRow?
         if let trace = traits.traceID {
-            row = try Row.fetchOne(db, sql: """
+            row = try db.row("""
                 SELECT id, last_time FROM sessions WHERE stream = ? AND caller = ? AND grouping = 'trace' AND trace_id = ?
                 ORDER BY last_time DESC, id DESC LIMIT 1
-                """, arguments: [stream, traits.caller, trace])
+                """, [stream, traits.caller, trace])
         } else if let client = traits.client {
-            row = try Row.fetchOne(db, sql: """
+            row = try db.row("""
                 SELECT id, last_time FROM sessions WHERE stream = ? AND caller = ? AND grouping = 'caller' AND (client = ? OR client IS NULL)
                 ORDER BY last_time DESC, id DESC LIMIT 1
-                """, arguments: [stream, traits.caller, client])
+                """, [stream, traits.caller, client])
         } else {
-            row = try Row.fetchOne(db, sql: """
+            row = try db.row("""
                 SELECT id, last_time FROM sessions WHERE stream = ? AND caller = ? AND grouping = 'caller'
                 ORDER BY last_time DESC, id DESC LIMIT 1
-                """, arguments: [stream, traits.caller])
+                """, [stream, traits.caller])
         }
         return row.map { LatestSession(id: $0["id"], lastTime: $0["last_time"]) }
     }
@@ -198,45 +192,40 @@ struct IndexWriter {
         let key = SessionID.key(mcpSession: mcpSession, conn: e.conn)
         let target = SessionID.make(stream: stream, key: key)
         guard target != existing else { return nil }
-        let existingKey = try String.fetchOne(db, sql: "SELECT session_key FROM sessions WHERE id = ?", arguments: [existing])
+        let existingKey = try db.value(String.self, "SELECT session_key FROM sessions WHERE id = ?", [existing])
         guard let existingKey, !existingKey.hasPrefix("mcp:") else { return nil }
         try ensureSession(target, key: key, kind: .mcpSession, mcpSession: mcpSession, time: e.requestTime ?? e.responseTime)
-        try db.execute(sql: "UPDATE exchanges SET session_id = ? WHERE stream = ? AND conn = ? AND exchange = ?",
-                       arguments: [target, stream, e.conn, Int64(e.exchange)])
-        try db.execute(sql: "UPDATE calls SET session_id = ? WHERE stream = ? AND conn = ? AND exchange = ?",
-                       arguments: [target, stream, e.conn, Int64(e.exchange)])
-        try db.execute(sql: "INSERT OR IGNORE INTO session_segments(session_id, stream, segment) SELECT ?, stream, segment FROM session_segments WHERE session_id = ?",
-                       arguments: [target, existing])
+        try db.execute("UPDATE exchanges SET session_id = ? WHERE stream = ? AND conn = ? AND exchange = ?", [target, stream, e.conn, Int64(e.exchange)])
+        try db.execute("UPDATE calls SET session_id = ? WHERE stream = ? AND conn = ? AND exchange = ?", [target, stream, e.conn, Int64(e.exchange)])
+        try db.execute("INSERT INTO session_segments(session_id, stream, segment) SELECT ?, stream, segment FROM session_segments WHERE session_id = ? ON CONFLICT DO NOTHING", [target, existing])
         // A legal hold placed while the exchange was filed elsewhere holds it still; the client it
         // was filed with (the caller's sessions are per client) names the MCP session's client.
-        try db.execute(sql: "UPDATE sessions SET legal_hold = 1 WHERE id = ? AND (SELECT legal_hold FROM sessions WHERE id = ?) = 1",
-                       arguments: [target, existing])
-        try db.execute(sql: "UPDATE sessions SET client = (SELECT client FROM sessions WHERE id = ?) WHERE id = ? AND client IS NULL",
-                       arguments: [existing, target])
+        try db.execute("UPDATE sessions SET legal_hold = 1 WHERE id = ? AND (SELECT legal_hold FROM sessions WHERE id = ?) = 1", [target, existing])
+        try db.execute("UPDATE sessions SET client = (SELECT client FROM sessions WHERE id = ?) WHERE id = ? AND client IS NULL", [existing, target])
         return target
     }
 
     private func ensureSession(_ id: String, key: String, kind: SessionGroupingKind, mcpSession: String?, time: RecordTime?, traits: SessionTraits? = nil) throws {
         let t = time?.nanosecondsSinceEpoch ?? 0
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO sessions(id, stream, session_key, mcp_session, namespace, pod, first_time, last_time, grouping, caller, client, trace_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [id, stream, key, mcpSession, pod.namespace, pod.name, t, t, kind.rawValue, traits?.caller, traits?.client, traits?.traceID])
+        try db.execute("""
+            INSERT INTO sessions(id, stream, session_key, mcp_session, namespace, pod, first_time, last_time, grouping, caller, client, trace_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """, [id, stream, key, mcpSession, pod.namespace, pod.name, t, t, kind.rawValue, traits?.caller, traits?.client, traits?.traceID])
     }
 
     private func recompute(_ session: String, times: (first: Int64, last: Int64)?) throws {
-        let counts = try Row.fetchOne(db, sql: """
+        let counts = try db.row("""
             SELECT (SELECT COUNT(*) FROM exchanges WHERE session_id = ?1) AS exchanges,
                    (SELECT COUNT(*) FROM calls WHERE session_id = ?1) AS calls
-            """, arguments: [session])!
+            """, [session])!
         if (counts["exchanges"] as Int64) == 0 && (counts["calls"] as Int64) == 0 {
             // A connection-keyed session whose exchanges all moved to their MCP session.
-            try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [session])
-            try db.execute(sql: "DELETE FROM session_subjects WHERE session_id = ?", arguments: [session])
-            try db.execute(sql: "DELETE FROM session_segments WHERE session_id = ?", arguments: [session])
+            try db.execute("DELETE FROM sessions WHERE id = ?", [session])
+            try db.execute("DELETE FROM session_subjects WHERE session_id = ?", [session])
+            try db.execute("DELETE FROM session_segments WHERE session_id = ?", [session])
             return
         }
-        try db.execute(sql: """
+        try db.execute("""
             UPDATE sessions SET
                 exchanges = (SELECT COUNT(*) FROM exchanges WHERE session_id = ?1),
                 calls = (SELECT COUNT(*) FROM calls WHERE session_id = ?1),
@@ -244,12 +233,10 @@ struct IndexWriter {
                 errors = (SELECT COUNT(*) FROM calls WHERE session_id = ?1 AND is_error = 1)
                        + (SELECT COUNT(*) FROM exchanges WHERE session_id = ?1 AND status >= 400),
                 first_time = CASE WHEN ?2 IS NULL THEN first_time WHEN first_time = 0 OR ?2 < first_time THEN ?2 ELSE first_time END,
-                last_time = MAX(last_time, COALESCE(?3, 0))
+                last_time = \(db.dialect.greatest)(last_time, COALESCE(?3, 0))
             WHERE id = ?1
-            """, arguments: [session, times?.first, times?.last])
-        try db.execute(sql: "INSERT OR IGNORE INTO session_subjects(session_id, subject) SELECT DISTINCT session_id, subject FROM exchanges WHERE session_id = ? AND subject IS NOT NULL",
-                       arguments: [session])
-        try db.execute(sql: "INSERT OR IGNORE INTO session_segments(session_id, stream, segment) VALUES (?, ?, ?)",
-                       arguments: [session, stream, Int64(segment)])
+            """, [session, times?.first, times?.last])
+        try db.execute("INSERT INTO session_subjects(session_id, subject) SELECT DISTINCT session_id, subject FROM exchanges WHERE session_id = ? AND subject IS NOT NULL ON CONFLICT DO NOTHING", [session])
+        try db.execute("INSERT INTO session_segments(session_id, stream, segment) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [session, stream, Int64(segment)])
     }
 }

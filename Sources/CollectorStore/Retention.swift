@@ -1,4 +1,3 @@
-import GRDB
 import SegmentFormat
 import SegmentStore
 
@@ -15,32 +14,32 @@ extension CollectorStore {
     /// An expired segment keeps its row, marked `expired`, as the stream's chain watermark.
     public func applyRetention(cutoff: RecordTime) async throws -> RetentionResult {
         let t = cutoff.nanosecondsSinceEpoch
-        let (result, files): (RetentionResult, [String]) = try await pool.write { db in
+        let (result, files): (RetentionResult, [String]) = try await index.write { db in
             var result = RetentionResult()
-            let expired = try String.fetchAll(db, sql: "SELECT id FROM sessions WHERE last_time < ? AND legal_hold = 0", arguments: [t])
+            let expired = try db.values(String.self, "SELECT id FROM sessions WHERE last_time < ? AND legal_hold = 0", [t])
             for id in expired {
-                try db.execute(sql: """
+                try db.execute("""
                     DELETE FROM approval_events WHERE EXISTS (SELECT 1 FROM exchanges x WHERE x.session_id = ?
                         AND x.stream = approval_events.stream AND x.conn = approval_events.conn AND x.exchange = approval_events.exchange)
-                    """, arguments: [id])
+                    """, [id])
                 for table in ["calls", "exchanges", "session_subjects", "session_segments"] {
-                    try db.execute(sql: "DELETE FROM \(table) WHERE session_id = ?", arguments: [id])
+                    try db.execute("DELETE FROM \(table) WHERE session_id = ?", [id])
                 }
-                try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
+                try db.execute("DELETE FROM sessions WHERE id = ?", [id])
             }
             result.sessions = expired.count
             // Connections (peer addresses) no remaining exchange needs.
-            try db.execute(sql: """
+            try db.execute("""
                 DELETE FROM connections WHERE COALESCE(open_time, 0) < ?
                 AND NOT EXISTS (SELECT 1 FROM exchanges x WHERE x.stream = connections.stream AND x.conn = connections.conn)
-                """, arguments: [t])
-            let doomed = try Row.fetchAll(db, sql: """
+                """, [t])
+            let doomed = try db.rows("""
                 SELECT g.stream, g.segment, g.file FROM segments g
                 WHERE g.expired = 0 AND g.last_time < ? AND NOT EXISTS (SELECT 1 FROM session_segments ss WHERE ss.stream = g.stream AND ss.segment = g.segment)
-                """, arguments: [t])
+                """, [t])
             var files: [String] = []
             for row in doomed {
-                try db.execute(sql: "UPDATE segments SET expired = 1 WHERE stream = ? AND segment = ?", arguments: [row["stream"] as String, row["segment"] as Int64])
+                try db.execute("UPDATE segments SET expired = 1 WHERE stream = ? AND segment = ?", [row["stream"] as String, row["segment"] as Int64])
                 files.append(row["file"])
             }
             result.segments = doomed.count

@@ -1,5 +1,4 @@
 import CollectorCore
-import GRDB
 import RecorderJSON
 import SegmentFormat
 
@@ -16,15 +15,15 @@ extension CollectorStore {
     }
 
     public nonisolated func file(_ call: HeldCall) async throws -> FilingOutcome {
-        try await pool.write { db in
+        try await index.write { db in
             if let existing = try Self.heldCall(call.id, db: db) {
                 return existing.stream == call.stream ? .alreadyFiled(existing) : .conflict("the id \(call.id) belongs to another stream's held call")
             }
-            try db.execute(sql: """
+            try db.execute("""
                 INSERT INTO approvals(id, stream, instance, namespace, pod, conn, exchange, mcp_session, caller, tool, rpc_id, rule,
                     arguments, requested_at, expires_at, state)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')
-                """, arguments: [
+                """, [
                     call.id, call.stream, call.instance, call.namespace, call.pod, call.conn, Int64(clamping: call.exchange), call.mcpSession,
                     call.caller, call.tool, call.rpcID, call.rule, call.arguments?.serialized(),
                     call.requestedAt.nanosecondsSinceEpoch, call.expiresAt.nanosecondsSinceEpoch,
@@ -36,23 +35,22 @@ extension CollectorStore {
     /// A sidecar of `stream` started as `instance`: its predecessors' pending calls can never be forwarded.
     @discardableResult
     public nonisolated func abandonHeldCalls(stream: String, exceptInstance instance: String, now: RecordTime = .now()) async throws -> Int {
-        try await pool.write { db in
-            try db.execute(sql: """
+        try await index.write { db in
+            try db.execute("""
                 UPDATE approvals SET state = 'abandoned', decided_at = ?, reason = 'the sidecar that held the call restarted; the call was never forwarded'
                 WHERE stream = ? AND instance <> ? AND state = 'pending'
-                """, arguments: [now.nanosecondsSinceEpoch, stream, instance])
-            return db.changesCount
+                """, [now.nanosecondsSinceEpoch, stream, instance])
         }
     }
 
     public nonisolated func heldCall(_ id: String) async throws -> HeldCall? {
-        try await pool.read { db in try Self.heldCall(id, db: db) }
+        try await index.read { db in try Self.heldCall(id, db: db) }
     }
 
     /// Held calls in namespaces `reader` may read or approve in, newest first.
     public nonisolated func heldCalls(state: HeldCall.State?, reader: Reader, limit: Int) async throws -> [HeldCall] {
         var conditions: [String] = []
-        var arguments: StatementArguments = []
+        var arguments: SQLArguments = []
         if case .namespaces(let readable) = reader.scope {
             var allowed = readable
             switch reader.approves {
@@ -68,8 +66,8 @@ extension CollectorStore {
         if let state { conditions.append("state = ?"); arguments += [state.rawValue] }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let finalArguments = arguments
-        return try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM approvals \(whereClause) ORDER BY requested_at DESC, id DESC LIMIT \(limit)", arguments: finalArguments)
+        return try await index.read { db in
+            try db.rows("SELECT * FROM approvals \(whereClause) ORDER BY requested_at DESC, id DESC LIMIT \(limit)", finalArguments)
                 .map(Self.heldCall(row:))
         }
     }
@@ -82,7 +80,7 @@ extension CollectorStore {
 
     /// Approves or denies a pending call, checked and written in one transaction.
     public nonisolated func decide(_ id: String, _ verdict: ApprovalDecision.Verdict, by reader: Reader, reason: String?, now: RecordTime = .now()) async throws -> DecisionOutcome {
-        try await pool.write { db in
+        try await index.write { db in
             guard var call = try Self.heldCall(id, db: db) else { return .notFound }
             if call.state == .pending && now.nanosecondsSinceEpoch >= call.expiresAt.nanosecondsSinceEpoch {
                 try Self.settle(&call, .expired, by: nil, reason: "no decision before the time-out", now: call.expiresAt, db: db)
@@ -97,7 +95,7 @@ extension CollectorStore {
 
     /// The sidecar gave up waiting: a still pending call becomes expired. Returns the call as it ends.
     public nonisolated func expire(_ id: String, stream: String, now: RecordTime = .now()) async throws -> HeldCall? {
-        try await pool.write { db in
+        try await index.write { db in
             guard var call = try Self.heldCall(id, db: db), call.stream == stream else { return nil }
             if call.state == .pending {
                 try Self.settle(&call, .expired, by: nil, reason: "no decision before the time-out", now: now, db: db)
@@ -108,7 +106,7 @@ extension CollectorStore {
 
     /// The sidecar can no longer forward the call (its client went away): a pending call becomes withdrawn.
     public nonisolated func withdraw(_ id: String, stream: String, reason: String?, now: RecordTime = .now()) async throws -> HeldCall? {
-        try await pool.write { db in
+        try await index.write { db in
             guard var call = try Self.heldCall(id, db: db), call.stream == stream else { return nil }
             if call.state == .pending {
                 try Self.settle(&call, .withdrawn, by: nil, reason: reason ?? "the client went away while the call was held", now: now, db: db)
@@ -117,26 +115,24 @@ extension CollectorStore {
         }
     }
 
-    private static func settle(_ call: inout HeldCall, _ state: HeldCall.State, by subject: String?, reason: String?, now: RecordTime, db: Database) throws {
-        try db.execute(sql: "UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ? AND state = 'pending'",
-                       arguments: [state.rawValue, subject, now.nanosecondsSinceEpoch, reason, call.id])
+    private static func settle(_ call: inout HeldCall, _ state: HeldCall.State, by subject: String?, reason: String?, now: RecordTime, db: any IndexConnection) throws {
+        try db.execute("UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ? AND state = 'pending'", [state.rawValue, subject, now.nanosecondsSinceEpoch, reason, call.id])
         call.state = state
         call.decidedBy = subject
         call.decidedAt = now
         call.reason = reason
     }
 
-    static func heldCall(_ id: String, db: Database) throws -> HeldCall? {
-        try Row.fetchOne(db, sql: "SELECT * FROM approvals WHERE id = ?", arguments: [id]).map(heldCall(row:))
+    static func heldCall(_ id: String, db: any IndexConnection) throws -> HeldCall? {
+        try db.row("SELECT * FROM approvals WHERE id = ?", [id]).map { try heldCall(row: $0) }
     }
 
-    static func heldCall(row: Row) throws -> HeldCall {
+    static func heldCall(row: SQLRow) throws -> HeldCall {
         let argumentsText: String? = row["arguments"]
         var call = HeldCall(
             id: row["id"], stream: row["stream"], instance: row["instance"], namespace: row["namespace"], pod: row["pod"],
             conn: row["conn"], exchange: UInt64(clamping: row["exchange"] as Int64), mcpSession: row["mcp_session"], caller: row["caller"],
-            tool: row["tool"], rpcID: row["rpc_id"], rule: row["rule"],
-            arguments: try argumentsText.map { try JSONParser.parse($0) },
+            tool: row["tool"], rpcID: row["rpc_id"], rule: row["rule"], arguments: try argumentsText.map { try JSONParser.parse($0) },
             requestedAt: RecordTime(nanosecondsSinceEpoch: row["requested_at"]), expiresAt: RecordTime(nanosecondsSinceEpoch: row["expires_at"]))
         call.state = HeldCall.State(rawValue: row["state"]) ?? .pending
         call.decidedBy = row["decided_by"]
@@ -177,11 +173,11 @@ public struct ApprovalEventRow: Sendable, Equatable {
 extension CollectorStore {
     /// The approval records of a session's exchanges, in recording order.
     public nonisolated func sessionApprovals(_ id: String) async throws -> [ApprovalEventRow] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
+        try await index.read { db in
+            try db.rows("""
                 SELECT a.* FROM approval_events a JOIN exchanges x ON x.stream = a.stream AND x.conn = a.conn AND x.exchange = a.exchange
                 WHERE x.session_id = ? ORDER BY a.time, a.seq
-                """, arguments: [id]).map { r in
+                """, [id]).map { r in
                 let rpc: String? = r["rpc_id"]
                 return ApprovalEventRow(
                     time: RecordTime(nanosecondsSinceEpoch: r["time"]), seq: UInt64(r["seq"] as Int64), conn: r["conn"],

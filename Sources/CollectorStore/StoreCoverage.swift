@@ -1,24 +1,23 @@
 import CollectorCore
-import GRDB
 import RecorderJSON
 import SegmentFormat
 
 extension CollectorStore {
     /// Keeps the newest heartbeat of each stream.
     public nonisolated func recordHeartbeat(_ h: Heartbeat) async throws {
-        try await pool.write { db in
-            try db.execute(sql: """
+        try await index.write { db in
+            try db.execute("""
                 INSERT INTO heartbeats(stream, instance, namespace, pod, pod_uid, detail, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(stream) DO UPDATE SET instance = excluded.instance, namespace = excluded.namespace, pod = excluded.pod,
                     pod_uid = excluded.pod_uid, detail = excluded.detail, received_at = excluded.received_at
-                """, arguments: [h.stream, h.instance, h.namespace, h.pod, h.podUID, h.detail?.serialized(), h.receivedAt.nanosecondsSinceEpoch])
+                """, [h.stream, h.instance, h.namespace, h.pod, h.podUID, h.detail?.serialized(), h.receivedAt.nanosecondsSinceEpoch])
         }
     }
 
     /// Every stream the collector has heard of (segments or heartbeats), as coverage sees it.
     public nonisolated func coverageStreams() async throws -> [Coverage.Stream] {
-        try await pool.read { db in
-            let rows = try Row.fetchAll(db, sql: """
+        try await index.read { db in
+            let rows = try db.rows("""
                 SELECT s.stream, COALESCE(s.namespace, h.namespace) AS namespace, COALESCE(s.pod, h.pod) AS pod,
                        COALESCE(s.pod_uid, h.pod_uid) AS pod_uid,
                        (SELECT MAX(g.received_at) FROM segments g WHERE g.stream = s.stream) AS last_segment,

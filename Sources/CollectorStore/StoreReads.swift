@@ -1,5 +1,4 @@
 import CollectorCore
-import GRDB
 import RecorderJSON
 import SegmentFormat
 import SegmentStore
@@ -8,7 +7,7 @@ extension CollectorStore {
     /// Sessions matching `query` that `reader` may read, newest first, and the cursor of the next page.
     public nonisolated func listSessions(_ query: SessionQuery, reader: Reader) async throws -> (sessions: [SessionSummary], next: SessionQuery.Cursor?) {
         var conditions: [String] = []
-        var arguments: StatementArguments = []
+        var arguments: SQLArguments = []
         if case .namespaces(let allowed) = reader.scope {
             if allowed.isEmpty { return ([], nil) }
             conditions.append("s.namespace IN (\(Array(repeating: "?", count: allowed.count).joined(separator: ", ")))")
@@ -35,8 +34,8 @@ extension CollectorStore {
         let sql = "SELECT s.* FROM sessions s \(whereClause) ORDER BY s.last_time DESC, s.id DESC LIMIT \(query.limit + 1)"
         let limit = query.limit
         let finalArguments = arguments
-        return try await pool.read { db in
-            var rows = try Row.fetchAll(db, sql: sql, arguments: finalArguments).map { try Self.summary($0, db: db) }
+        return try await index.read { db in
+            var rows = try db.rows(sql, finalArguments).map { try Self.summary($0, db: db) }
             var next: SessionQuery.Cursor?
             if rows.count > limit {
                 rows.removeLast(rows.count - limit)
@@ -48,17 +47,17 @@ extension CollectorStore {
 
     /// One session with its exchanges and calls in order, or `nil`.
     public nonisolated func session(_ id: String) async throws -> (summary: SessionSummary, exchanges: [ExchangeRow], calls: [CallRow])? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id]) else { return nil }
+        try await index.read { db in
+            guard let row = try db.row("SELECT * FROM sessions WHERE id = ?", [id]) else { return nil }
             let summary = try Self.summary(row, db: db)
-            let exchanges = try Row.fetchAll(db, sql: "SELECT * FROM exchanges WHERE session_id = ? ORDER BY request_time, first_seq", arguments: [id]).map { r in
+            let exchanges = try db.rows("SELECT * FROM exchanges WHERE session_id = ? ORDER BY request_time, first_seq", [id]).map { r in
                 ExchangeRow(
                     conn: r["conn"], exchange: UInt64(r["exchange"] as Int64), method: r["method"], target: r["target"],
                     status: r["status"], requestTime: Self.time(r["request_time"]), responseTime: Self.time(r["response_time"]),
                     endTime: Self.time(r["end_time"]), subject: r["subject"], identity: Self.json(r["identity"]),
                     incomplete: (r["incomplete"] as Int64) != 0)
             }
-            let calls = try Row.fetchAll(db, sql: "SELECT * FROM calls WHERE session_id = ? ORDER BY time, seq", arguments: [id]).map { r in
+            let calls = try db.rows("SELECT * FROM calls WHERE session_id = ? ORDER BY time, seq", [id]).map { r in
                 CallRow(
                     conn: r["conn"], exchange: UInt64(r["exchange"] as Int64), seq: UInt64(r["seq"] as Int64),
                     time: RecordTime(nanosecondsSinceEpoch: r["time"]), id: Self.json(r["rpc_id"]), method: r["method"], tool: r["tool"],
@@ -72,21 +71,21 @@ extension CollectorStore {
 
     /// The exchanges of a session, as `(stream, conn, exchange)`, and the segments that hold it.
     public nonisolated func sessionLocation(_ id: String) async throws -> (exchanges: Set<String>, segments: [SegmentRow]) {
-        try await pool.read { db in
-            let exchanges = try Row.fetchAll(db, sql: "SELECT stream, conn, exchange FROM exchanges WHERE session_id = ?", arguments: [id]).map { r in
+        try await index.read { db in
+            let exchanges = try db.rows("SELECT stream, conn, exchange FROM exchanges WHERE session_id = ?", [id]).map { r in
                 "\(r["stream"] as String)/\(r["conn"] as String)/\(r["exchange"] as Int64)"
             }
-            let segments = try Row.fetchAll(db, sql: """
+            let segments = try db.rows("""
                 SELECT g.* FROM segments g JOIN session_segments ss ON ss.stream = g.stream AND ss.segment = g.segment
                 WHERE ss.session_id = ? ORDER BY g.stream, g.segment
-                """, arguments: [id]).map(Self.segmentRow)
+                """, [id]).map(Self.segmentRow)
             return (Set(exchanges), segments)
         }
     }
 
     public nonisolated func streams(reader: Reader) async throws -> [StreamRow] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
+        try await index.read { db in
+            try db.rows("""
                 SELECT t.*, COUNT(g.segment) AS n, MAX(g.segment) AS last, COALESCE(SUM(g.bytes), 0) AS total
                 FROM streams t LEFT JOIN segments g ON g.stream = t.stream AND g.expired = 0 GROUP BY t.stream ORDER BY t.stream
                 """).map { r in
@@ -98,27 +97,27 @@ extension CollectorStore {
 
     /// The namespace a stream was recorded in; `nil` when the stream is unknown.
     public nonisolated func streamNamespace(_ stream: String) async throws -> String?? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT namespace FROM streams WHERE stream = ?", arguments: [stream]) else { return nil }
+        try await index.read { db in
+            guard let row = try db.row("SELECT namespace FROM streams WHERE stream = ?", [stream]) else { return nil }
             return .some(row["namespace"] as String?)
         }
     }
 
     public nonisolated func segments(of stream: String) async throws -> [SegmentRow] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM segments WHERE stream = ? AND expired = 0 ORDER BY segment", arguments: [stream]).map(Self.segmentRow)
+        try await index.read { db in
+            try db.rows("SELECT * FROM segments WHERE stream = ? AND expired = 0 ORDER BY segment", [stream]).map(Self.segmentRow)
         }
     }
 
     /// `PRAGMA synchronous` of the index's connections (2 = FULL).
     public nonisolated func synchronousSetting() async throws -> Int {
-        try await pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+        try await index.write { db in try db.value(Int.self, "PRAGMA synchronous") ?? -1 }
     }
 
     /// Segment numbers of the stream whose files retention removed.
     public nonisolated func expiredSegments(of stream: String) async throws -> Set<UInt64> {
-        try await pool.read { db in
-            Set(try Int64.fetchAll(db, sql: "SELECT segment FROM segments WHERE stream = ? AND expired = 1", arguments: [stream]).map(UInt64.init))
+        try await index.read { db in
+            Set(try db.values(Int64.self, "SELECT segment FROM segments WHERE stream = ? AND expired = 1", [stream]).map(UInt64.init))
         }
     }
 
@@ -134,12 +133,12 @@ extension CollectorStore {
     }
 
     public nonisolated func integrityEvents(stream: String?, limit: Int, reader: Reader) async throws -> [IntegrityEventRow] {
-        try await pool.read { db in
+        try await index.read { db in
             let sql = """
                 SELECT e.*, t.namespace FROM integrity_events e LEFT JOIN streams t ON t.stream = e.stream
                 \(stream == nil ? "" : "WHERE e.stream = ?") ORDER BY e.id DESC
                 """
-            return try Row.fetchAll(db, sql: sql, arguments: stream.map { [$0] } ?? []).filter { reader.mayRead(namespace: $0["namespace"]) }.prefix(limit).map { r in
+            return try db.rows(sql, stream.map { [$0] } ?? SQLArguments([])).filter { reader.mayRead(namespace: $0["namespace"]) }.prefix(limit).map { r in
                 IntegrityEventRow(id: r["id"], time: RecordTime(nanosecondsSinceEpoch: r["time"]), stream: r["stream"],
                                   segment: (r["segment"] as Int64?).map(UInt64.init), kind: r["kind"], message: r["message"])
             }
@@ -147,9 +146,8 @@ extension CollectorStore {
     }
 
     public nonisolated func accessLog(subject: String?, limit: Int) async throws -> [AccessLogEntry] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM access_log \(subject == nil ? "" : "WHERE subject = ?") ORDER BY id DESC LIMIT \(limit)",
-                             arguments: subject.map { [$0] } ?? []).map { r in
+        try await index.read { db in
+            try db.rows("SELECT * FROM access_log \(subject == nil ? "" : "WHERE subject = ?") ORDER BY id DESC LIMIT \(limit)", subject.map { [$0] } ?? []).map { r in
                 let groups: String = r["groups"]
                 return AccessLogEntry(time: RecordTime(nanosecondsSinceEpoch: r["time"]), subject: r["subject"],
                                       groups: groups.isEmpty ? [] : groups.split(separator: ",").map(String.init),
@@ -161,27 +159,26 @@ extension CollectorStore {
     /// Integrity events about the segments holding each session (and stream-wide ones), by session id.
     public nonisolated func integrityEventCounts(sessions ids: [String]) async throws -> [String: Int] {
         guard !ids.isEmpty else { return [:] }
-        return try await pool.read { db in
-            let rows = try Row.fetchAll(db, sql: """
+        return try await index.read { db in
+            let rows = try db.rows("""
                 SELECT ss.session_id AS id, COUNT(DISTINCT e.id) AS n FROM session_segments ss
                 JOIN integrity_events e ON e.stream = ss.stream AND (e.segment = ss.segment OR e.segment IS NULL)
                 WHERE ss.session_id IN (\(Array(repeating: "?", count: ids.count).joined(separator: ", "))) GROUP BY ss.session_id
-                """, arguments: StatementArguments(ids))
+                """, SQLArguments(ids.map(SQLValue.text)))
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"] as String, $0["n"] as Int) })
         }
     }
 
     /// Places or lifts a legal hold; `false` when there is no such session.
     public nonisolated func setLegalHold(_ id: String, _ hold: Bool) async throws -> Bool {
-        try await pool.write { db in
-            try db.execute(sql: "UPDATE sessions SET legal_hold = ? WHERE id = ?", arguments: [hold ? 1 : 0, id])
-            return db.changesCount > 0
+        try await index.write { db in
+            try db.execute("UPDATE sessions SET legal_hold = ? WHERE id = ?", [hold ? 1 : 0, id]) > 0
         }
     }
 
-    static func summary(_ row: Row, db: Database) throws -> SessionSummary {
+    static func summary(_ row: SQLRow, db: any IndexConnection) throws -> SessionSummary {
         let id: String = row["id"]
-        let subjects = try String.fetchAll(db, sql: "SELECT subject FROM session_subjects WHERE session_id = ? ORDER BY subject", arguments: [id])
+        let subjects = try db.values(String.self, "SELECT subject FROM session_subjects WHERE session_id = ? ORDER BY subject", [id])
         return SessionSummary(
             id: id, stream: row["stream"], mcpSession: row["mcp_session"],
             grouping: (row["grouping"] as String?).flatMap(SessionGroupingKind.init(rawValue:)) ?? .connection,
@@ -191,7 +188,7 @@ extension CollectorStore {
             legalHold: (row["legal_hold"] as Int64) != 0)
     }
 
-    static func segmentRow(_ r: Row) -> SegmentRow {
+    static func segmentRow(_ r: SQLRow) -> SegmentRow {
         SegmentRow(
             stream: r["stream"], segment: UInt64(r["segment"] as Int64), sha256: r["sha256"], bytes: r["bytes"],
             records: UInt64(r["records"] as Int64), firstSeq: (r["first_seq"] as Int64?).map(UInt64.init),

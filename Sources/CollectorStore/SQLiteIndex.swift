@@ -1,0 +1,74 @@
+import GRDB
+import SegmentStore
+
+/// The embedded index: SQLite through GRDB, WAL, every commit synced.
+public final class SQLiteIndex: IndexDatabase {
+    public let path: String
+    public var dialect: SQLDialect { .sqlite }
+    public var description: String { "SQLite at \(path)" }
+    let pool: DatabasePool
+
+    public init(path: String) async throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        // A 201 promises the segment survives a power failure: every commit is synced (GRDB's
+        // WAL default, NORMAL, syncs only at checkpoints, and reconciliation would then delete a
+        // stored blob whose row was lost while the sidecar has already deleted its copy).
+        pool = try DatabasePool(path: path, configuration: configuration)
+        // (On the pool's one writer connection, after GRDB's own WAL setup, which sets NORMAL.)
+        try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try IndexSchema.migrator().migrate(pool)
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any IndexConnection) throws -> T) async throws -> T {
+        try await pool.read { db in try body(GRDBConnection(db: db)) }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any IndexConnection) throws -> T) async throws -> T {
+        try await pool.write { db in try body(GRDBConnection(db: db)) }
+    }
+
+    public func close() async {
+        try? pool.close()
+    }
+}
+
+struct GRDBConnection: IndexConnection {
+    let db: Database
+    var dialect: SQLDialect { .sqlite }
+
+    func rows(_ sql: String, _ arguments: SQLArguments) throws -> [SQLRow] {
+        try Row.fetchAll(db, sql: sql, arguments: Self.arguments(arguments)).map { row in
+            SQLRow(names: Array(row.columnNames), values: row.databaseValues.map(Self.value))
+        }
+    }
+
+    func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int {
+        try db.execute(sql: sql, arguments: Self.arguments(arguments))
+        return db.changesCount
+    }
+
+    func lockStream(_ stream: String) throws {}
+
+    static func arguments(_ arguments: SQLArguments) -> StatementArguments {
+        StatementArguments(arguments.values.map { value -> DatabaseValue in
+            switch value {
+            case .null: .null
+            case .integer(let v): v.databaseValue
+            case .real(let v): v.databaseValue
+            case .text(let v): v.databaseValue
+            }
+        })
+    }
+
+    static func value(_ value: DatabaseValue) -> SQLValue {
+        switch value.storage {
+        case .null: .null
+        case .int64(let v): .integer(v)
+        case .double(let v): .real(v)
+        case .string(let v): .text(v)
+        case .blob(let data): .text(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
