@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.3.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
@@ -106,12 +107,13 @@ let package = Package(
         // records, read authorization, session timelines, replay comparison. No I/O.
         .target(name: "CollectorCore", dependencies: ["SegmentFormat", "RecorderJSON", "MCPParsing"]),
 
-        // I/O: the collector's storage — segment blobs (files or an S3 bucket) and the SQLite index.
+        // I/O: the collector's storage — segment blobs (files or an S3 bucket) and the index (SQLite or PostgreSQL).
         .target(
             name: "CollectorStore",
             dependencies: [
                 "CollectorCore", "SegmentFormat", "SegmentStore", "RecorderJSON", "Locking", "ObjectStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
 

@@ -111,6 +111,8 @@ public actor CollectorStore {
         let stream = upload.stream
         let segment = Int64(upload.segment)
         let pod = upload.header.pod
+        // Replicas deciding about the same stream take turns (SQLite: its one writer already does).
+        try db.lockStream(stream)
         let existing = try db.value(String.self, "SELECT sha256 FROM segments WHERE stream = ? AND segment = ?", [stream, segment])
         let owner = try db.value(String.self, "SELECT owner FROM streams WHERE stream = ?", [stream])
         if let owner, owner != identity.owner {

@@ -29,7 +29,7 @@ struct IndexWriter {
         for c in facts.connections where c.peer != nil || c.openTime != nil {
             try db.execute("""
                 INSERT INTO connections(stream, conn, peer, open_time) VALUES (?, ?, ?, ?)
-                ON CONFLICT(stream, conn) DO UPDATE SET peer = COALESCE(excluded.peer, peer), open_time = COALESCE(excluded.open_time, open_time)
+                ON CONFLICT(stream, conn) DO UPDATE SET peer = COALESCE(excluded.peer, connections.peer), open_time = COALESCE(excluded.open_time, connections.open_time)
                 """, [stream, c.conn, c.peer, c.openTime?.nanosecondsSinceEpoch])
         }
 
@@ -232,8 +232,9 @@ struct IndexWriter {
                 tool_calls = (SELECT COUNT(*) FROM calls WHERE session_id = ?1 AND method = 'tools/call'),
                 errors = (SELECT COUNT(*) FROM calls WHERE session_id = ?1 AND is_error = 1)
                        + (SELECT COUNT(*) FROM exchanges WHERE session_id = ?1 AND status >= 400),
-                first_time = CASE WHEN ?2 IS NULL THEN first_time WHEN first_time = 0 OR ?2 < first_time THEN ?2 ELSE first_time END,
-                last_time = \(db.dialect.greatest)(last_time, COALESCE(?3, 0))
+                first_time = CASE WHEN CAST(?2 AS BIGINT) IS NULL THEN first_time
+                    WHEN first_time = 0 OR CAST(?2 AS BIGINT) < first_time THEN CAST(?2 AS BIGINT) ELSE first_time END,
+                last_time = \(db.dialect.greatest)(last_time, COALESCE(CAST(?3 AS BIGINT), 0))
             WHERE id = ?1
             """, [session, times?.first, times?.last])
         try db.execute("INSERT INTO session_subjects(session_id, subject) SELECT DISTINCT session_id, subject FROM exchanges WHERE session_id = ? AND subject IS NOT NULL ON CONFLICT DO NOTHING", [session])

@@ -15,6 +15,8 @@ extension CollectorStore {
     public func applyRetention(cutoff: RecordTime) async throws -> RetentionResult {
         let t = cutoff.nanosecondsSinceEpoch
         let (result, files): (RetentionResult, [String]) = try await index.write { db in
+            // Replicas sharing an index run their passes one at a time (a later one finds less to do).
+            try db.lockStream("\u{1}retention")
             var result = RetentionResult()
             let expired = try db.values(String.self, "SELECT id FROM sessions WHERE last_time < ? AND legal_hold = 0", [t])
             for id in expired {

@@ -86,7 +86,7 @@ extension CollectorStore {
     public nonisolated func streams(reader: Reader) async throws -> [StreamRow] {
         try await index.read { db in
             try db.rows("""
-                SELECT t.*, COUNT(g.segment) AS n, MAX(g.segment) AS last, COALESCE(SUM(g.bytes), 0) AS total
+                SELECT t.*, COUNT(g.segment) AS n, MAX(g.segment) AS last, CAST(COALESCE(SUM(g.bytes), 0) AS BIGINT) AS total
                 FROM streams t LEFT JOIN segments g ON g.stream = t.stream AND g.expired = 0 GROUP BY t.stream ORDER BY t.stream
                 """).map { r in
                 StreamRow(stream: r["stream"], namespace: r["namespace"], pod: r["pod"], serviceAccount: r["service_account"], owner: r["owner"],

@@ -8,8 +8,8 @@ import Testing
 
 /// Ingest against every blob back end: the same decisions, one stored copy, nothing half-stored.
 @Suite struct IngestStoreTests {
-    @Test(arguments: BlobBackend.available) func storedThenAlreadyStoredThenConflict(_ backend: BlobBackend) async throws {
-        let site = try await StoreSite.make(backend)
+    @Test(arguments: BlobBackend.available, IndexBackend.available) func storedThenAlreadyStoredThenConflict(_ backend: BlobBackend, _ index: IndexBackend) async throws {
+        let site = try await StoreSite.make(backend, index)
         let store = try await site.open()
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
@@ -43,8 +43,8 @@ import Testing
         #expect(try await site.keys(of: first.stream) == rows.map(\.file))
     }
 
-    @Test func aStreamBelongsToTheIdentityThatFirstWroteIt() async throws {
-        let store = try await CollectorStore(directory: temporaryDataDirectory())
+    @Test(arguments: IndexBackend.available) func aStreamBelongsToTheIdentityThatFirstWroteIt(_ index: IndexBackend) async throws {
+        let store = try await index.open()
         let owner = IngestIdentity.serviceAccount(username: "system:serviceaccount:team-a:weather", podName: "weather-7d9f-abcde", podUID: nil)!
         let intruder = IngestIdentity.serviceAccount(username: "system:serviceaccount:team-a:weather", podName: "weather-7d9f-zzzzz", podUID: nil)!
         var builder = StreamBuilder()
@@ -71,8 +71,8 @@ import Testing
         #expect(streams.first?.serviceAccount == "weather")
     }
 
-    @Test(arguments: BlobBackend.available) func aBrokenChainStoresNothingButAnEvent(_ backend: BlobBackend) async throws {
-        let site = try await StoreSite.make(backend)
+    @Test(arguments: BlobBackend.available, IndexBackend.available) func aBrokenChainStoresNothingButAnEvent(_ backend: BlobBackend, _ index: IndexBackend) async throws {
+        let site = try await StoreSite.make(backend, index)
         let store = try await site.open()
         var builder = StreamBuilder()
         let s1 = builder.segment([note("one")])
@@ -93,8 +93,8 @@ import Testing
         #expect(events.first?.segment == 2)
     }
 
-    @Test func missingAndDeclaredGapsAreRecordedButStored() async throws {
-        let store = try await CollectorStore(directory: temporaryDataDirectory())
+    @Test(arguments: IndexBackend.available) func missingAndDeclaredGapsAreRecordedButStored(_ index: IndexBackend) async throws {
+        let store = try await index.open()
         var builder = StreamBuilder()
         let s1 = builder.segment([note("one")])
         builder.skip(segments: 1, records: 5)
@@ -109,8 +109,8 @@ import Testing
         #expect(try await store.segments(of: s1.stream).map(\.segment) == [1, 3, 6])
     }
 
-    @Test func aLateSegmentFillsItsHoleOnlyIfItIsTheOneRecorded() async throws {
-        let store = try await CollectorStore(directory: temporaryDataDirectory())
+    @Test(arguments: IndexBackend.available) func aLateSegmentFillsItsHoleOnlyIfItIsTheOneRecorded(_ index: IndexBackend) async throws {
+        let store = try await index.open()
         var builder = StreamBuilder()
         let s1 = builder.segment([note("one")])
         let s2 = builder.segment([note("two")])
@@ -131,8 +131,8 @@ import Testing
         #expect(try await store.segments(of: s1.stream).map(\.sha256) == [s1, s2, s3].map(\.sha256))
     }
 
-    @Test(arguments: BlobBackend.available) func leftoversOfAnUnacknowledgedUploadAreRemovedOnStart(_ backend: BlobBackend) async throws {
-        let site = try await StoreSite.make(backend)
+    @Test(arguments: BlobBackend.available, IndexBackend.available) func leftoversOfAnUnacknowledgedUploadAreRemovedOnStart(_ backend: BlobBackend, _ index: IndexBackend) async throws {
+        let site = try await StoreSite.make(backend, index)
         var builder = StreamBuilder()
         let s1 = builder.segment([note("one")])
         let s2 = builder.segment([note("two")])
@@ -163,8 +163,8 @@ import Testing
         #expect(try await ingest(reopened, s3) == .stored(records: 1))
     }
 
-    @Test(arguments: BlobBackend.available) func aStoredBlobThatVanishedIsReportedDamagedOnce(_ backend: BlobBackend) async throws {
-        let site = try await StoreSite.make(backend)
+    @Test(arguments: BlobBackend.available, IndexBackend.available) func aStoredBlobThatVanishedIsReportedDamagedOnce(_ backend: BlobBackend, _ index: IndexBackend) async throws {
+        let site = try await StoreSite.make(backend, index)
         var builder = StreamBuilder()
         let s1 = builder.segment([note("one")])
         let s2 = builder.segment([note("two")])
@@ -186,8 +186,8 @@ import Testing
         #expect(try await again.events(s1.stream).count == 1)
     }
 
-    @Test(arguments: BlobBackend.available) func concurrentUploadsOfOneSegmentStoreItOnce(_ backend: BlobBackend) async throws {
-        let site = try await StoreSite.make(backend)
+    @Test(arguments: BlobBackend.available, IndexBackend.available) func concurrentUploadsOfOneSegmentStoreItOnce(_ backend: BlobBackend, _ index: IndexBackend) async throws {
+        let site = try await StoreSite.make(backend, index)
         let store = try await site.open()
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))

@@ -10,8 +10,8 @@ import Testing
     static let old = FixtureTime.at("2025-01-01T00:00:00Z")
     static let cutoff = FixtureTime.at("2026-01-01T00:00:00Z")
 
-    @Test(arguments: BlobBackend.available) func removesOldSessionsAndTheirBlobsButKeepsLegalHolds(_ backend: BlobBackend) async throws {
-        let site = try await StoreSite.make(backend)
+    @Test(arguments: BlobBackend.available, IndexBackend.available) func removesOldSessionsAndTheirBlobsButKeepsLegalHolds(_ backend: BlobBackend, _ index: IndexBackend) async throws {
+        let site = try await StoreSite.make(backend, index)
         let store = try await site.open()
         var oldStream = StreamBuilder(stream: "team-a.old-1", pod: "old-1", start: Self.old)
         var x = MCPConnection(conn: "x", identity: bearerIdentity("alice"), session: "X")
@@ -56,8 +56,8 @@ import Testing
         #expect(try await store.applyRetention(cutoff: Self.cutoff) == RetentionResult())
     }
 
-    @Test func aSessionStillActiveAfterTheCutoffKeepsItsOldSegments() async throws {
-        let store = try await CollectorStore(directory: temporaryDataDirectory())
+    @Test(arguments: IndexBackend.available) func aSessionStillActiveAfterTheCutoffKeepsItsOldSegments(_ index: IndexBackend) async throws {
+        let store = try await index.open()
         var builder = StreamBuilder(start: Self.old)
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"), session: "long")
         let a = c.toolCall("add", arguments: [:], result: "0")
@@ -71,10 +71,10 @@ import Testing
         #expect(try await store.segments(of: builder.stream).count == 2)
     }
 
-    @Test func theChainContinuesAfterRetentionRemovedAStreamsSegments() async throws {
+    @Test(arguments: IndexBackend.available) func theChainContinuesAfterRetentionRemovedAStreamsSegments(_ index: IndexBackend) async throws {
         // After retention removed every stored segment of a quiet stream, the next segment from the
         // sidecar continues a chain the collector no longer has: that is not a missing segment.
-        let store = try await CollectorStore(directory: temporaryDataDirectory())
+        let store = try await index.open()
         var builder = StreamBuilder(start: Self.old)
         try await CollectorStoreTests.store([builder.segment([note("one")]), builder.segment([note("two")])], in: store)
         _ = try await store.applyRetention(cutoff: Self.cutoff)

@@ -12,12 +12,12 @@ import Testing
     static let traceB = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
     /// A store with `gap` as the idle gap, and a stream builder whose records advance 1 ms each.
-    static func make(gap: Duration = SessionGrouping.defaultIdleGap) async throws -> (CollectorStore, StreamBuilder) {
-        (try await CollectorStore(directory: temporaryDataDirectory(), grouping: SessionGrouping(idleGap: gap)), StreamBuilder())
+    static func make(_ index: IndexBackend, gap: Duration = SessionGrouping.defaultIdleGap) async throws -> (CollectorStore, StreamBuilder) {
+        (try await index.open(grouping: SessionGrouping(idleGap: gap)), StreamBuilder())
     }
 
-    @Test func statelessCallsOfOneCallerOverManyConnectionsAreOneSession() async throws {
-        let (store, builder) = try await Self.make()
+    @Test(arguments: IndexBackend.available) func statelessCallsOfOneCallerOverManyConnectionsAreOneSession(_ index: IndexBackend) async throws {
+        let (store, builder) = try await Self.make(index)
         var b = builder
         var segments: [BuiltSegment] = []
         for n in 1...3 {
@@ -42,8 +42,8 @@ import Testing
         #expect(try await store.sessionLocation(s.id).segments.map(\.segment) == [1, 2, 3])
     }
 
-    @Test func aCallerIdleLongerThanTheGapStartsANewSession() async throws {
-        let (store, builder) = try await Self.make(gap: .seconds(60))
+    @Test(arguments: IndexBackend.available) func aCallerIdleLongerThanTheGapStartsANewSession(_ index: IndexBackend) async throws {
+        let (store, builder) = try await Self.make(index, gap: .seconds(60))
         var b = builder
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let first = b.segment(c.open() + c.statelessToolCall("echo"))
@@ -59,13 +59,13 @@ import Testing
         #expect(sessions[1].lastTime < FixtureTime.plus(FixtureTime.t0, seconds: 51))
 
         // The same traffic with the default gap (5 min) is one session.
-        let (relaxed, _) = try await Self.make()
+        let (relaxed, _) = try await Self.make(index)
         try await CollectorStoreTests.store([first, second, third], in: relaxed)
         #expect(try await relaxed.allSessions().map(\.calls) == [3])
     }
 
-    @Test func callersClientsAndPodsAreKeptApart() async throws {
-        let (store, builder) = try await Self.make()
+    @Test(arguments: IndexBackend.available) func callersClientsAndPodsAreKeptApart(_ index: IndexBackend) async throws {
+        let (store, builder) = try await Self.make(index)
         var b = builder
         var alice = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         var bob = MCPConnection(conn: "c2", identity: bearerIdentity("bob"))
@@ -95,8 +95,8 @@ import Testing
         #expect(try await store.allSessions(q).count == 3)
     }
 
-    @Test func anonymousCallersAreGroupedByAddressAndNamelessTokensByFingerprint() async throws {
-        let (store, builder) = try await Self.make()
+    @Test(arguments: IndexBackend.available) func anonymousCallersAreGroupedByAddressAndNamelessTokensByFingerprint(_ index: IndexBackend) async throws {
+        let (store, builder) = try await Self.make(index)
         var b = builder
         var one = MCPConnection(conn: "c1", identity: nil)
         var oneAgain = MCPConnection(conn: "c2", identity: nil)
@@ -114,8 +114,8 @@ import Testing
         #expect(try await store.allSessions(SessionQuery.parse([("subject", "peer:fd00::7")]).get()).map(\.calls) == [1])
     }
 
-    @Test func traceContextGroupsByTraceWithoutAnIdleSplit() async throws {
-        let (store, builder) = try await Self.make(gap: .seconds(60))
+    @Test(arguments: IndexBackend.available) func traceContextGroupsByTraceWithoutAnIdleSplit(_ index: IndexBackend) async throws {
+        let (store, builder) = try await Self.make(index, gap: .seconds(60))
         var b = builder
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         var viaHeader = MCPConnection(conn: "c2", identity: bearerIdentity("alice"))
@@ -135,10 +135,10 @@ import Testing
         #expect(traced.map(\.calls) == [2])
     }
 
-    @Test func aHandshakeClientIsKnownByItsInitializeForTheRequestsAfterIt() async throws {
+    @Test(arguments: IndexBackend.available) func aHandshakeClientIsKnownByItsInitializeForTheRequestsAfterIt(_ index: IndexBackend) async throws {
         // A stateless server of the 2025 revision: `initialize` names the client, no session id is
         // assigned, and later requests carry no clientInfo.
-        let (store, builder) = try await Self.make()
+        let (store, builder) = try await Self.make(index)
         var b = builder
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let i = c.initialize(session: "unused")
@@ -164,8 +164,8 @@ import Testing
         #expect(sessions.first?.mcpSession == nil)
     }
 
-    @Test func anExchangeFiledByCallerMovesToTheMCPSessionItLearns() async throws {
-        let (store, builder) = try await Self.make()
+    @Test(arguments: IndexBackend.available) func anExchangeFiledByCallerMovesToTheMCPSessionItLearns(_ index: IndexBackend) async throws {
+        let (store, builder) = try await Self.make(index)
         var b = builder
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         var stateless = MCPConnection(conn: "c2", identity: bearerIdentity("alice"))

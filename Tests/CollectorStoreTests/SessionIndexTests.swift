@@ -18,8 +18,8 @@ struct Dataset {
     var b1: String { sessionID(Self.streamB, mcp: "b-1") }
     var l1: String { sessionID(Self.streamB, mcp: "L-1") }
 
-    static func make(_ directory: String = temporaryDataDirectory()) async throws -> Dataset {
-        let store = try await CollectorStore(directory: directory)
+    static func make(_ index: IndexBackend) async throws -> Dataset {
+        let store = try await index.open()
         var a = StreamBuilder(stream: streamA, namespace: "team-a", pod: "weather-1", serviceAccount: "weather", start: FixtureTime.t0)
         var alice = MCPConnection(conn: "c1", identity: bearerIdentity("alice", groups: ["team-a-dev"], email: "alice@example.com"))
         let first = a.segment(alice.fullSession(session: "a-1"))
@@ -49,8 +49,8 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
 }
 
 @Suite struct SessionIndexTests {
-    @Test func indexesAWholeSession() async throws {
-        let d = try await Dataset.make()
+    @Test(arguments: IndexBackend.available) func indexesAWholeSession(_ index: IndexBackend) async throws {
+        let d = try await Dataset.make(index)
         let found = try #require(try await d.store.session(d.a1))
         let s = found.summary
         #expect(s.stream == Dataset.streamA)
@@ -83,8 +83,8 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
         #expect(try await d.store.allSessions().count == 4)
     }
 
-    @Test func pairsLegacySSEResponsesWithRequestsOnAnotherConnection() async throws {
-        let d = try await Dataset.make()
+    @Test(arguments: IndexBackend.available) func pairsLegacySSEResponsesWithRequestsOnAnotherConnection(_ index: IndexBackend) async throws {
+        let d = try await Dataset.make(index)
         let found = try #require(try await d.store.session(d.l1))
         #expect(found.summary.mcpSession == "L-1")
         #expect(found.summary.subjects == ["dave"])
@@ -98,8 +98,8 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
         #expect(location.segments.map(\.segment) == [1, 2])
     }
 
-    @Test func filtersSessions() async throws {
-        let d = try await Dataset.make()
+    @Test(arguments: IndexBackend.available) func filtersSessions(_ index: IndexBackend) async throws {
+        let d = try await Dataset.make(index)
         let store = d.store
         #expect(ids(try await store.allSessions()) == [d.a1, d.a2, d.b1, d.l1])
         #expect(ids(try await store.allSessions(query([("namespace", "team-a")]))) == [d.a1, d.a2])
@@ -127,8 +127,8 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
         #expect(all.map(\.lastTime) == all.map(\.lastTime).sorted(by: >))
     }
 
-    @Test func readersSeeOnlyTheirNamespaces() async throws {
-        let d = try await Dataset.make()
+    @Test(arguments: IndexBackend.available) func readersSeeOnlyTheirNamespaces(_ index: IndexBackend) async throws {
+        let d = try await Dataset.make(index)
         let policy = AccessPolicy(groups: ["team-a-security": ["team-a"], "auditors": ["*"]], adminGroups: ["admins"])
         let teamA = policy.reader(subject: "sam", groups: ["team-a-security"])
         let nobody = policy.reader(subject: "eve", groups: ["unknown"])
@@ -143,8 +143,8 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
         #expect(try await d.store.streams(reader: auditor).map(\.stream) == [Dataset.streamA, Dataset.streamB])
     }
 
-    @Test func pagingVisitsEverySessionExactlyOnce() async throws {
-        let store = try await CollectorStore(directory: temporaryDataDirectory())
+    @Test(arguments: IndexBackend.available) func pagingVisitsEverySessionExactlyOnce(_ index: IndexBackend) async throws {
+        let store = try await index.open()
         // Two streams written at the very same times, so last times tie across streams.
         for stream in ["team-a.p-1", "team-a.p-2"] {
             var builder = StreamBuilder(stream: stream, pod: stream, start: FixtureTime.t0)
@@ -181,8 +181,8 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
         }
     }
 
-    @Test func initializeRequestAndResponseInDifferentSegmentsStillPair() async throws {
-        let store = try await CollectorStore(directory: temporaryDataDirectory())
+    @Test(arguments: IndexBackend.available) func initializeRequestAndResponseInDifferentSegmentsStillPair(_ index: IndexBackend) async throws {
+        let store = try await index.open()
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let i = c.initialize(session: "late-session")
@@ -208,8 +208,8 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
         #expect(try await store.sessionLocation(id).segments.map(\.segment) == [1, 2])
     }
 
-    @Test func aLegalHoldFollowsTheExchangeToItsMCPSession() async throws {
-        let store = try await CollectorStore(directory: temporaryDataDirectory())
+    @Test(arguments: IndexBackend.available) func aLegalHoldFollowsTheExchangeToItsMCPSession(_ index: IndexBackend) async throws {
+        let store = try await index.open()
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"))
         let i = c.initialize(session: "held")
@@ -223,8 +223,8 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
         #expect(sessions.first?.legalHold == true)
     }
 
-    @Test func aSegmentHoldingOnlyBodyChunksBelongsToTheSession() async throws {
-        let store = try await CollectorStore(directory: temporaryDataDirectory())
+    @Test(arguments: IndexBackend.available) func aSegmentHoldingOnlyBodyChunksBelongsToTheSession(_ index: IndexBackend) async throws {
+        let store = try await index.open()
         var builder = StreamBuilder()
         var c = MCPConnection(conn: "c1", identity: bearerIdentity("alice"), session: "big")
         let call = c.toolCall("read_file", arguments: ["path": "/var/log/big"], result: "…")
@@ -240,8 +240,8 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
         #expect(try await store.allSessions().count == 1)
     }
 
-    @Test func legalHoldsAreSetAndLifted() async throws {
-        let d = try await Dataset.make()
+    @Test(arguments: IndexBackend.available) func legalHoldsAreSetAndLifted(_ index: IndexBackend) async throws {
+        let d = try await Dataset.make(index)
         #expect(try await d.store.setLegalHold(d.a1, true))
         #expect(try await d.store.session(d.a1)?.summary.legalHold == true)
         #expect(try await d.store.setLegalHold(d.a1, false))
@@ -249,8 +249,8 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
         #expect(try await d.store.setLegalHold(String(repeating: "0", count: 32), true) == false)
     }
 
-    @Test func accessLogRoundTrip() async throws {
-        let store = try await CollectorStore(directory: temporaryDataDirectory())
+    @Test(arguments: IndexBackend.available) func accessLogRoundTrip(_ index: IndexBackend) async throws {
+        let store = try await index.open()
         let entry = AccessLogEntry(time: FixtureTime.t0, subject: "alice", groups: ["team-a-security", "sre"], method: "GET", path: "/v1/sessions?tool=add", status: 200)
         try await store.logAccess(entry)
         try await store.logAccess(AccessLogEntry(time: FixtureTime.t0, subject: "(anonymous)", groups: [], method: "GET", path: "/v1/sessions", status: 401))
