@@ -218,7 +218,7 @@ let package = Package(
         .target(
             name: "RecorderCLI",
             dependencies: [
-                "RecorderProxy", "Identity", "Shipping", "Collector", "TLSSupport", "NetworkRedirect", "AdmissionPatch", "Webhook", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking", "ObjectStorage",
+                "RecorderProxy", "Identity", "Shipping", "Collector", "TLSSupport", "NetworkRedirect", "AdmissionPatch", "Webhook", "CollectorCore", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking", "ObjectStorage", "CollectorStore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -11,12 +11,13 @@ public enum CollectorAssembly {
     /// - Returns: the parts and the background services they need (OIDC key refresh for the API and the UI).
     public static func make(configuration: CollectorConfiguration, kubernetes: KubernetesClientConfig?, logger: Logger) async throws -> (CollectorParts, [any Service]) {
         let (blobs, storageServices) = try await configuration.segmentStorage.open()
-        let store = try await CollectorStore(directory: configuration.dataDirectory, blobs: blobs, grouping: configuration.sessionGrouping)
-        logger.info("collector storage", metadata: ["segments": "\(store.blobs.description)", "index": "\(configuration.dataDirectory)/index.sqlite"])
+        let (index, indexServices) = try await configuration.index.open(dataDirectory: configuration.dataDirectory, logger: logger)
+        let store = try await CollectorStore(directory: configuration.dataDirectory, index: index, blobs: blobs, grouping: configuration.sessionGrouping)
+        logger.info("collector storage", metadata: ["segments": "\(store.blobs.description)", "index": "\(store.index.description)"])
         var ingest: [any IngestAuthenticator] = []
         if let token = configuration.ingestToken { ingest.append(StaticIngestAuthenticator(token: token)) }
         if let kubernetes { ingest.append(try TokenReviewAuthenticator(config: kubernetes, logger: logger)) }
-        var services: [any Service] = storageServices
+        var services: [any Service] = storageServices + indexServices
         var verifier: JWKSVerifier?
         if let oidc = configuration.oidc {
             let v = JWKSVerifier(configuration: oidc, logger: logger)

@@ -1,5 +1,6 @@
 import Identity
 import CollectorCore
+import CollectorStore
 
 /// Everything `mcp-recorder collector` runs with.
 public struct CollectorConfiguration: Sendable {
@@ -7,6 +8,8 @@ public struct CollectorConfiguration: Sendable {
     public var dataDirectory: String
     /// Where segment bytes are kept.
     public var segmentStorage: SegmentStorage = .files
+    /// Where the index is.
+    public var index: IndexChoice = .sqlite
     public var host: String
     public var port: Int
     /// Largest accepted upload.

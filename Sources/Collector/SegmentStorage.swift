@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Logging
 import CollectorStore
 import NIOSSL
 import ObjectStorage
@@ -86,5 +87,30 @@ struct HTTPClientOwner: Service {
     func run() async throws {
         try? await gracefulShutdown()
         try await client.shutdown()
+    }
+}
+
+/// Where the collector's index is (`--index`).
+public enum IndexChoice: Sendable, Equatable {
+    /// SQLite under the data directory (one collector).
+    case sqlite
+    /// PostgreSQL shared by replicas.
+    case postgres(PostgresIndexConfiguration)
+
+    /// The index, and the service that closes it after the server stops.
+    func open(dataDirectory: String, logger: Logger) async throws -> (index: (any IndexDatabase)?, services: [any Service]) {
+        guard case .postgres(let configuration) = self else { return (nil, []) }
+        let index = try await PostgresIndex(configuration: configuration, logger: logger)
+        return (index, [IndexCloser(index: index)])
+    }
+}
+
+/// Closes the index's connections when the collector stops.
+struct IndexCloser: Service {
+    let index: any IndexDatabase
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await index.close()
     }
 }

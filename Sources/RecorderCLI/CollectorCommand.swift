@@ -1,5 +1,6 @@
 import ArgumentParser
 import Collector
+import CollectorStore
 import Identity
 import CollectorCore
 import Logging
@@ -32,6 +33,15 @@ struct CollectorCommand: AsyncParsableCommand {
 
     @Option(help: "Where segment bytes are kept: files (under --data) or s3 (a bucket several replicas share; --s3-*).")
     var storage = "files"
+
+    @Option(help: "Where the index is: sqlite (under --data; one collector) or postgres (--index-url; several replicas).")
+    var index = "sqlite"
+
+    @Option(help: "PostgreSQL index: postgres://USER@HOST[:PORT]/DATABASE[?sslmode=verify-full|require|disable&sslrootcert=CA.pem] (default sslmode: verify-full).")
+    var indexUrl: String?
+
+    @Option(help: "File with the PostgreSQL password (a mounted Secret), instead of one in --index-url.")
+    var indexPasswordFile: String?
 
     @Option(help: "S3 endpoint URL (https://s3.eu-west-1.amazonaws.com, http://rgw.storage:7480, …).")
     var s3Endpoint: String?
@@ -164,6 +174,25 @@ struct CollectorCommand: AsyncParsableCommand {
         if let url = uiExternalUrl, !url.hasPrefix("https://") { throw ValidationError("--ui-external-url must start with https:// (the collector serves HTTPS only)") }
         guard uiSessionLifetime.duration > .zero, uiIdleTimeout.duration > .zero else { throw ValidationError("--ui-session-lifetime and --ui-idle-timeout must be longer than zero") }
         _ = try segmentStorage(environment: ProcessEnvironment.current)
+        _ = try indexChoice(readFile: { _ in [] })
+    }
+
+    /// `--index` and its options, checked (`readFile` reads the password file; validation passes a stub).
+    func indexChoice(readFile: (String) throws -> [UInt8]) throws -> IndexChoice {
+        switch index {
+        case "sqlite":
+            if indexUrl != nil || indexPasswordFile != nil { throw ValidationError("--index-url and --index-password-file need --index postgres") }
+            return .sqlite
+        case "postgres":
+            guard let indexUrl else { throw ValidationError("--index postgres needs --index-url postgres://USER@HOST/DATABASE") }
+            do {
+                return .postgres(try PostgresIndexConfiguration.parse(indexUrl, passwordFile: indexPasswordFile, readFile: readFile))
+            } catch let error as IndexConfigurationError {
+                throw ValidationError("--index-url: \(error)")
+            }
+        default:
+            throw ValidationError("--index must be sqlite or postgres, not \"\(index.prefix(40))\"")
+        }
     }
 
     /// `--storage` and the `--s3-*` options, checked.
@@ -289,6 +318,11 @@ struct CollectorCommand: AsyncParsableCommand {
                 oidcScopes: uiOidcScopes.split(separator: " ").map(String.init), externalURL: uiExternalUrl,
                 sessionLifetime: uiSessionLifetime.duration, idleTimeout: uiIdleTimeout.duration))
         configuration.segmentStorage = try segmentStorage(environment: ProcessEnvironment.current)
+        do {
+            configuration.index = try indexChoice(readFile: { try FileSystem.readFile($0) })
+        } catch let error as FileSystemError {
+            throw UsageError("--index-password-file: \(error)")
+        }
         configuration.coverageStaleAfterSeconds = max(1, coverageStaleAfter.duration.components.seconds)
         configuration.coverageInterval = coverageInterval.duration
         return configuration
