@@ -30,12 +30,17 @@ public final class PostgresIndex: IndexDatabase {
         // One connection first: a wrong address, password or certificate fails here at once, with
         // the reason (the pool would keep retrying in the background).
         let tlsConfiguration = try configuration.tls.niossl()
-        let probe = try await PostgresConnection.connect(
-            configuration: PostgresConnection.Configuration(
-                host: configuration.host, port: configuration.port, username: configuration.username, password: configuration.password,
-                database: configuration.database, tls: try tlsConfiguration.map { .require(try NIOSSLContext(configuration: $0)) } ?? .disable),
-            id: 0, logger: logger)
-        try await probe.close()
+        do {
+            let probe = try await PostgresConnection.connect(
+                configuration: PostgresConnection.Configuration(
+                    host: configuration.host, port: configuration.port, username: configuration.username, password: configuration.password,
+                    database: configuration.database, tls: try tlsConfiguration.map { .require(try NIOSSLContext(configuration: $0)) } ?? .disable),
+                id: 0, logger: logger)
+            try await probe.close()
+        } catch let error as PSQLError {
+            let reason = error.serverInfo?[.message] ?? error.underlying.map { "\($0)" } ?? "\(error.code)"
+            throw IndexConfigurationError("cannot connect to the PostgreSQL index at \(configuration.host):\(configuration.port)/\(configuration.database): \(reason)")
+        }
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }

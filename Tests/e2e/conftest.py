@@ -503,6 +503,25 @@ def radosgw(tmp_path_factory):
     g.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A real PostgreSQL 15 with TLS (scripts/postgres/postgres.py), one per test run; tests create databases of their own."""
+    sys.path.insert(0, str(ROOT / "scripts" / "postgres"))
+    import postgres as pg
+    import shutil
+    import tempfile
+    # Under /tmp itself: run as root, the server runs as `postgres`, which cannot enter pytest's 0700 directories.
+    workdir = tempfile.mkdtemp(prefix="mcp-recorder-postgres-")
+    try:
+        server = pg.Postgres(workdir, tls=True)
+    except pg.Unavailable as e:
+        pytest.skip(str(e))
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------- dev mode
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 and its index in SQLite: a sidecar ships an MCP SDK client's session through it, the session reads
 back and verifies, the bytes in the bucket are the stored segments under content keys, nothing
 lands on the collector's disk but the index, and a restarted collector reads the same. Bad
-storage options are refused with the reason."""
+storage and index options are refused with the reason."""
 import hashlib
 import pathlib
 import subprocess
@@ -109,7 +109,23 @@ def test_bad_storage_options_are_refused_with_the_reason(recorder, tmp_path):
         ("--storage", "s3", "--s3-endpoint", "http://rgw:7480", "--s3-bucket", "ok-bucket", "--s3-access-key-file", "/a"): "not both or half",
         ("--storage", "s3", "--s3-endpoint", "http://rgw:7480", "--s3-bucket", "ok-bucket", "--s3-web-identity-token-file", "/t"): "--s3-role-arn",
         ("--s3-bucket", "ok-bucket"): "need --storage s3",
+        ("--index", "mysql"): "--index must be sqlite or postgres",
+        ("--index", "postgres"): "needs --index-url",
+        ("--index", "postgres", "--index-url", "mysql://u@h/d"): "must start with postgres://",
+        ("--index", "postgres", "--index-url", "postgres://u@h/d?sslmode=prefer"): "sslmode prefer is not supported",
+        ("--index-url", "postgres://u@h/d"): "need --index postgres",
     }
     for args, reason in cases.items():
         result = run(*args)
         assert result.returncode != 0 and reason in result.stderr, (args, result.stderr)
+
+
+def test_an_unreachable_index_stops_the_collector_with_the_reason(recorder, free_port, tmp_path):
+    port = free_port()  # nothing listens there
+    (tmp_path / "t").write_text("token\n")
+    result = subprocess.run([recorder, "collector", "--data", str(tmp_path / "data"), "--tls-self-signed", "--listen", f"127.0.0.1:{free_port()}",
+                             "--ingest-token-file", str(tmp_path / "t"), "--admin-token-file", str(tmp_path / "t"),
+                             "--index", "postgres", "--index-url", f"postgres://recorder@127.0.0.1:{port}/idx?sslmode=disable"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"cannot connect to the PostgreSQL index at 127.0.0.1:{port}/idx" in result.stderr and "refused" in result.stderr, result.stderr

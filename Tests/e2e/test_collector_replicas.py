@@ -1,0 +1,162 @@
+"""Collector replicas behind one PostgreSQL index (a real PostgreSQL 15, TLS verify-full) and one
+bucket (Ceph's RADOS Gateway): two sidecars ship through a round-robin TCP balancer to two
+replicas, one replica is killed with kill -9 while they ship, and every segment is still stored
+exactly once with intact chains, readable through either replica; the same segments uploaded to
+both replicas at once are stored once and acknowledged by both."""
+import concurrent.futures
+import socket
+import threading
+
+from collector import INGEST_TOKEN, APIError, CollectorAPI, make_tls, wait_for
+from s3_requests import list_keys
+from test_collector_s3 import s3_args
+from test_shipping_to_collector import assert_stream_intact, ship_args, shipped
+
+BUCKET = "e2e-replicas"
+
+
+class RoundRobin:
+    """A TCP balancer: each new connection goes to the next backend that accepts it (TLS passes through)."""
+
+    def __init__(self, ports: list[int]):
+        self.ports = ports
+        self.next = 0
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(32)
+        self.port = self.sock.getsockname()[1]
+        self.served: dict[int, int] = {p: 0 for p in ports}
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _upstream(self) -> socket.socket | None:
+        for _ in range(len(self.ports)):
+            with self.lock:
+                port = self.ports[self.next % len(self.ports)]
+                self.next += 1
+            try:
+                upstream = socket.create_connection(("127.0.0.1", port), timeout=5)
+                with self.lock:
+                    self.served[port] += 1
+                return upstream
+            except OSError:
+                continue
+        return None
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream = self._upstream()
+        if upstream is None:
+            client.close()
+            return
+
+        def pipe(a: socket.socket, b: socket.socket) -> None:
+            try:
+                while data := a.recv(65536):
+                    b.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (a, b):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+        pipe(upstream, client)
+        client.close()
+        upstream.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def replica_args(radosgw, postgres, tmp_path, database: str) -> list[str]:
+    url = postgres.create_database(database) + f"?sslmode=verify-full&sslrootcert={postgres.workdir}/ca.pem"
+    return ["--index", "postgres", "--index-url", url, *s3_args(radosgw, tmp_path, bucket=BUCKET)]
+
+
+def test_two_replicas_one_killed_while_sidecars_ship_store_every_segment_once(
+        radosgw, postgres, collector, mcp_server, sidecar, run_client, tmp_path):
+    tls = make_tls(tmp_path / "tls")  # one certificate for 127.0.0.1, served by both replicas
+    args = replica_args(radosgw, postgres, tmp_path, "replicas")
+    replicas = [collector(tls=tls, extra_args=args), collector(tls=tls, extra_args=args)]
+    balancer = RoundRobin([c.port for c in replicas])
+    url = f"https://127.0.0.1:{balancer.port}"
+    server = mcp_server("streamable")
+    cars, spools = [], []
+    for name in ("e2e.replica-a", "e2e.replica-b"):
+        spool = tmp_path / name
+        spools.append(spool)
+        cars.append(sidecar(server.port, spool, ship_args(url, tls["ca"], replicas[0].ingest_token_file), stream=name))
+    # One client run through each sidecar; replica 0 dies with kill -9 while they ship.
+    runs = [run_client("v1-streamable", car.url(server.path)) for car in cars]
+    wait_for(lambda: _stored(replicas[1].api, ("e2e.replica-a", "e2e.replica-b")) >= 1, what="a first segment stored")
+    replicas[0].kill()
+    assert balancer.served[replicas[0].port] > 0, "the killed replica had taken uploads"
+    for r in runs:
+        assert r.result()["errors"] == []
+    for car in cars:
+        assert car.stop() == 0
+    for spool in spools:
+        wait_for(lambda: shipped(spool), timeout=120, what="every segment shipped through the surviving replica")
+
+    api = replicas[1].api
+    total = 0
+    for stream in ("e2e.replica-a", "e2e.replica-b"):
+        stored = assert_stream_intact(api, stream)
+        total += len(stored)
+    assert len(list_keys(radosgw, BUCKET, "cluster-a/e2e.replica-")) == total, "one object per stored segment"
+    assert api.metric("mcp_recorder_collector_ingest_total", result="conflict") == 0
+    # The killed replica comes back and serves the same recordings.
+    replicas[0].start()
+    assert sorted(s["id"] for s in replicas[0].api.sessions()) == sorted(s["id"] for s in api.sessions())
+    assert balancer.served[replicas[1].port] > 0
+    balancer.close()
+
+
+def _stored(api: CollectorAPI, streams: tuple[str, ...]) -> int:
+    """Segments stored so far (any replica answers for all: they share the index)."""
+    total = 0
+    for stream in streams:
+        try:
+            total += len(api.segments(stream))
+        except APIError:
+            pass
+    return total
+
+
+def test_the_same_segments_uploaded_to_two_replicas_at_once_are_stored_once(
+        radosgw, postgres, collector, mcp_server, sidecar, run_client, tmp_path):
+    tls = make_tls(tmp_path / "tls")
+    args = replica_args(radosgw, postgres, tmp_path, "same_segment")
+    replicas = [collector(tls=tls, extra_args=args), collector(tls=tls, extra_args=args)]
+    server = mcp_server("streamable")
+    spool = tmp_path / "unshipped"
+    car = sidecar(server.port, spool, ["--segment-max-age", "1s"], stream="e2e.same")  # no collector: segments stay
+    assert run_client("v1-streamable", car.url(server.path)).result()["errors"] == []
+    assert car.stop() == 0
+    segments = sorted(spool.glob("*.seg.gz"))
+    assert segments
+
+    def upload(replica, n: int, body: bytes) -> str:
+        return replica.api.request("PUT", f"/v1/streams/e2e.same/segments/{n}", token=INGEST_TOKEN, body=body,
+                                   headers={"Content-Type": "application/gzip"})["result"]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        for n, path in enumerate(segments, start=1):
+            body = path.read_bytes()
+            results = list(pool.map(lambda replica: upload(replica, n, body), replicas + replicas))
+            assert sorted(results) == ["already_stored"] * 3 + ["stored"], (n, results)
+    stored = assert_stream_intact(replicas[0].api, "e2e.same", expected=len(segments))
+    assert [s["segment"] for s in replicas[1].api.segments("e2e.same")] == [s["segment"] for s in stored]
+    assert len(list_keys(radosgw, BUCKET, "cluster-a/e2e.same/")) == len(segments)
