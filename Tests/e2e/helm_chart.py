@@ -21,7 +21,7 @@ CHART = ROOT / "charts" / "mcp-recorder"
 RELEASE = "mcp-recorder"
 NAMESPACE = "mcp-system"
 # Kubernetes versions every rendered object is validated against (kubernetes-validate).
-KUBE_VERSIONS = ("1.29", "1.33")
+KUBE_VERSIONS = ("1.29", "1.30", "1.33")
 
 # Flags of the rendered commands that take no value.
 BOOLEAN_FLAGS = {"--kubernetes-auth", "--tls-self-signed", "--no-color", "--s3-virtual-host"}
@@ -242,6 +242,27 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             "storage": "s3",
             "s3": {"endpoint": "https://s3.eu-west-1.amazonaws.com", "region": "eu-west-1", "bucket": "corp.mcp-recordings",
                    "virtualHost": True, "webIdentity": {"roleARN": "arn:aws:iam::123456789012:role/mcp-recorder"}},
+        },
+    },
+    "distributed": {
+        "collector": {
+            "storage": "s3",
+            "s3": {"endpoint": "https://s3.eu-west-1.amazonaws.com", "region": "eu-west-1", "bucket": "corp-mcp-recordings",
+                   "credentialsSecret": "corp-s3"},
+            "index": "postgres",
+            "postgres": {"url": "postgres://recorder@db.corp.example:5432/recordings?sslmode=verify-full",
+                         "passwordSecret": "corp-postgres", "caConfigMap": "corp-postgres-ca"},
+            "replicas": 3,
+        },
+    },
+    "distributed-autoscaled": {
+        "collector": {
+            "storage": "s3",
+            "s3": {"endpoint": "http://rgw.storage.svc", "bucket": "mcp", "webIdentity": {"roleARN": "arn:aws:iam::1:role/r"}},
+            "index": "postgres",
+            "postgres": {"url": "postgres://recorder@pg.db.svc/recordings", "passwordSecret": "pg"},
+            "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 8},
+            "pdb": {"minAvailable": 2},
         },
     },
     "external-collector": {

@@ -1,6 +1,6 @@
 """The Helm chart, offline: strict lint, rendering of the default values and the value sets
 of helm_chart.VALUE_SETS with helm-python-sdk (Helm 4's Go SDK, no helm binary), every
-rendered object validated against the Kubernetes 1.29 and 1.33 schemas in strict mode
+rendered object validated against the Kubernetes 1.29, 1.30 and 1.33 schemas in strict mode
 (kubernetes-validate), the values schema refusing wrong values, and what matters checked
 object by object: the webhook's rules and selectors, the certificate wiring (the caBundle
 really is the CA that signed the serving certificate), the security contexts, the
@@ -42,8 +42,13 @@ def webhook_flags(r) -> dict:
     return parse_args(container(r.get("Deployment", WEBHOOK), "webhook")["args"])
 
 
+def collector_workload(r) -> dict:
+    """The collector's StatefulSet (one pod), or its Deployment (replicas on S3 and PostgreSQL)."""
+    return r.find("StatefulSet", COLLECTOR) or r.get("Deployment", COLLECTOR)
+
+
 def collector_flags(r) -> dict:
-    return parse_args(container(r.get("StatefulSet", COLLECTOR), "collector")["args"])
+    return parse_args(container(collector_workload(r), "collector")["args"])
 
 
 def one(flags: dict, flag: str):
@@ -142,6 +147,11 @@ BAD_VALUES = {
     "S3 prefix climbing out": {"collector": {"s3": {"prefix": "a/../b"}}},
     "S3 role that is no ARN": {"collector": {"s3": {"webIdentity": {"roleARN": "recorder"}}}},
     "unknown S3 key": {"collector": {"s3": {"secretKey": "in values"}}},
+    "index that does not exist": {"collector": {"index": "mysql"}},
+    "PostgreSQL password in the URL": {"collector": {"postgres": {"url": "postgres://recorder:hunter2@db/recordings"}}},
+    "PostgreSQL URL without a database": {"collector": {"postgres": {"url": "postgres://recorder@db"}}},
+    "no replicas": {"collector": {"replicas": 0}},
+    "autoscaling above 100 percent": {"collector": {"autoscaling": {"targetCPUUtilizationPercentage": 150}}},
 }
 
 
@@ -193,6 +203,8 @@ TEMPLATE_FAILURES = {
                             "collector.s3.endpoint and collector.s3.bucket"),
     "S3 without credentials": ({"collector": {"storage": "s3", "s3": {"endpoint": "https://s3.example", "bucket": "b-1"}}},
                                "one of collector.s3.credentialsSecret and collector.s3.webIdentity.roleARN"),
+    "PostgreSQL index without a URL": ({"collector": {"index": "postgres"}}, "collector.index postgres needs collector.postgres.url"),
+    "autoscaling one collector": ({"collector": {"autoscaling": {"enabled": True}}}, "collector.autoscaling needs collector.storage s3 and collector.index postgres"),
     "S3 with two kinds of credentials": ({"collector": {"storage": "s3", "s3": {
         "endpoint": "https://s3.example", "bucket": "b-1", "credentialsSecret": "k", "webIdentity": {"roleARN": "arn:aws:iam::1:role/r"}}}},
         "one of collector.s3.credentialsSecret and collector.s3.webIdentity.roleARN"),
@@ -399,7 +411,9 @@ def user_provided(values: dict) -> set[str]:
              values.get("collector", {}).get("auth", {}).get("adminToken", {}).get("existingSecret"),
              values.get("collector", {}).get("ui", {}).get("oidcClientSecret", {}).get("existingSecret"),
              values.get("collector", {}).get("s3", {}).get("credentialsSecret"),
-             values.get("collector", {}).get("s3", {}).get("caConfigMap")}
+             values.get("collector", {}).get("s3", {}).get("caConfigMap"),
+             values.get("collector", {}).get("postgres", {}).get("passwordSecret"),
+             values.get("collector", {}).get("postgres", {}).get("caConfigMap")}
     return {n for n in names if n}
 
 
@@ -607,6 +621,44 @@ def test_s3_storage_flags_and_volumes(recorder, tmp_path):
         assert run.returncode != 0 and "TLS" in run.stderr and "--s3" not in run.stderr and "--storage" not in run.stderr, run.stderr
 
 
+def test_replicas_on_s3_and_postgres_are_a_deployment_with_a_pdb_and_optional_hpa(recorder):
+    r = rendered("distributed")
+    assert not r.find("StatefulSet", COLLECTOR) and not r.find("Service", f"{COLLECTOR}-headless")
+    deployment = r.get("Deployment", COLLECTOR)
+    spec = deployment["spec"]
+    assert spec["replicas"] == 3 and spec["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+    pod = spec["template"]["spec"]
+    assert {"name": "data", "emptyDir": {}} in pod["volumes"], "nothing kept on the pod"
+    flags = collector_flags(r)
+    assert one(flags, "--index") == "postgres" and one(flags, "--storage") == "s3"
+    assert one(flags, "--index-url") == "postgres://recorder@db.corp.example:5432/recordings?sslmode=verify-full&sslrootcert=/postgres-ca/ca.crt"
+    assert one(flags, "--index-password-file") == "/postgres-password/password"
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["name"]: m["mountPath"] for m in container(deployment, "collector")["volumeMounts"]}
+    assert volumes["postgres-password"]["secret"]["secretName"] == "corp-postgres" and mounts["postgres-password"] == "/postgres-password"
+    assert volumes["postgres-ca"]["configMap"]["name"] == "corp-postgres-ca" and mounts["postgres-ca"] == "/postgres-ca"
+    pdb = r.get("PodDisruptionBudget", COLLECTOR)
+    assert pdb["spec"]["minAvailable"] == 1 and pdb["spec"]["selector"]["matchLabels"] == spec["selector"]["matchLabels"]
+    assert not r.find("HorizontalPodAutoscaler", COLLECTOR)
+    service = r.get("Service", COLLECTOR)
+    assert service["spec"]["selector"] == spec["selector"]["matchLabels"], "the Service spreads uploads over every replica"
+
+    a = rendered("distributed-autoscaled")
+    hpa = a.get("HorizontalPodAutoscaler", COLLECTOR)
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": COLLECTOR}
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 8)
+    assert "replicas" not in a.get("Deployment", COLLECTOR)["spec"], "the autoscaler owns the count"
+    assert a.get("PodDisruptionBudget", COLLECTOR)["spec"]["minAvailable"] == 2
+    assert one(collector_flags(a), "--index-url") == "postgres://recorder@pg.db.svc/recordings"
+    # One collector (the default) has neither.
+    assert not rendered("default").find("PodDisruptionBudget", COLLECTOR)
+
+    # The binary takes the rendered flags: past option checking, it stops at its TLS files.
+    for r_ in (r, a):
+        run = subprocess.run([recorder, *container(collector_workload(r_), "collector")["args"]], capture_output=True, text=True, timeout=60)
+        assert run.returncode != 0 and "TLS" in run.stderr and "--index" not in run.stderr, run.stderr
+
+
 # --------------------------------------------------------------------------- flags
 
 def test_default_webhook_flags():
@@ -805,7 +857,7 @@ def test_helm_test_pod(set_name):
         assert volumes["webhook-ca"]["configMap"]["name"] == f"{WEBHOOK}-ca"
     else:
         assert volumes["webhook-ca"]["secret"]["secretName"] == f"{WEBHOOK}-tls"
-    if r.find("StatefulSet", COLLECTOR):
+    if r.find("StatefulSet", COLLECTOR) or r.find("Deployment", COLLECTOR):
         assert checks["collector"]["args"][-1] == f"https://{COLLECTOR}.{NAMESPACE}.svc:8443/readyz"
         (main,) = pod["spec"]["containers"]
         if VALUE_SETS[set_name].get("collector", {}).get("auth", {}).get("adminToken", {}).get("enabled", True):
