@@ -50,8 +50,9 @@ public struct S3Storage: Sendable {
 }
 
 extension SegmentStorage {
-    /// The blob store, and the service that owns its HTTP client (shut down after the server).
-    func open() async throws -> (blobs: (any SegmentBlobStore)?, services: [any Service]) {
+    /// The blob store, and the service that owns its HTTP client (shut down after the server; or
+    /// with ``ClosingService/close()`` where no service group runs).
+    public func open() async throws -> (blobs: (any SegmentBlobStore)?, services: [any Service]) {
         guard case .s3(let s3) = self else { return (nil, []) }
         var configuration = HTTPClient.Configuration()
         if let caFile = s3.caFile {
@@ -80,13 +81,22 @@ extension SegmentStorage {
     }
 }
 
+/// A service that releases something when the collector stops, or when told to.
+public protocol ClosingService: Service {
+    func close() async
+}
+
 /// Shuts an HTTP client down when the collector stops.
-struct HTTPClientOwner: Service {
+struct HTTPClientOwner: ClosingService {
     let client: HTTPClient
 
     func run() async throws {
         try? await gracefulShutdown()
-        try await client.shutdown()
+        await close()
+    }
+
+    func close() async {
+        try? await client.shutdown()
     }
 }
 
@@ -98,7 +108,7 @@ public enum IndexChoice: Sendable, Equatable {
     case postgres(PostgresIndexConfiguration)
 
     /// The index, and the service that closes it after the server stops.
-    func open(dataDirectory: String, logger: Logger) async throws -> (index: (any IndexDatabase)?, services: [any Service]) {
+    public func open(dataDirectory: String, logger: Logger) async throws -> (index: (any IndexDatabase)?, services: [any Service]) {
         guard case .postgres(let configuration) = self else { return (nil, []) }
         let index = try await PostgresIndex(configuration: configuration, logger: logger)
         return (index, [IndexCloser(index: index)])
@@ -106,11 +116,15 @@ public enum IndexChoice: Sendable, Equatable {
 }
 
 /// Closes the index's connections when the collector stops.
-struct IndexCloser: Service {
+struct IndexCloser: ClosingService {
     let index: any IndexDatabase
 
     func run() async throws {
         try? await gracefulShutdown()
+        await close()
+    }
+
+    func close() async {
         await index.close()
     }
 }

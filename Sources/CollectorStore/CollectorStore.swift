@@ -22,7 +22,9 @@ public actor CollectorStore {
 
     /// Opens (or creates) the index — by default SQLite under `directory` — and reconciles it
     /// with `blobs` (by default, files under `directory/segments`).
-    public init(directory: String, index: (any IndexDatabase)? = nil, blobs: (any SegmentBlobStore)? = nil, grouping: SessionGrouping = .default) async throws {
+    /// - Parameter reconciling: `false` opens without touching the blobs (a migration's source).
+    public init(directory: String, index: (any IndexDatabase)? = nil, blobs: (any SegmentBlobStore)? = nil, grouping: SessionGrouping = .default,
+                reconciling: Bool = true) async throws {
         self.directory = directory
         self.grouping = grouping
         try FileSystem.createDirectories(directory)
@@ -32,7 +34,7 @@ public actor CollectorStore {
         } else {
             self.index = try await SQLiteIndex(path: FileSystem.join(directory, "index.sqlite"))
         }
-        try await reconcile()
+        if reconciling { try await reconcile() }
     }
 
     /// Deletes leftovers of uploads that were never acknowledged (blobs no index row names, older

@@ -11,10 +11,20 @@ import SegmentStore
 import ServiceLifecycle
 import TLSSupport
 
-/// `mcp-recorder collector`: the central HTTPS service.
+/// `mcp-recorder collector`: the central service (`serve`, the default) and `migrate`.
 struct CollectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collector",
+        abstract: "Run the collector (the default: serve), or copy its recordings to other storage (migrate).",
+        subcommands: [CollectorServeCommand.self, CollectorMigrateCommand.self],
+        defaultSubcommand: CollectorServeCommand.self
+    )
+}
+
+/// `mcp-recorder collector [serve]`: the central HTTPS service.
+struct CollectorServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Run the collector: verify, store and index segments; serve the read API (HTTPS).",
         discussion: """
             Sidecars upload sealed segments to PUT /v1/streams/STREAM/segments/N; each upload is decompressed, \
@@ -34,50 +44,9 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "Where segment bytes are kept: files (under --data) or s3 (a bucket several replicas share; --s3-*).")
     var storage = "files"
 
-    @Option(help: "Where the index is: sqlite (under --data; one collector) or postgres (--index-url; several replicas).")
-    var index = "sqlite"
+    @OptionGroup var s3: S3Options
 
-    @Option(help: "PostgreSQL index: postgres://USER@HOST[:PORT]/DATABASE[?sslmode=verify-full|require|disable&sslrootcert=CA.pem] (default sslmode: verify-full).")
-    var indexUrl: String?
-
-    @Option(help: "File with the PostgreSQL password (a mounted Secret), instead of one in --index-url.")
-    var indexPasswordFile: String?
-
-    @Option(help: "S3 endpoint URL (https://s3.eu-west-1.amazonaws.com, http://rgw.storage:7480, …).")
-    var s3Endpoint: String?
-
-    @Option(help: "S3 region (signing scope).")
-    var s3Region = "us-east-1"
-
-    @Option(help: "S3 bucket for segments.")
-    var s3Bucket: String?
-
-    @Option(help: "Prefix for every segment key (lets clusters share a bucket).")
-    var s3Prefix = ""
-
-    @Flag(help: "Address the bucket as BUCKET.HOST (AWS's virtual-host style) instead of HOST/BUCKET.")
-    var s3VirtualHost = false
-
-    @Option(help: "File with the S3 access key id (a mounted Secret; re-read for every request).")
-    var s3AccessKeyFile: String?
-
-    @Option(help: "File with the S3 secret access key (a mounted Secret; re-read for every request).")
-    var s3SecretKeyFile: String?
-
-    @Option(help: "Projected service-account token exchanged at STS for --s3-role-arn's keys (IRSA-style). Default: $AWS_WEB_IDENTITY_TOKEN_FILE.")
-    var s3WebIdentityTokenFile: String?
-
-    @Option(help: "Role assumed with the web identity token. Default: $AWS_ROLE_ARN.")
-    var s3RoleArn: String?
-
-    @Option(help: "STS endpoint for the web identity exchange. Default: https://sts.REGION.amazonaws.com.")
-    var s3StsEndpoint: String?
-
-    @Option(help: "PEM file of the CAs that sign the S3 endpoint's certificate (default: the system's).")
-    var s3Ca: String?
-
-    @Flag(help: "Create the bucket at start when it is missing.")
-    var s3CreateBucket = false
+    @OptionGroup var indexOptions: IndexOptions
 
     @Option(help: "TLS certificate chain (PEM file), re-read when it changes.")
     var tlsCert: String?
@@ -173,62 +142,10 @@ struct CollectorCommand: AsyncParsableCommand {
         if uiOidcClientId != nil && oidcIssuer == nil { throw ValidationError("--ui-oidc-client-id needs --oidc-issuer") }
         if let url = uiExternalUrl, !url.hasPrefix("https://") { throw ValidationError("--ui-external-url must start with https:// (the collector serves HTTPS only)") }
         guard uiSessionLifetime.duration > .zero, uiIdleTimeout.duration > .zero else { throw ValidationError("--ui-session-lifetime and --ui-idle-timeout must be longer than zero") }
-        _ = try segmentStorage(environment: ProcessEnvironment.current)
-        _ = try indexChoice(readFile: { _ in [] })
+        _ = try s3.storage(storage, environment: ProcessEnvironment.current)
+        _ = try indexOptions.choice(readFile: { _ in [] })
     }
 
-    /// `--index` and its options, checked (`readFile` reads the password file; validation passes a stub).
-    func indexChoice(readFile: (String) throws -> [UInt8]) throws -> IndexChoice {
-        switch index {
-        case "sqlite":
-            if indexUrl != nil || indexPasswordFile != nil { throw ValidationError("--index-url and --index-password-file need --index postgres") }
-            return .sqlite
-        case "postgres":
-            guard let indexUrl else { throw ValidationError("--index postgres needs --index-url postgres://USER@HOST/DATABASE") }
-            do {
-                return .postgres(try PostgresIndexConfiguration.parse(indexUrl, passwordFile: indexPasswordFile, readFile: readFile))
-            } catch let error as IndexConfigurationError {
-                throw ValidationError("--index-url: \(error)")
-            }
-        default:
-            throw ValidationError("--index must be sqlite or postgres, not \"\(index.prefix(40))\"")
-        }
-    }
-
-    /// `--storage` and the `--s3-*` options, checked.
-    func segmentStorage(environment: [String: String]) throws -> SegmentStorage {
-        let s3Options = [s3Endpoint, s3Bucket, s3AccessKeyFile, s3SecretKeyFile, s3WebIdentityTokenFile, s3RoleArn, s3StsEndpoint, s3Ca].contains { $0 != nil }
-        switch storage {
-        case "files":
-            if s3Options || s3CreateBucket || s3VirtualHost || !s3Prefix.isEmpty { throw ValidationError("--s3-* options need --storage s3") }
-            return .files
-        case "s3":
-            guard let endpoint = s3Endpoint, Self.isEndpointURL(endpoint) else {
-                throw ValidationError("--storage s3 needs --s3-endpoint, an http(s):// URL without a path")
-            }
-            guard let bucket = s3Bucket, S3BucketName.isValid(bucket) else {
-                throw ValidationError("--storage s3 needs --s3-bucket, a valid bucket name (3–63 lowercase letters, digits, dots and hyphens)")
-            }
-            if s3Prefix.hasPrefix("/") || s3Prefix.split(separator: "/").contains("..") { throw ValidationError("--s3-prefix must be relative, without ..") }
-            let credentials: S3Storage.Credentials
-            let tokenFile = s3WebIdentityTokenFile ?? (s3AccessKeyFile == nil ? environment["AWS_WEB_IDENTITY_TOKEN_FILE"] : nil)
-            switch (s3AccessKeyFile, s3SecretKeyFile, tokenFile) {
-            case (let access?, let secret?, nil):
-                credentials = .keyFiles(accessKey: access, secretKey: secret)
-            case (nil, nil, let token?):
-                guard let role = s3RoleArn ?? environment["AWS_ROLE_ARN"] else { throw ValidationError("the S3 web identity token needs --s3-role-arn (or $AWS_ROLE_ARN)") }
-                credentials = .webIdentity(tokenFile: token, roleARN: role, stsEndpoint: s3StsEndpoint ?? "https://sts.\(s3Region).amazonaws.com")
-            case (nil, nil, nil):
-                throw ValidationError("--storage s3 needs credentials: --s3-access-key-file with --s3-secret-key-file, or --s3-web-identity-token-file with --s3-role-arn")
-            default:
-                throw ValidationError("give either --s3-access-key-file with --s3-secret-key-file, or a web identity token, not both or half")
-            }
-            return .s3(S3Storage(endpoint: endpoint, region: s3Region, bucket: bucket, prefix: s3Prefix, pathStyle: !s3VirtualHost,
-                                 credentials: credentials, caFile: s3Ca, createBucket: s3CreateBucket))
-        default:
-            throw ValidationError("--storage must be files or s3, not \"\(storage.prefix(40))\"")
-        }
-    }
 
     func run() async throws {
         let logger = bootstrapLogging(label: "mcp-recorder.collector", level: logLevel)
@@ -276,14 +193,6 @@ struct CollectorCommand: AsyncParsableCommand {
         }
     }
 
-    /// `http(s)://host[:port]`, nothing after but maybe one `/`.
-    static func isEndpointURL(_ text: String) -> Bool {
-        guard let scheme = ["https://", "http://"].first(where: text.hasPrefix) else { return false }
-        var authority = text.dropFirst(scheme.count)
-        if authority.hasSuffix("/") { authority = authority.dropLast() }
-        return !authority.isEmpty && !authority.contains("/") && !authority.contains("?") && !authority.contains("@")
-    }
-
     /// IPv6 text, or dotted digits.
     static func isIPAddress(_ text: String) -> Bool {
         text.contains(":") || (!text.isEmpty && text.allSatisfy { $0 == "." || $0.isASCII && $0.isNumber })
@@ -317,12 +226,8 @@ struct CollectorCommand: AsyncParsableCommand {
                 oidcClientID: uiOidcClientId, oidcClientSecret: try secret(uiOidcClientSecretFile, "--ui-oidc-client-secret-file"),
                 oidcScopes: uiOidcScopes.split(separator: " ").map(String.init), externalURL: uiExternalUrl,
                 sessionLifetime: uiSessionLifetime.duration, idleTimeout: uiIdleTimeout.duration))
-        configuration.segmentStorage = try segmentStorage(environment: ProcessEnvironment.current)
-        do {
-            configuration.index = try indexChoice(readFile: { try FileSystem.readFile($0) })
-        } catch let error as FileSystemError {
-            throw UsageError("--index-password-file: \(error)")
-        }
+        configuration.segmentStorage = try s3.storage(storage, environment: ProcessEnvironment.current)
+        configuration.index = try indexOptions.choiceReadingPassword()
         configuration.coverageStaleAfterSeconds = max(1, coverageStaleAfter.duration.components.seconds)
         configuration.coverageInterval = coverageInterval.duration
         return configuration

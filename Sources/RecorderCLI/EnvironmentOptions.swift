@@ -23,6 +23,8 @@ enum EnvironmentOptions {
             command = sub
             index += 1
         }
+        // `collector --listen …` runs `collector serve`: its options are the default subcommand's.
+        while let fallback = command.configuration.defaultSubcommand { command = fallback }
         let declared = options(inHelp: root.helpMessage(for: command, columns: 10_000))
         let given = Set(arguments.map { $0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? $0 })
         var added: [String] = []

@@ -31,6 +31,17 @@ import Testing
             == ["segments", "cat", "dir"])
     }
 
+    @Test func theCollectorsOptionsComeFromTheEnvironmentWithOrWithoutServe() throws {
+        let env = ["MCP_RECORDER_INDEX": "postgres", "MCP_RECORDER_S3_REGION": "eu-west-1"]
+        #expect(EnvironmentOptions.apply(to: ["collector", "--listen", "0.0.0.0:8443"], root: MCPRecorderCommand.self, environment: env)
+            == ["collector", "--s3-region=eu-west-1", "--index=postgres", "--listen", "0.0.0.0:8443"])
+        #expect(EnvironmentOptions.apply(to: ["collector", "serve"], root: MCPRecorderCommand.self, environment: env)
+            == ["collector", "serve", "--s3-region=eu-west-1", "--index=postgres"])
+        // migrate has the S3 options but no --index: only what it declares is taken.
+        #expect(EnvironmentOptions.apply(to: ["collector", "migrate"], root: MCPRecorderCommand.self, environment: env)
+            == ["collector", "migrate", "--s3-region=eu-west-1"])
+    }
+
     @Test func theBinaryReadsOptionsFromTheEnvironment() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

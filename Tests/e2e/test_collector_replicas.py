@@ -160,3 +160,52 @@ def test_the_same_segments_uploaded_to_two_replicas_at_once_are_stored_once(
     stored = assert_stream_intact(replicas[0].api, "e2e.same", expected=len(segments))
     assert [s["segment"] for s in replicas[1].api.segments("e2e.same")] == [s["segment"] for s in stored]
     assert len(list_keys(radosgw, BUCKET, "cluster-a/e2e.same/")) == len(segments)
+
+
+def test_an_embedded_collector_migrated_to_postgres_and_s3_reads_byte_for_byte_the_same(
+        radosgw, postgres, collector, mcp_server, sidecar, run_client, recorder, tmp_path):
+    import subprocess
+    embedded = collector()
+    server = mcp_server("streamable")
+    spool = tmp_path / "spool"
+    car = sidecar(server.port, spool, ship_args(embedded.url, embedded.ca, embedded.ingest_token_file), stream="e2e.migrate")
+    for _ in range(2):
+        assert run_client("v1-streamable", car.url(server.path)).result()["errors"] == []
+    assert car.stop() == 0
+    wait_for(lambda: shipped(spool), what="the spool to be empty")
+    before = embedded.api.sessions()
+    assert len(before) >= 2
+    embedded.api.request("PUT", f"/v1/sessions/{before[0]['id']}/legal-hold", body=b"")
+    exports = {s["id"]: embedded.api.request("GET", f"/v1/sessions/{s['id']}/export", raw=True) for s in before}
+    segments = embedded.api.segments("e2e.migrate")
+    assert embedded.stop() == 0
+
+    url = postgres.create_database("migrated") + f"?sslmode=verify-full&sslrootcert={postgres.workdir}/ca.pem"
+    access, secret = tmp_path / "ak", tmp_path / "sk"
+    access.write_text(radosgw.access_key)
+    secret.write_text(radosgw.secret_key)
+    migrate = [recorder, "collector", "migrate", "--from", f"sqlite:{embedded.data}/index.sqlite,fs:{embedded.data}/segments",
+               "--to", f"postgres:{url},s3:e2e-migrated", "--s3-endpoint", radosgw.endpoint, "--s3-region", radosgw.region,
+               "--s3-access-key-file", str(access), "--s3-secret-key-file", str(secret), "--s3-create-bucket"]
+    first = subprocess.run(migrate, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"1 streams: {len(segments)} segments copied, 0 already there, 0 failed; logs copied" in first.stdout, first.stdout
+    again = subprocess.run(migrate, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and f"0 segments copied, {len(segments)} already there, 0 failed; logs already copied" in again.stdout, again.stdout
+
+    shared = collector(tls=make_tls(tmp_path / "tls"), extra_args=[
+        "--index", "postgres", "--index-url", url, "--storage", "s3", "--s3-endpoint", radosgw.endpoint, "--s3-region", radosgw.region,
+        "--s3-bucket", "e2e-migrated", "--s3-access-key-file", str(access), "--s3-secret-key-file", str(secret)])
+    assert shared.api.sessions() == embedded_sessions_after_hold(before)
+    for session_id, exported in exports.items():
+        assert shared.api.request("GET", f"/v1/sessions/{session_id}/export", raw=True) == exported, session_id
+    assert shared.api.get("/v1/streams/e2e.migrate/verify")["ok"]
+    assert [s["sha256"] for s in shared.api.segments("e2e.migrate")] == [s["sha256"] for s in segments]
+    assert len(list_keys(radosgw, "e2e-migrated")) == len(segments)
+    # What the embedded collector logged came along: its reads above are in the shared access log.
+    assert any(e["path"].endswith("/export") for e in shared.api.get("/v1/access-log?limit=1000")["entries"])
+
+
+def embedded_sessions_after_hold(before: list[dict]) -> list[dict]:
+    """The session list as the embedded collector showed it, with the legal hold placed after it was read."""
+    return [dict(s, legal_hold=True) if i == 0 else s for i, s in enumerate(before)]

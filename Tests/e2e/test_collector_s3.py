@@ -129,3 +129,17 @@ def test_an_unreachable_index_stops_the_collector_with_the_reason(recorder, free
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert f"cannot connect to the PostgreSQL index at 127.0.0.1:{port}/idx" in result.stderr and "refused" in result.stderr, result.stderr
+
+
+def test_bad_migrate_options_are_refused_with_the_reason(recorder, tmp_path):
+    cases = {
+        ("--from", "postgres:postgres://u@h/d,s3:b", "--to", "sqlite:/x,fs:/y"): "--from must be sqlite:PATH,fs:DIR",
+        ("--from", "sqlite:/x", "--to", "sqlite:/y,fs:/z"): "--from needs an index",
+        ("--from", "sqlite:/x,fs:/y", "--to", "s3:bucket"): "--to needs an index",
+        ("--from", "sqlite:/x,fs:/y", "--to", "mysql:u@h,s3:b"): "mysql is not sqlite, postgres, fs or s3",
+        ("--from", "sqlite:/x,sqlite:/y,fs:/z", "--to", "sqlite:/y,fs:/z"): "two indexes",
+        ("--from", f"sqlite:{tmp_path}/none.sqlite,fs:{tmp_path}", "--to", f"sqlite:{tmp_path}/b.sqlite,fs:{tmp_path}/b"): "no SQLite index at",
+    }
+    for args, reason in cases.items():
+        result = subprocess.run([recorder, "collector", "migrate", *args], capture_output=True, text=True, timeout=60)
+        assert result.returncode != 0 and reason in result.stderr, (args, result.stderr)
