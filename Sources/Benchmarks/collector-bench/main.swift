@@ -710,7 +710,10 @@ actor StreamQueue {
 
 func upload(_ args: Arguments) async throws {
     guard let directory = args.positional.first else { fail("upload: the segment directory is required") }
-    let base = args.required("--url")
+    // Several comma-separated URLs (collector replicas): worker i uploads to URL i mod n, as a
+    // per-connection load balancer would spread the sidecars.
+    let bases = args.required("--url").split(separator: ",").map(String.init)
+    let base = bases[0]
     let ca = args.required("--ca")
     let token = args.required("--token")
     let label = args.string("--label") ?? base
@@ -740,7 +743,8 @@ func upload(_ args: Arguments) async throws {
     let client = try makeClient(ca: ca, connections: concurrency)
     // Warm the pool: one TLS connection per worker (any status).
     try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<concurrency {
+        for worker in 0..<concurrency {
+            let base = bases[worker % bases.count]
             group.addTask {
                 let response = try await client.execute(HTTPClientRequest(url: "\(base)/healthz"), timeout: .seconds(30))
                 _ = try await response.body.collect(upTo: 1 << 20)
@@ -753,7 +757,8 @@ func upload(_ args: Arguments) async throws {
     let clock = ContinuousClock()
     let started = clock.now
     let latencies: [Double] = try await withThrowingTaskGroup(of: [Double].self) { group in
-        for _ in 0..<concurrency {
+        for worker in 0..<concurrency {
+            let base = bases[worker % bases.count]
             group.addTask {
                 var mine: [Double] = []
                 while let stream = await queue.next() {
@@ -785,6 +790,7 @@ func upload(_ args: Arguments) async throws {
 
     let result: JSONValue = .object([
         JSONMember("label", .string(label)), JSONMember("streams", .int(streams.count)), JSONMember("concurrency", .int(concurrency)),
+        JSONMember("targets", .int(bases.count)),
         JSONMember("segments", .int(segmentCount)), JSONMember("bytes", .int(totalBytes)), JSONMember("seconds", .double(wall)),
         JSONMember("mb_per_s", .double(Double(totalBytes) / wall / 1e6)), JSONMember("segments_per_s", .double(Double(segmentCount) / wall)),
         JSONMember("latency", latencySummary(latencies)),
