@@ -60,10 +60,19 @@ public final class PostgresIndex: IndexDatabase {
         try await transaction(readOnly: false, body)
     }
 
+    /// Threads that wait for PostgreSQL's answers, one per transaction in flight. Not NIO's shared
+    /// pool: that has one thread per core, which would let only that many transactions run at once
+    /// while each mostly waits on the network.
+    static let blockingPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        return pool
+    }()
+
     func transaction<T: Sendable>(readOnly: Bool, _ body: @escaping @Sendable (any IndexConnection) throws -> T) async throws -> T {
         let logger = self.logger
         return try await client.withConnection { connection in
-            try await NIOThreadPool.singleton.runIfActive {
+            try await Self.blockingPool.runIfActive {
                 let statements = PostgresBlockingConnection(connection: connection, logger: logger)
                 try statements.execute(readOnly ? "BEGIN READ ONLY" : "BEGIN")
                 do {
@@ -102,7 +111,7 @@ public struct PostgresIndexConfiguration: Sendable, Equatable {
         case verifyFull(caFile: String?)
     }
 
-    public init(host: String, port: Int = 5432, username: String, password: String? = nil, database: String, tls: TLSMode = .disable, maximumConnections: Int = 10) {
+    public init(host: String, port: Int = 5432, username: String, password: String? = nil, database: String, tls: TLSMode = .disable, maximumConnections: Int = 16) {
         self.host = host
         self.port = port
         self.username = username

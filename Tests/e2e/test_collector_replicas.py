@@ -6,6 +6,7 @@ both replicas at once are stored once and acknowledged by both."""
 import concurrent.futures
 import socket
 import threading
+import time
 
 from collector import INGEST_TOKEN, APIError, CollectorAPI, make_tls, wait_for
 from s3_requests import list_keys
@@ -16,12 +17,18 @@ BUCKET = "e2e-replicas"
 
 
 class RoundRobin:
-    """A TCP balancer: each new connection goes to the next backend that accepts it (TLS passes through)."""
+    """A TCP balancer: each new connection goes to the next backend that accepts it (TLS passes through).
 
-    def __init__(self, ports: list[int]):
+    ``slow`` backends get what clients send at 4 KiB per 10 ms, so an upload to them is in flight
+    long enough to be cut; ``in_flight(port)`` tells whether bytes are going up to that backend and
+    no answer has come back yet (past a handshake: more than 16 KiB)."""
+
+    def __init__(self, ports: list[int], slow: tuple[int, ...] = ()):
         self.ports = ports
+        self.slow = set(slow)
         self.next = 0
         self.lock = threading.Lock()
+        self.uploading: dict[int, int] = {p: 0 for p in ports}  # connections with bytes sent and no answer since
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -38,7 +45,7 @@ class RoundRobin:
                 return
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
-    def _upstream(self) -> socket.socket | None:
+    def _upstream(self) -> tuple[socket.socket, int] | None:
         for _ in range(len(self.ports)):
             with self.lock:
                 port = self.ports[self.next % len(self.ports)]
@@ -47,34 +54,64 @@ class RoundRobin:
                 upstream = socket.create_connection(("127.0.0.1", port), timeout=5)
                 with self.lock:
                     self.served[port] += 1
-                return upstream
+                return upstream, port
             except OSError:
                 continue
         return None
 
+    def in_flight(self, port: int) -> bool:
+        with self.lock:
+            return self.uploading[port] > 0
+
     def _serve(self, client: socket.socket) -> None:
-        upstream = self._upstream()
-        if upstream is None:
+        found = self._upstream()
+        if found is None:
             client.close()
             return
+        upstream, port = found
+        sending = [False]
+        pending = [0]  # bytes sent up since the last answer came down
 
-        def pipe(a: socket.socket, b: socket.socket) -> None:
+        def mark(state: bool, sent: int = 0) -> None:
+            with self.lock:
+                pending[0] = pending[0] + sent if state else 0
+                # Past a TLS handshake and a small request: a segment's body is going up.
+                state = pending[0] > 16 * 1024
+                if state != sending[0]:
+                    self.uploading[port] += 1 if state else -1
+                    sending[0] = state
+
+        def close_both() -> None:
+            for s in (client, upstream):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        def up() -> None:
             try:
-                while data := a.recv(65536):
-                    b.sendall(data)
+                while data := client.recv(4096 if port in self.slow else 65536):
+                    mark(True, len(data))
+                    upstream.sendall(data)
+                    if port in self.slow:
+                        time.sleep(0.01)
             except OSError:
                 pass
             finally:
-                for s in (a, b):
-                    try:
-                        s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
+                close_both()
 
-        threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
-        pipe(upstream, client)
-        client.close()
-        upstream.close()
+        threading.Thread(target=up, daemon=True).start()
+        try:
+            while data := upstream.recv(65536):
+                mark(False)
+                client.sendall(data)
+        except OSError:
+            pass
+        finally:
+            mark(False)
+            close_both()
+            client.close()
+            upstream.close()
 
     def close(self) -> None:
         self.sock.close()
@@ -90,7 +127,7 @@ def test_two_replicas_one_killed_while_sidecars_ship_store_every_segment_once(
     tls = make_tls(tmp_path / "tls")  # one certificate for 127.0.0.1, served by both replicas
     args = replica_args(radosgw, postgres, tmp_path, "replicas")
     replicas = [collector(tls=tls, extra_args=args), collector(tls=tls, extra_args=args)]
-    balancer = RoundRobin([c.port for c in replicas])
+    balancer = RoundRobin([c.port for c in replicas], slow=(replicas[0].port,))
     url = f"https://127.0.0.1:{balancer.port}"
     server = mcp_server("streamable")
     cars, spools = [], []
@@ -98,9 +135,9 @@ def test_two_replicas_one_killed_while_sidecars_ship_store_every_segment_once(
         spool = tmp_path / name
         spools.append(spool)
         cars.append(sidecar(server.port, spool, ship_args(url, tls["ca"], replicas[0].ingest_token_file), stream=name))
-    # One client run through each sidecar; replica 0 dies with kill -9 while they ship.
+    # One client run through each sidecar; replica 0 dies with kill -9 in the middle of an upload.
     runs = [run_client("v1-streamable", car.url(server.path)) for car in cars]
-    wait_for(lambda: _stored(replicas[1].api, ("e2e.replica-a", "e2e.replica-b")) >= 1, what="a first segment stored")
+    wait_for(lambda: balancer.in_flight(replicas[0].port), timeout=60, interval=0.005, what="an upload in flight to replica 0")
     replicas[0].kill()
     assert balancer.served[replicas[0].port] > 0, "the killed replica had taken uploads"
     for r in runs:
