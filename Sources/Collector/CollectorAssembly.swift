@@ -11,7 +11,7 @@ public enum CollectorAssembly {
     /// - Returns: the parts and the background services they need (OIDC key refresh for the API and the UI).
     public static func make(configuration: CollectorConfiguration, kubernetes: KubernetesClientConfig?, logger: Logger) async throws -> (CollectorParts, [any Service]) {
         let (blobs, storageServices) = try await configuration.segmentStorage.open()
-        let (index, indexServices) = try await configuration.index.open(dataDirectory: configuration.dataDirectory, logger: logger)
+        let (index, indexServices) = try await configuration.index.open(logger: logger)
         let store = try await CollectorStore(directory: configuration.dataDirectory, index: index, blobs: blobs, grouping: configuration.sessionGrouping)
         logger.info("collector storage", metadata: ["segments": "\(store.blobs.description)", "index": "\(store.index.description)"])
         var ingest: [any IngestAuthenticator] = []

@@ -108,7 +108,7 @@ public enum IndexChoice: Sendable, Equatable {
     case postgres(PostgresIndexConfiguration)
 
     /// The index, and the service that closes it after the server stops.
-    public func open(dataDirectory: String, logger: Logger) async throws -> (index: (any IndexDatabase)?, services: [any Service]) {
+    public func open(logger: Logger) async throws -> (index: (any IndexDatabase)?, services: [any Service]) {
         guard case .postgres(let configuration) = self else { return (nil, []) }
         let index = try await PostgresIndex(configuration: configuration, logger: logger)
         return (index, [IndexCloser(index: index)])

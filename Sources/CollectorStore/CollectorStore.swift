@@ -21,17 +21,19 @@ public actor CollectorStore {
     public nonisolated let grouping: SessionGrouping
 
     /// Opens (or creates) the index — by default SQLite under `directory` — and reconciles it
-    /// with `blobs` (by default, files under `directory/segments`).
+    /// with `blobs` (by default, files under `directory/segments`). `directory` is used only for
+    /// those defaults.
     /// - Parameter reconciling: `false` opens without touching the blobs (a migration's source).
     public init(directory: String, index: (any IndexDatabase)? = nil, blobs: (any SegmentBlobStore)? = nil, grouping: SessionGrouping = .default,
                 reconciling: Bool = true) async throws {
         self.directory = directory
         self.grouping = grouping
-        try FileSystem.createDirectories(directory)
+        // The directory is written only for the defaults (a shared index and bucket need none).
         self.blobs = try blobs ?? FileSegmentBlobStore(directory: FileSystem.join(directory, "segments"))
         if let index {
             self.index = index
         } else {
+            try FileSystem.createDirectories(directory)
             self.index = try await SQLiteIndex(path: FileSystem.join(directory, "index.sqlite"))
         }
         if reconciling { try await reconcile() }

@@ -155,10 +155,10 @@ public struct PostgresIndexConfiguration: Sendable, Equatable {
             port = p
             host = String(authority[..<colon])
         }
-        host = host.trimmingCharacters(in: ["[", "]"])
+        host = String(host.trimming { $0 == "[" || $0 == "]" })
         guard !host.isEmpty else { throw IndexConfigurationError("the index URL needs a host") }
         if let passwordFile {
-            password = String(decoding: try readFile(passwordFile), as: UTF8.self).trimmingCharacters(in: [" ", "\n", "\r", "\t"])
+            password = String(String(decoding: try readFile(passwordFile), as: UTF8.self).trimming { " \n\r\t".contains($0) })
         }
         let tls: TLSMode
         switch query["sslmode"] ?? "verify-full" {
@@ -182,15 +182,6 @@ public struct PostgresIndexConfiguration: Sendable, Equatable {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
-        var s = Substring(self)
-        while let c = s.first, set.contains(c) { s = s.dropFirst() }
-        while let c = s.last, set.contains(c) { s = s.dropLast() }
-        return String(s)
     }
 }
 
@@ -381,10 +372,12 @@ public struct PostgresStatementError: Error, CustomStringConvertible {
     }
 }
 
-extension Substring {
-    fileprivate func trimmingPrefix(while predicate: (Character) -> Bool) -> Substring {
-        var s = self
-        while let c = s.first, predicate(c) { s = s.dropFirst() }
-        return s
+
+extension StringProtocol {
+    /// Without the leading and trailing characters that match.
+    func trimming(while matches: (Character) -> Bool) -> SubSequence {
+        let start = firstIndex { !matches($0) } ?? endIndex
+        let end = lastIndex { !matches($0) }.map(index(after:)) ?? start
+        return self[start..<end]
     }
 }

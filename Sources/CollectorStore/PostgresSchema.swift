@@ -81,7 +81,7 @@ enum PostgresSchema {
             try db.execute("CREATE TABLE IF NOT EXISTS mcp_recorder_schema(version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
             let applied = Set(try db.values(Int.self, "SELECT version FROM mcp_recorder_schema"))
             for migration in migrations where !applied.contains(migration.version) {
-                for statement in migration.sql.split(separator: ";").map({ $0.trimmingCharacters() }) where !statement.isEmpty {
+                for statement in migration.sql.split(separator: ";").map({ String($0.trimming(while: \.isWhitespace)) }) where !statement.isEmpty {
                     try db.execute(statement)
                 }
                 try db.execute("INSERT INTO mcp_recorder_schema(version) VALUES (?)", [migration.version])
@@ -93,11 +93,3 @@ enum PostgresSchema {
     }
 }
 
-extension Substring {
-    fileprivate func trimmingCharacters() -> String {
-        var s = self
-        while let c = s.first, c.isWhitespace { s = s.dropFirst() }
-        while let c = s.last, c.isWhitespace { s = s.dropLast() }
-        return String(s)
-    }
-}

@@ -99,8 +99,9 @@ struct CollectorMigrateCommand: AsyncParsableCommand {
             ? try s3.storage("s3", bucket: destination.segments!, environment: ProcessEnvironment.current)
             : .files
         let (blobs, storageServices) = try await storage.open()
-        let (openedIndex, indexServices) = try await index.open(dataDirectory: "", logger: logger)
-        let directory = destination.indexKind == "sqlite" ? FileSystem.parent(of: destination.index!) : FileSystem.join(FileSystem.parent(of: source.index!), ".migrate")
+        let (openedIndex, indexServices) = try await index.open(logger: logger)
+        // Given an index and a blob store, the store writes nothing to its directory (the source's is never touched).
+        let directory = destination.indexKind == "sqlite" ? FileSystem.parent(of: destination.index!) : FileSystem.parent(of: source.index!)
         let destinationIndex: any IndexDatabase
         if let openedIndex { destinationIndex = openedIndex } else { destinationIndex = try await SQLiteIndex(path: destination.index!) }
         let destinationBlobs: any SegmentBlobStore = try blobs ?? FileSegmentBlobStore(directory: destination.segments!)

@@ -15,12 +15,11 @@ import glob
 import os
 import pathlib
 import pwd
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from harness import free_port, serve  # noqa: E402
 
 USER = "recorder"
 PASSWORD = "recorder-test-password"
@@ -36,11 +35,6 @@ def bin_dir() -> pathlib.Path:
         raise Unavailable("no /usr/lib/postgresql/*/bin/initdb (Debian: apt-get install postgresql-15)")
     return pathlib.Path(found[-1]).parent
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Postgres:
@@ -133,27 +127,5 @@ class Postgres:
 
 
 if __name__ == "__main__":
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    flags = {a for a in sys.argv[1:] if a.startswith("--")}
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    if "--until-stdin-closes" in flags:
-        import threading
-
-        def watch_stdin() -> None:
-            while sys.stdin.buffer.read(4096):
-                pass
-            os.kill(os.getpid(), signal.SIGTERM)
-
-        threading.Thread(target=watch_stdin, daemon=True).start()
-    workdir = pathlib.Path(args[0] if args else f"/tmp/postgres-{os.getpid()}")
-    try:
-        with Postgres(workdir, tls="--tls" in flags) as server:
-            print(f"postgres at {server.url}" + (f" ca {workdir / 'ca.pem'}" if server.tls else ""), flush=True)
-            try:
-                signal.pause()
-            except KeyboardInterrupt:
-                pass
-    finally:
-        if "--until-stdin-closes" in flags:
-            shutil.rmtree(workdir, ignore_errors=True)
+    serve("postgres", lambda workdir, flags: Postgres(workdir, tls="--tls" in flags),
+          lambda server: f"postgres at {server.url}" + (f" ca {server.workdir / 'ca.pem'}" if server.tls else ""))

@@ -21,6 +21,9 @@ import sys
 import time
 import uuid
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from harness import free_port, serve  # noqa: E402
+
 BINARIES = ("ceph-mon", "ceph-osd", "radosgw", "radosgw-admin", "ceph", "ceph-authtool", "monmaptool")
 ACCESS_KEY = "MCPRECORDERTESTKEY"
 SECRET_KEY = "mcp-recorder-test-secret-0123456789"
@@ -30,11 +33,6 @@ REGION = "us-east-1"
 class Unavailable(RuntimeError):
     """The Ceph packages are not installed."""
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RadosGateway:
@@ -167,31 +165,5 @@ rgw data = {w}/rgw
 
 
 if __name__ == "__main__":
-    # A parent may hand us signals blocked (Foundation's Process does, in a test runner), and the
-    # daemons inherit our mask: unblock them, or SIGTERM would stop nothing.
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    # SIGTERM stops the daemons too (they run in sessions of their own, so they would outlive us).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    args = [a for a in sys.argv[1:] if a != "--until-stdin-closes"]
-    if "--until-stdin-closes" in sys.argv:
-        # A test process hands us a pipe: when it ends (even by kill -9), we stop.
-        import threading
-
-        def watch_stdin() -> None:
-            while sys.stdin.buffer.read(4096):
-                pass
-            os.kill(os.getpid(), signal.SIGTERM)
-
-        threading.Thread(target=watch_stdin, daemon=True).start()
-    workdir = pathlib.Path(args[0] if args else f"/tmp/radosgw-{os.getpid()}")
-    try:
-        with RadosGateway(workdir) as gateway:
-            print(f"radosgw at {gateway.endpoint} (access key {ACCESS_KEY}, secret {SECRET_KEY}, region {REGION}); Ctrl-C stops it",
-                  flush=True)
-            try:
-                signal.pause()
-            except KeyboardInterrupt:
-                pass
-    finally:
-        if "--until-stdin-closes" in sys.argv:
-            shutil.rmtree(workdir, ignore_errors=True)
+    serve("radosgw", lambda workdir, flags: RadosGateway(workdir),
+          lambda gateway: f"radosgw at {gateway.endpoint} (access key {ACCESS_KEY}, secret {SECRET_KEY}, region {REGION}); Ctrl-C stops it")
