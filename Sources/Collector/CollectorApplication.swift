@@ -53,11 +53,11 @@ public func buildRouter(configuration: CollectorConfiguration, parts: CollectorP
     }
     IngestRoutes(store: parts.store, authenticator: parts.ingest, maxSegmentBytes: configuration.maxSegmentBytes, metrics: parts.metrics, logger: parts.logger)
         .register(on: router)
-    HeartbeatRoutes(store: parts.store, authenticator: parts.ingest, logger: parts.logger).register(on: router)
+    HeartbeatRoutes(store: parts.store, authenticator: parts.ingest, metrics: parts.metrics, logger: parts.logger).register(on: router)
     CoverageRoutes(report: parts.coverage, logger: parts.logger).register(on: router)
     let approvals = ApprovalRoutes(store: parts.store, authenticator: parts.ingest, metrics: parts.metrics, logger: parts.logger)
     approvals.register(on: router)
-    let reads = ReadRoutes(store: parts.store, logger: parts.logger)
+    let reads = ReadRoutes(store: parts.store, tailGrace: configuration.tailGrace, logger: parts.logger)
     reads.register(on: router)
     WebSignInRoutes(web: parts.web, read: parts.read, audit: audit).register(on: router)
     WebSessionPages(store: parts.store, routes: reads, web: parts.web).register(on: router)
@@ -77,6 +77,7 @@ public func buildApplication(
     if let coverage = parts.coverage {
         all.append(CoverageService(report: coverage, metrics: parts.metrics, interval: configuration.coverageInterval, logger: parts.logger))
     }
+    all.append(TailWatchService(store: parts.store, grace: configuration.tailGrace, metrics: parts.metrics, logger: parts.logger))
     if let retention = configuration.retentionSeconds {
         all.append(RetentionService(store: parts.store, retentionSeconds: retention, interval: configuration.retentionInterval, metrics: parts.metrics, logger: parts.logger))
     }

@@ -32,6 +32,9 @@ public struct CollectorConfiguration: Sendable {
     public var coverageStaleAfterSeconds: Int64 = 60
     /// How often the coverage gauge is recomputed.
     public var coverageInterval: Duration = .seconds(60)
+    /// A stream whose stored segments fall short of the head its sidecar told, with no upload
+    /// for this long, raises `tail_missing`.
+    public var tailGrace: Duration = .seconds(300)
 
     public init(
         dataDirectory: String, host: String = "0.0.0.0", port: Int = 8443, maxSegmentBytes: Int = 64 << 20,

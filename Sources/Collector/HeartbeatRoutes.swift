@@ -7,10 +7,13 @@ import RecorderJSON
 import SegmentFormat
 
 /// `PUT /v1/streams/{stream}/heartbeat`: a sidecar says it is alive, also while idle, so that
-/// coverage tells "idle" from "stopped shipping". Authenticated like uploads.
+/// coverage tells "idle" from "stopped shipping". Authenticated like uploads. The heartbeat's
+/// head (the stream's last sealed segment) is kept: a head that disagrees with an earlier one or
+/// with the stored segment is answered 409 `head_mismatch` (liveness is recorded all the same).
 struct HeartbeatRoutes: Sendable {
     let store: CollectorStore
     let authenticator: any IngestAuthenticator
+    let metrics: CollectorMetrics
     let logger: Logger
 
     func register(on router: Router<CollectorRequestContext>) {
@@ -40,7 +43,20 @@ struct HeartbeatRoutes: Sendable {
         if let pod = identity.podName, heartbeat.pod != pod {
             return JSONResponse.error(.forbidden, "forbidden", "the token is bound to pod \(pod) but the heartbeat names pod \(heartbeat.pod ?? "(none)")")
         }
-        try await store.recordHeartbeat(heartbeat)
-        return JSONResponse.ok(.object([JSONMember("stream", .string(stream)), JSONMember("received_at", .string(heartbeat.receivedAt.rfc3339))]))
+        switch try await store.recordHeartbeat(heartbeat, owner: identity.owner) {
+        case .forbidden(let message):
+            return JSONResponse.error(.forbidden, "forbidden", message)
+        case .recorded(let findings) where !findings.isEmpty:
+            for finding in findings {
+                metrics.integrity(kind: finding.kind.rawValue)
+                logger.error("head mismatch", metadata: ["stream": "\(stream)", "segment": "\(finding.segment ?? 0)", "message": "\(finding.message)"])
+            }
+            return JSONResponse.error(.conflict, "head_mismatch", findings.map(\.message).joined(separator: "; "))
+        case .recorded:
+            return JSONResponse.ok(.object([
+                JSONMember("stream", .string(stream)), JSONMember("received_at", .string(heartbeat.receivedAt.rfc3339)),
+                JSONMember("head", heartbeat.head?.json ?? .null),
+            ]))
+        }
     }
 }

@@ -101,7 +101,7 @@ struct IngestRoutes: Sendable {
             metrics.integrity(kind: IntegrityFinding.Kind.conflict.rawValue)
             return refuse(.conflict, "conflict", message)
         case .rejected(let rejection):
-            if rejection.code == "chain_broken" { metrics.integrity(kind: IntegrityFinding.Kind.chainBroken.rawValue) }
+            if let kind = IntegrityFinding.Kind(rawValue: rejection.code) { metrics.integrity(kind: kind.rawValue) }
             return refuse(HTTPResponse.Status(code: rejection.status), rejection.code, rejection.message)
         case .forbidden(let message):
             return refuse(.forbidden, "forbidden", message)

@@ -11,6 +11,8 @@ import SegmentStore
 /// which sets `context.reader`; namespace checks happen here.
 struct ReadRoutes: Sendable {
     let store: CollectorStore
+    /// How long a shortfall against a told head may last before verify calls it `tail_missing`.
+    let tailGrace: Duration
     let logger: Logger
 
     func register(on router: Router<CollectorRequestContext>) {
@@ -171,6 +173,7 @@ struct ReadRoutes: Sendable {
             ok = ok && problems.isEmpty
             results.append(.object([
                 JSONMember("stream", .string(stream)), JSONMember("segments", .int(count)), JSONMember("problems", .array(problems)),
+                JSONMember("head", try await headJSON(stream)),
             ]))
             events += try await store.integrityEvents(stream: stream, limit: 100, reader: reader).map(Self.json)
         }
@@ -256,6 +259,7 @@ struct ReadRoutes: Sendable {
         let events = try await store.integrityEvents(stream: stream, limit: 100, reader: reader)
         return JSONResponse.ok(.object([
             JSONMember("stream", .string(stream)), JSONMember("ok", .bool(problems.isEmpty)), JSONMember("segments", .int(count)),
+            JSONMember("head", try await headJSON(stream)),
             JSONMember("problems", .array(problems)), JSONMember("integrity_events", .array(events.map(Self.json))),
         ]))
     }
@@ -287,9 +291,26 @@ struct ReadRoutes: Sendable {
             }
         }
         problems += StreamVerifier.verify(files).filter { !($0.problem.kind == .missing && excused.contains($0.file)) }
-        return (problems.map { p in
+        var json: [JSONValue] = problems.map { p in
             .object([JSONMember("file", .string(p.file)), JSONMember("kind", .string(p.problem.kind.rawValue)), JSONMember("message", .string(p.problem.message))])
-        }, rows.count)
+        }
+        // Against the heads the sidecar told: a stored segment that differs, a tail that never came.
+        for finding in try await store.headProblems(of: stream, now: .now(), graceNanoseconds: tailGrace.nanosecondsClamped) {
+            json.append(.object([
+                JSONMember("file", .string(SegmentNaming.finishedName(stream: stream, segment: finding.segment ?? 0))),
+                JSONMember("kind", .string(finding.kind.rawValue)), JSONMember("message", .string(finding.message)),
+            ]))
+        }
+        return (json, rows.count)
+    }
+
+    /// The latest head the stream's sidecar told: `{"segment", "sha256", "records", "told_at"}`, or null.
+    func headJSON(_ stream: String) async throws -> JSONValue {
+        guard let told = try await store.latestHead(of: stream) else { return .null }
+        return .object([
+            JSONMember("segment", .int(told.head.segment)), JSONMember("sha256", .string(told.head.sha256)),
+            JSONMember("records", .int(told.head.records)), JSONMember("told_at", .string(told.toldAt.rfc3339)),
+        ])
     }
 
     /// The parameters of a log-like route: its one filter and `limit`.

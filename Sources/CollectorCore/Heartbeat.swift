@@ -8,25 +8,37 @@ public struct Heartbeat: Sendable, Equatable {
     public var namespace: String?
     public var pod: String?
     public var podUID: String?
+    /// Where the stream ends, as the sidecar's writer knows it (`nil` before its first sealed segment).
+    public var head: StreamHead?
     /// What the sidecar reports about itself (segments sealed, spool bytes, …), kept as sent.
     public var detail: JSONValue?
     public var receivedAt: RecordTime
 
-    public init(stream: String, instance: String, namespace: String?, pod: String?, podUID: String?, detail: JSONValue?, receivedAt: RecordTime) {
+    public init(stream: String, instance: String, namespace: String?, pod: String?, podUID: String?, head: StreamHead? = nil, detail: JSONValue?, receivedAt: RecordTime) {
         self.stream = stream
         self.instance = instance
         self.namespace = namespace
         self.pod = pod
         self.podUID = podUID
+        self.head = head
         self.detail = detail
         self.receivedAt = receivedAt
     }
 
-    /// `{"instance", "namespace", "pod", "pod_uid", "detail"}`.
+    static let members = ["instance", "namespace", "pod", "pod_uid", "head", "detail"]
+
+    /// `{"instance", "namespace", "pod", "pod_uid", "head", "detail"}`; `head` is a ``StreamHead`` or null.
     public static func parse(_ body: JSONValue, stream: String, receivedAt: RecordTime) -> Result<Heartbeat, HeldCallError> {
         guard case .object(let members) = body else { return .failure(HeldCallError("the heartbeat must be a JSON object")) }
-        for member in members where !["instance", "namespace", "pod", "pod_uid", "detail"].contains(member.key) {
-            return .failure(HeldCallError("unknown member \(member.key.debugDescription) (known: instance, namespace, pod, pod_uid, detail)"))
+        for member in members where !Self.members.contains(member.key) {
+            return .failure(HeldCallError("unknown member \(member.key.debugDescription) (known: \(Self.members.joined(separator: ", ")))"))
+        }
+        var head: StreamHead?
+        if let value = body["head"], !value.isNull {
+            switch StreamHead.parse(value) {
+            case .success(let h): head = h
+            case .failure(let error): return .failure(HeldCallError(error.message))
+            }
         }
         func text(_ key: String) -> Result<String?, HeldCallError> {
             guard let value = body[key], !value.isNull else { return .success(nil) }
@@ -37,7 +49,7 @@ public struct Heartbeat: Sendable, Equatable {
             guard let instance = try text("instance").get() else { return .failure(HeldCallError("\"instance\" is required")) }
             if let detail = body["detail"], detail.objectValue == nil { return .failure(HeldCallError("\"detail\" must be an object")) }
             return .success(Heartbeat(stream: stream, instance: instance, namespace: try text("namespace").get(), pod: try text("pod").get(),
-                                      podUID: try text("pod_uid").get(), detail: body["detail"], receivedAt: receivedAt))
+                                      podUID: try text("pod_uid").get(), head: head, detail: body["detail"], receivedAt: receivedAt))
         } catch {
             return .failure(error)
         }

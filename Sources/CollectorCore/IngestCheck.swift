@@ -60,6 +60,10 @@ public struct IntegrityFinding: Sendable, Equatable {
         case declaredGap = "declared_gap"
         /// A stored file no longer matches its recorded SHA-256.
         case damaged
+        /// The sidecar told a head (last sealed segment) the stored segments still fall short of.
+        case tailMissing = "tail_missing"
+        /// A segment's content disagrees with a head the sidecar told for it.
+        case headMismatch = "head_mismatch"
     }
 
     public var kind: Kind

@@ -128,6 +128,11 @@ public actor CollectorStore {
             try insertEvent(db, stream: stream, segment: upload.segment, kind: .conflict, message: message, now: now)
             return .conflict(message)
         }
+        if let rejection = HeadCheck.upload(segment: upload.segment, sha256: upload.sha256,
+                                            told: try StoreHeads.told(db, stream: stream, segment: upload.segment, owner: identity.owner)) {
+            try insertEvent(db, stream: stream, segment: upload.segment, kind: .headMismatch, message: rejection.message, now: now)
+            return .rejected(rejection)
+        }
         let previous = try db.row("SELECT segment, sha256, last_seq FROM segments WHERE stream = ? AND segment < ? ORDER BY segment DESC LIMIT 1", [stream, segment]).map { row in
             StoredSegmentLink(segment: UInt64(row["segment"] as Int64), sha256: row["sha256"], lastSeq: (row["last_seq"] as Int64?).map(UInt64.init))
         }

@@ -96,6 +96,9 @@ enum IndexSchema {
                     received_at INTEGER NOT NULL);
                 """)
         }
+        migrator.registerMigration("v6: stream heads told by sidecars") { db in
+            try db.execute(sql: StoreHeads.schema(integer: "INTEGER"))
+        }
         return migrator
     }
 }

@@ -71,6 +71,7 @@ enum PostgresSchema {
                 stream TEXT PRIMARY KEY, instance TEXT NOT NULL, namespace TEXT, pod TEXT, pod_uid TEXT, detail TEXT,
                 received_at BIGINT NOT NULL);
             """),
+        (2, StoreHeads.schema(integer: "BIGINT")),
     ]
 
     /// Applies the migrations the database has not seen yet.

@@ -3,17 +3,6 @@ import RecorderJSON
 import SegmentFormat
 
 extension CollectorStore {
-    /// Keeps the newest heartbeat of each stream.
-    public nonisolated func recordHeartbeat(_ h: Heartbeat) async throws {
-        try await index.write { db in
-            try db.execute("""
-                INSERT INTO heartbeats(stream, instance, namespace, pod, pod_uid, detail, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(stream) DO UPDATE SET instance = excluded.instance, namespace = excluded.namespace, pod = excluded.pod,
-                    pod_uid = excluded.pod_uid, detail = excluded.detail, received_at = excluded.received_at
-                """, [h.stream, h.instance, h.namespace, h.pod, h.podUID, h.detail?.serialized(), h.receivedAt.nanosecondsSinceEpoch])
-        }
-    }
-
     /// Every stream the collector has heard of (segments or heartbeats), as coverage sees it.
     public nonisolated func coverageStreams() async throws -> [Coverage.Stream] {
         try await index.read { db in

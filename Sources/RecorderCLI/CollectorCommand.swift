@@ -120,6 +120,9 @@ struct CollectorServeCommand: AsyncParsableCommand {
     @Option(help: "How often the mcp_recorder_coverage_pods gauge is recomputed.")
     var coverageInterval = DurationOption(.seconds(60), text: "60s")
 
+    @Option(help: "Raise tail_missing when a stream's stored segments fall short of the head its sidecar told and no upload came for this long.")
+    var tailGrace = DurationOption(.seconds(300), text: "5m")
+
     @Option(help: "Largest accepted segment upload.")
     var maxSegmentBytes = ByteSizeOption(64 << 20, text: "64MiB")
 
@@ -230,6 +233,7 @@ struct CollectorServeCommand: AsyncParsableCommand {
         configuration.index = try indexOptions.choiceReadingPassword()
         configuration.coverageStaleAfterSeconds = max(1, coverageStaleAfter.duration.components.seconds)
         configuration.coverageInterval = coverageInterval.duration
+        configuration.tailGrace = tailGrace.duration
         return configuration
     }
 }

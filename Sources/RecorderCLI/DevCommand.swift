@@ -120,7 +120,7 @@ struct DevCommand: AsyncParsableCommand {
         services.append(.init(service: HeartbeatService(
             endpoint: try CollectorEndpoint(collectorURL), tls: TLSConfigurations.client(trusting: authorities), token: TokenFile(path: layout.ingestToken),
             stream: stream, identity: .init(instance: proxy.instance, namespace: "local", pod: "dev", podUID: nil), interval: .seconds(5),
-            logger: Logger(label: "mcp-recorder.heartbeat")) { sidecar.heartbeatDetail }))
+            logger: Logger(label: "mcp-recorder.heartbeat"), head: { sidecar.writerStatistics?.head }, detail: { sidecar.heartbeatDetail })))
 
         // The shipper, from the spool to the embedded collector over TLS.
         let shipper = try Shipper(

@@ -347,18 +347,20 @@ enum SessionRendering {
                 out += line + "\n"
             }
         }
-        var streams: [(String, Int?, [JSONValue])] = []
+        var streams: [(String, Int?, [JSONValue], JSONValue?)] = []
         if let list = body["streams"]?.arrayValue {
             for stream in list {
-                streams.append((stream["stream"]?.stringValue ?? "?", stream["segments"]?.intValue, stream["problems"]?.arrayValue ?? []))
+                streams.append((stream["stream"]?.stringValue ?? "?", stream["segments"]?.intValue, stream["problems"]?.arrayValue ?? [], stream["head"]))
             }
         } else if let stream = body["stream"]?.stringValue {
-            streams.append((stream, body["segments"]?.intValue, body["problems"]?.arrayValue ?? []))
+            streams.append((stream, body["segments"]?.intValue, body["problems"]?.arrayValue ?? [], body["head"]))
         }
-        for (name, segments, problems) in streams {
+        for (name, segments, problems, head) in streams {
             segmentCount += segments ?? 0
             let state = problems.isEmpty ? style.green("ok") : style.red(plural(problems.count, "problem"))
-            out += "stream \(name): \(segments.map { plural($0, "segment") } ?? "? segments"), \(state)\n"
+            // The head is the sidecar's word on where the stream ends, told outside its spool.
+            let told = head?["segment"].flatMap(\.intValue).map { "; its sidecar's last told head: segment \($0)" } ?? "; no head told by its sidecar"
+            out += "stream \(name): \(segments.map { plural($0, "segment") } ?? "? segments"), \(state)\(told)\n"
             problemLines(problems)
         }
         if let problems = body["problems"]?.arrayValue, body["streams"] == nil, body["stream"] == nil { problemLines(problems) }

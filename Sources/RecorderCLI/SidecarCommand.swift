@@ -311,7 +311,7 @@ struct SidecarCommand: AsyncParsableCommand {
         return HeartbeatService(
             endpoint: endpoint, tls: tls, token: TokenFile(path: tokenFile), stream: stream,
             identity: .init(instance: instance, namespace: pod.namespace, pod: pod.name, podUID: pod.uid), interval: heartbeatInterval.duration,
-            logger: Logger(label: "mcp-recorder.heartbeat")) { server.heartbeatDetail }
+            logger: Logger(label: "mcp-recorder.heartbeat"), head: { server.writerStatistics?.head }, detail: { server.heartbeatDetail })
     }
 
     /// Asks the collector for decisions on held calls, with the shipper's URL, CA and token.

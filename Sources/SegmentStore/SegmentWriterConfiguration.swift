@@ -79,6 +79,9 @@ public struct SegmentWriterStatistics: Sendable, Equatable {
     public var spoolBytes: UInt64 = 0
     /// Whether the last write succeeded.
     public var healthy = true
+    /// The stream's head: the last sealed segment, its SHA-256 and the records written so far
+    /// (`nil` until a segment of this stream has been sealed, here or before a restart).
+    public var head: StreamHead?
     public init() {}
 }
 

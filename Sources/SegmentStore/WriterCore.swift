@@ -67,6 +67,13 @@ final class WriterCore {
         } catch {
             throw .io(error)
         }
+        publishHead()
+    }
+
+    /// Publishes the chain position as the stream's head (none before the first sealed segment).
+    private func publishHead() {
+        let head = previousSHA256.map { StreamHead(segment: nextSegment - 1, sha256: $0, records: nextSeq - 1) }
+        updateStatistics { $0.head = head }
     }
 
     private func updateStatistics(_ body: (inout SegmentWriterStatistics) -> Void) {
@@ -153,6 +160,7 @@ final class WriterCore {
                 $0.compressedBytes += UInt64(member.count)
                 $0.spoolBytes = UInt64(used)
                 $0.healthy = true
+                $0.head?.records = seq - 1
             }
             let actions = scheduler.wrote(bytes: member.count, records: written, at: clock.monotonicNow())
             perform(actions)
@@ -313,6 +321,7 @@ final class WriterCore {
             $0.segmentsSealed += 1
             $0.spoolBytes = UInt64(used)
         }
+        publishHead()
         return .success(())
     }
 

@@ -7,6 +7,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import RecorderJSON
+import SegmentFormat
+import CollectorTestFixtures
 import Testing
 
 /// The cluster as a fixed list (the Kubernetes API itself is in the e2e test against a real kube-apiserver).
@@ -42,6 +44,46 @@ struct FixedInventory: WorkloadInventory {
         }
         let streams = try await collector.store.coverageStreams()
         #expect(streams.map(\.stream) == ["team-a.weather-1"] && streams.first?.podUID == "uid-1" && streams.first?.lastHeartbeatAt != nil)
+    }
+
+    static func beat(_ segment: BuiltSegment, records: Int) -> String {
+        #"{"instance": "i1", "namespace": "team-a", "pod": "weather-1", "head": {"segment": \#(segment.segment), "sha256": "\#(segment.sha256)", "records": \#(records)}}"#
+    }
+
+    @Test func theHeadAHeartbeatTellsDecidesUploadsAndVerify() async throws {
+        var collector = try await TestCollector()
+        collector.configuration.tailGrace = .zero
+        var builder = StreamBuilder(stream: "team-a.weather-1", pod: "weather-1")
+        let s1 = builder.segment([.note(Note(level: .info, code: "t", message: "one"))])
+        let s2 = builder.segment([.note(Note(level: .info, code: "t", message: "two"))])
+        var forger = builder
+        let s3 = builder.segment([.note(Note(level: .info, code: "t", message: "three"))])
+        let forged = forger.segment([.note(Note(level: .info, code: "t", message: "three, altered"))])
+        try await collector.run { client in
+            let told = try await heartbeat(client, token: IngestTokens.podA, Self.beat(s3, records: 3))
+            #expect(try told.status == .ok && told.json["head"]?["segment"] == 3)
+            #expect(try await client.upload(s1, token: IngestTokens.podA).status == .created)
+            #expect(try await client.upload(s2, token: IngestTokens.podA).status == .created)
+            // The stream is short of the told head: verify says so (no grace in this test).
+            let short = try await client.get("/v1/streams/team-a.weather-1/verify", token: staticAdminToken).json
+            #expect(short["ok"] == false && short["head"]?["segment"] == 3 && short["head"]?["sha256"]?.stringValue == s3.sha256)
+            #expect(short["problems"]?.arrayValue?.compactMap { $0["kind"]?.stringValue } == ["tail_missing"])
+            // A copy of segment 3 that is not what was sealed.
+            let refused = try await client.upload(forged, token: IngestTokens.podA)
+            expectError(refused, .conflict, "head_mismatch")
+            #expect(refused.text.contains(s3.sha256))
+            #expect(try await client.upload(s3, token: IngestTokens.podA).status == .created)
+            let whole = try await client.get("/v1/streams/team-a.weather-1/verify", token: staticAdminToken).json
+            #expect(whole["ok"] == true, "\(whole)")
+            // The collector's tail watch (no grace here) may have raised tail_missing meanwhile, once.
+            let kinds = whole["integrity_events"]?.arrayValue?.compactMap { $0["kind"]?.stringValue } ?? []
+            #expect(kinds.filter { $0 != "tail_missing" } == ["head_mismatch"] && kinds.filter { $0 == "tail_missing" }.count <= 1, "\(kinds)")
+            // A heartbeat now telling other content for segment 3: refused as a mismatch, liveness kept.
+            let contradicting = try await heartbeat(client, token: IngestTokens.podA, Self.beat(forged, records: 3))
+            expectError(contradicting, .conflict, "head_mismatch")
+            #expect(contradicting.text.contains("the stored one has \(s3.sha256)"))
+            expectError(try await heartbeat(client, token: IngestTokens.podA, #"{"instance": "i1", "namespace": "team-a", "pod": "weather-1", "head": {"segment": 1}}"#), .badRequest, "invalid_heartbeat")
+        }
     }
 
     @Test func coverageListsEachOptedInPodWithItsStateForReadersOfItsNamespace() async throws {

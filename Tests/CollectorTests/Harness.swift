@@ -93,7 +93,7 @@ struct TestCollector: Sendable {
     let dataDirectory: String
     let store: CollectorStore
     let issuer: TestIssuer
-    let configuration: CollectorConfiguration
+    var configuration: CollectorConfiguration
     var parts: CollectorParts
 
     init(maxSegmentBytes: Int = 64 << 20, accessPolicy: AccessPolicy = testPolicy, name: String = #function) async throws {

@@ -141,11 +141,11 @@ import Testing
 
     @Test func verificationSaysOkOrListsProblems() throws {
         let ok = SessionRendering.verification(try Self.parse(
-            #"{"id":"s1","ok":true,"streams":[{"stream":"a","segments":4,"problems":[]},{"stream":"b","segments":1,"problems":[]}],"integrity_events":[]}"#))
+            #"{"id":"s1","ok":true,"streams":[{"stream":"a","segments":4,"problems":[],"head":{"segment":4,"sha256":"ab","records":9}},{"stream":"b","segments":1,"problems":[],"head":null}],"integrity_events":[]}"#))
         #expect(ok.ok)
         #expect(ok.text == """
-            stream a: 4 segments, ok
-            stream b: 1 segment, ok
+            stream a: 4 segments, ok; its sidecar's last told head: segment 4
+            stream b: 1 segment, ok; no head told by its sidecar
             ok: session s1 verified (2 streams, 5 segments; decompression, schema, trailers and hash chain intact)
 
             """)
@@ -155,7 +155,7 @@ import Testing
             """#))
         #expect(!bad.ok)
         #expect(bad.text == """
-            stream a: 12 segments, 1 problem
+            stream a: 12 segments, 1 problem; no head told by its sidecar
                 chain: prev_sha256 does not match  (a.000000000007.seg.gz)
             integrity events:
                 2026-11-25 10:00:00  conflict  a segment 7: uploaded twice

@@ -165,3 +165,27 @@ import Testing
         }
     }
 }
+
+/// The head the writer publishes for the collector: the last sealed segment, its file's SHA-256,
+/// and the records written so far — after each seal, and after a restart from the spool.
+@Suite struct StreamHeadWriterTests {
+    @Test func theHeadIsTheLastSealedSegmentAndItFollowsTheWriterAcrossARestart() async throws {
+        let dir = temporaryDirectory()
+        let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s"))
+        #expect(writer.statistics.head == nil, "nothing sealed yet")
+        _ = try await writer.append([noteRecord("a"), noteRecord("b")])
+        #expect(writer.statistics.head == nil)
+        await writer.close()
+        let sealed = try FileSystem.readFile("\(dir)/s.000000000001.seg.gz")
+        #expect(writer.statistics.head == StreamHead(segment: 1, sha256: SegmentHash.hex(sealed), records: 2))
+
+        let again = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s"))
+        #expect(again.statistics.head == StreamHead(segment: 1, sha256: SegmentHash.hex(sealed), records: 2), "restored from the spool")
+        _ = try await again.append([noteRecord("c")])
+        #expect(again.statistics.head?.records == 3, "records written, sealed or not")
+        #expect(again.statistics.head?.segment == 1)
+        await again.close()
+        let second = try FileSystem.readFile("\(dir)/s.000000000002.seg.gz")
+        #expect(again.statistics.head == StreamHead(segment: 2, sha256: SegmentHash.hex(second), records: 3))
+    }
+}

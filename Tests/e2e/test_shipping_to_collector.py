@@ -35,8 +35,9 @@ def spool_segments(spool: pathlib.Path) -> list[str]:
     return sorted(p.name for p in spool.glob("*.seg.gz"))
 
 
-def assert_stream_intact(api, stream: str, expected: int | None = None) -> list[dict]:
-    """Segments 1..N stored once each, and the collector's verification is clean."""
+def assert_stream_intact(api, stream: str, expected: int | None = None, head_at_end: bool = False) -> list[dict]:
+    """Segments 1..N stored once each, and the collector's verification is clean. The head the
+    sidecar told (if any) names a stored segment with its SHA-256; with `head_at_end`, the last."""
     stored = api.segments(stream)
     numbers = [s["segment"] for s in stored]
     assert numbers == list(range(1, len(numbers) + 1)), numbers
@@ -44,6 +45,11 @@ def assert_stream_intact(api, stream: str, expected: int | None = None) -> list[
         assert len(numbers) == expected, (numbers, expected)
     verdict = api.get(f"/v1/streams/{stream}/verify")
     assert verdict["ok"], verdict
+    head = verdict["head"]
+    if head is not None:
+        assert {s["segment"]: s["sha256"] for s in stored}.get(head["segment"]) == head["sha256"], (head, stored)
+    if head_at_end:
+        assert head is not None and head["segment"] == numbers[-1], (head, numbers)
     return stored
 
 
@@ -109,7 +115,8 @@ def test_session_read_back_through_api_and_cli_matches_the_client(
     # Shipping empties the spool; the sidecar exits cleanly and its last segment arrives too.
     assert car.stop() == 0
     wait_for(lambda: shipped(spool), what="the spool to be empty")
-    assert_stream_intact(api, STREAM)
+    # The sidecar told its final head on the way out: the collector knows where the stream ends.
+    assert_stream_intact(api, STREAM, head_at_end=True)
     assert api.metric("mcp_recorder_collector_ingest_total", result="conflict") == 0
 
 
