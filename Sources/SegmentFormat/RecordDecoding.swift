@@ -78,8 +78,20 @@ public enum RecordDecoder {
             firstSeq: try f.optionalUInt("first_seq"),
             lastSeq: try f.optionalUInt("last_seq"),
             reason: reason,
-            time: try f.time("ts")
+            time: try f.time("ts"),
+            signature: try decodeSignature(f.optionalObjectValue("sig"))
         )
+    }
+
+    /// `{"key": 16 hex digits, "ed25519": 128 hex digits}`.
+    static func decodeSignature(_ value: JSONValue?) throws(RecordSchemaError) -> StreamSignature? {
+        guard let value, case .object(let members) = value else { return nil }
+        let f = Fields(members: members, context: "trailer sig")
+        let key = try f.string("key")
+        let text = try f.string("ed25519")
+        guard key.utf8.count == 16, Hex.decode(key) != nil else { throw RecordSchemaError("trailer: sig \"key\" must be 16 hex digits") }
+        guard let value = Hex.decode(text), value.count == 64 else { throw RecordSchemaError("trailer: sig \"ed25519\" must be 128 hex digits") }
+        return StreamSignature(keyID: key, value: value)
     }
 
     static func decodeBody(_ kind: RecordKind, _ f: Fields) throws(RecordSchemaError) -> RecordBody {

@@ -79,6 +79,14 @@ public enum RecordEncoder {
         f.optionalUIntOrNull("last_seq", trailer.lastSeq)
         f.string("reason", trailer.reason.rawValue)
         f.time("ts", trailer.time)
+        if let signature = trailer.signature {
+            f.key("sig")
+            var sig = FieldWriter(capacity: 180)
+            sig.string("key", signature.keyID)
+            sig.string("ed25519", Hex.encode(signature.value))
+            sig.writer.raw("}")
+            f.writer.rawBytes(sig.writer.bytes)
+        }
         f.writer.raw("}\n")
         return f.writer.bytes
     }

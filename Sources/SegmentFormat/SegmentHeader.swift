@@ -72,8 +72,10 @@ public struct SegmentTrailer: Sendable, Equatable {
     public var lastSeq: UInt64?
     public var reason: CloseReason
     public var time: RecordTime
+    /// The sidecar's signature of ``SignedMessage/segment(_:contentSHA256:)`` (optional member `sig`).
+    public var signature: StreamSignature?
 
-    public init(stream: String, segment: UInt64, records: UInt64, firstSeq: UInt64?, lastSeq: UInt64?, reason: CloseReason, time: RecordTime) {
+    public init(stream: String, segment: UInt64, records: UInt64, firstSeq: UInt64?, lastSeq: UInt64?, reason: CloseReason, time: RecordTime, signature: StreamSignature? = nil) {
         self.stream = stream
         self.segment = segment
         self.records = records
@@ -81,6 +83,15 @@ public struct SegmentTrailer: Sendable, Equatable {
         self.lastSeq = lastSeq
         self.reason = reason
         self.time = time
+        self.signature = signature
+    }
+
+    /// This trailer signed with `key`, over the SHA-256 of the file's bytes before the trailer's member.
+    public func signed(by key: StreamSigningKey, contentSHA256: String) -> SegmentTrailer {
+        var copy = self
+        copy.signature = nil
+        copy.signature = key.sign(SignedMessage.segment(copy, contentSHA256: contentSHA256))
+        return copy
     }
 }
 

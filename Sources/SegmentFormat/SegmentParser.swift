@@ -1,3 +1,4 @@
+import Crypto
 /// Something wrong with a segment, or with the chain of segments of a stream.
 public struct SegmentProblem: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
@@ -58,6 +59,11 @@ public struct SegmentSummary: Sendable {
     public var intactLength = 0
     /// SHA-256 of the whole file.
     public var sha256 = ""
+    /// Where the member holding the trailer starts, when the trailer is that member's first line.
+    public var trailerMemberOffset: Int?
+    /// SHA-256 of the bytes before the trailer's member: what a trailer signature covers
+    /// (computed only for a signed trailer that starts its own member).
+    public var contentSHA256: String?
 
     public var isSealed: Bool { trailer != nil }
 }
@@ -72,9 +78,9 @@ public enum SegmentParser {
     public static func parse(_ bytes: UnsafeRawBufferPointer, onLine: (SegmentLine, ArraySlice<UInt8>) -> Void = { _, _ in }) -> SegmentSummary {
         var s = SegmentSummary()
         s.compressedBytes = bytes.count
-        s.sha256 = SegmentHash.hex(bytes)
         var expectedSeq: UInt64?
         var sawLineAfterTrailer = false
+        var lineInMember = 0
 
         func handle(_ line: SegmentLine, raw: ArraySlice<UInt8>, at offset: Int) {
             if s.trailer != nil && !sawLineAfterTrailer {
@@ -109,6 +115,7 @@ public enum SegmentParser {
                     s.problems.append(SegmentProblem(.trailer, "more than one trailer", offset: offset))
                 } else {
                     s.trailer = t
+                    if lineInMember == 0 { s.trailerMemberOffset = offset }
                     checkTrailer(t, &s, offset: offset)
                 }
             }
@@ -125,9 +132,11 @@ public enum SegmentParser {
                     s.problems.append(SegmentProblem(.schema, "member at byte \(offset) does not end at a record boundary", offset: offset))
                 }
                 var lineStart = 0
+                lineInMember = 0
                 for index in data.indices where data[index] == UInt8(ascii: "\n") {
                     decodeLine(data[lineStart..<index], memberOffset: offset)
                     lineStart = index + 1
+                    lineInMember += 1
                 }
             case .torn(let offset, let reason):
                 s.tearOffset = offset
@@ -150,6 +159,16 @@ public enum SegmentParser {
             }
         }
 
+        // One pass for the file's SHA-256, and the signed content's on the way when there is one.
+        if s.trailer?.signature != nil, let offset = s.trailerMemberOffset {
+            var hasher = SHA256()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[0..<offset]))
+            s.contentSHA256 = SegmentHash.hex(hasher.finalize())
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            s.sha256 = SegmentHash.hex(hasher.finalize())
+        } else {
+            s.sha256 = SegmentHash.hex(bytes)
+        }
         if bytes.count == 0 {
             s.problems.append(SegmentProblem(.torn, "file is empty", offset: 0))
         } else if s.members == 0 && s.problems.isEmpty {

@@ -18,6 +18,8 @@ public struct SegmentWriterConfiguration: Sendable {
     public var writerName: String
     /// Upper bound on the raw bytes of one group-commit batch.
     public var maximumBatchBytes: Int
+    /// Signs every trailer this writer writes (`nil`: unsigned trailers).
+    public var signingKey: StreamSigningKey?
 
     public init(
         directory: String,

@@ -287,10 +287,10 @@ final class WriterCore {
     @discardableResult
     func seal(reason: CloseReason) -> Result<Void, SegmentWriterError> {
         guard var open = current else { return .success(()) }
-        let trailer = SegmentTrailer(
+        let trailer = signed(SegmentTrailer(
             stream: stream, segment: open.segment, records: open.records,
             firstSeq: open.records > 0 ? open.firstSeq : nil, lastSeq: open.lastSeq,
-            reason: reason, time: clock.wallNow())
+            reason: reason, time: clock.wallNow()), content: open.hash)
         let member = compressor.member(RecordEncoder.encode(trailer))
         let finalName = SegmentNaming.finishedName(stream: stream, segment: open.segment)
         do throws(FileSystemError) {
@@ -323,6 +323,12 @@ final class WriterCore {
         }
         publishHead()
         return .success(())
+    }
+
+    /// The trailer signed by the configured key over `content` (the segment's bytes so far), if there is a key.
+    private func signed(_ trailer: SegmentTrailer, content: RunningSHA256) -> SegmentTrailer {
+        guard let key = configuration.signingKey else { return trailer }
+        return trailer.signed(by: key, contentSHA256: content.finalizeHex())
     }
 
     // MARK: State and recovery
@@ -434,9 +440,9 @@ final class WriterCore {
         try file.append(noteMember)
         hash.update(noteMember)
         let records = summary.records + 1
-        let trailer = SegmentTrailer(
+        let trailer = signed(SegmentTrailer(
             stream: stream, segment: segment, records: records, firstSeq: summary.firstSeq ?? seq,
-            lastSeq: seq, reason: .recovered, time: clock.wallNow())
+            lastSeq: seq, reason: .recovered, time: clock.wallNow()), content: hash)
         seq += 1
         let trailerMember = compressor.member(RecordEncoder.encode(trailer))
         try file.append(trailerMember)

@@ -35,7 +35,8 @@ public struct BuiltSegment: Sendable {
 
 /// Encodes a header, records (one gzip member per batch) and a trailer into a segment file.
 /// `trailer: nil` leaves the segment unsealed.
-public func encodeSegment(header: SegmentHeader, batches: [[Record]], trailer: SegmentTrailer?) -> (bytes: [UInt8], memberOffsets: [Int]) {
+/// With `signingKey`, the trailer is signed the way the sidecar's writer signs it.
+public func encodeSegment(header: SegmentHeader, batches: [[Record]], trailer: SegmentTrailer?, signingKey: StreamSigningKey? = nil) -> (bytes: [UInt8], memberOffsets: [Int]) {
     let compressor = GzipMemberCompressor(level: 6)
     var out: [UInt8] = []
     var offsets = [0]
@@ -46,8 +47,9 @@ public func encodeSegment(header: SegmentHeader, batches: [[Record]], trailer: S
         for record in batch { raw += RecordEncoder.encode(record) }
         compressor.compressMember(raw, appendingTo: &out)
     }
-    if let trailer {
+    if var trailer {
         offsets.append(out.count)
+        if let signingKey { trailer = trailer.signed(by: signingKey, contentSHA256: SegmentHash.hex(out)) }
         compressor.compressMember(RecordEncoder.encode(trailer), appendingTo: &out)
     }
     return (out, offsets)
@@ -72,6 +74,8 @@ public struct StreamBuilder {
     /// The time the next record gets.
     public var clock: RecordTime
     public var tick: Int64 = 1_000_000
+    /// Signs each segment's trailer, as a sidecar with this key does (`nil`: unsigned).
+    public var signingKey: StreamSigningKey?
 
     public init(stream: String = "team-a.weather-7d9f-abcde", namespace: String? = "team-a", pod: String? = "weather-7d9f-abcde",
          serviceAccount: String? = "weather", start: RecordTime = FixtureTime.t0) {
@@ -99,7 +103,7 @@ public struct StreamBuilder {
         }
         let trailer = SegmentTrailer(stream: stream, segment: nextSegment, records: UInt64(all.count),
                                      firstSeq: all.first?.seq, lastSeq: all.last?.seq, reason: reason, time: clock)
-        let (bytes, offsets) = encodeSegment(header: header, batches: recordBatches, trailer: trailer)
+        let (bytes, offsets) = encodeSegment(header: header, batches: recordBatches, trailer: trailer, signingKey: signingKey)
         let built = BuiltSegment(stream: stream, segment: nextSegment, bytes: bytes, header: header, records: all, memberOffsets: offsets)
         previousSHA256 = built.sha256
         nextSegment += 1

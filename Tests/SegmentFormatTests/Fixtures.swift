@@ -10,6 +10,8 @@ struct SegmentBuilder {
     var previousSHA256: String?
     var batches: [[RecordBody]] = []
     var time = RecordTime(nanosecondsSinceEpoch: 1_764_072_000_123_456_000)
+    /// Signs the trailer the way the writer does (`nil`: unsigned).
+    var signingKey: StreamSigningKey?
 
     /// Byte offsets where each member starts, filled by `build`.
     private(set) var memberOffsets: [Int] = []
@@ -33,7 +35,8 @@ struct SegmentBuilder {
         if sealed {
             memberOffsets.append(out.count)
             let count = seq - firstSeq
-            let trailer = SegmentTrailer(stream: stream, segment: segment, records: count, firstSeq: count > 0 ? firstSeq : nil, lastSeq: count > 0 ? seq - 1 : nil, reason: reason, time: time)
+            var trailer = SegmentTrailer(stream: stream, segment: segment, records: count, firstSeq: count > 0 ? firstSeq : nil, lastSeq: count > 0 ? seq - 1 : nil, reason: reason, time: time)
+            if let signingKey { trailer = trailer.signed(by: signingKey, contentSHA256: SegmentHash.hex(out)) }
             compressor.compressMember(RecordEncoder.encode(trailer), appendingTo: &out)
         }
         return out

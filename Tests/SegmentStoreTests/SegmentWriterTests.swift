@@ -189,3 +189,33 @@ import Testing
         #expect(again.statistics.head == StreamHead(segment: 2, sha256: SegmentHash.hex(second), records: 3))
     }
 }
+
+@Suite struct SignedSegmentWriterTests {
+    /// Sealed and crash-recovered segments alike carry a trailer signature that verifies; a
+    /// restarted writer signs with its own new key, and the chain continues.
+    @Test func everyTrailerIsSignedByTheKeyOfTheWriterThatWroteIt() async throws {
+        let dir = temporaryDirectory()
+        let first = StreamSigningKey()
+        var configuration = SegmentWriterConfiguration(directory: dir, stream: "s")
+        configuration.signingKey = first
+        let writer = try SegmentWriter(configuration: configuration)
+        _ = try await writer.append([noteRecord("a")])
+        try await writer.sealCurrentSegment()
+        _ = try await writer.append([noteRecord("b")])
+        // A crash: segment 2 left in progress, sealed by the next writer, which has a new key.
+        let second = StreamSigningKey()
+        configuration.signingKey = second
+        let restarted = try SegmentWriter(configuration: configuration)
+        _ = try await restarted.append([noteRecord("c")])
+        await restarted.close()
+        let keys = [first.publicKey.keyID: first.publicKey, second.publicKey.keyID: second.publicKey]
+        var verdicts: [SegmentSignatureVerdict] = []
+        for name in segmentNames(dir, finishedOnly: true) {
+            let bytes = try FileSystem.readFile("\(dir)/\(name)")
+            verdicts.append(SegmentSignatureVerdict.check(bytes.withUnsafeBytes { SegmentParser.parse($0) }, keys: keys))
+        }
+        #expect(verdicts == [.valid(keyID: first.publicKey.keyID), .valid(keyID: second.publicKey.keyID), .valid(keyID: second.publicKey.keyID)])
+        #expect(try readAll(dir).problems.isEmpty)
+        _ = writer
+    }
+}
