@@ -18,6 +18,56 @@ struct HeartbeatRoutes: Sendable {
 
     func register(on router: Router<CollectorRequestContext>) {
         router.put("/v1/streams/:stream/heartbeat") { request, context in try await heartbeat(request, context) }
+        router.put("/v1/streams/:stream/keys") { request, context in try await registerKey(request, context) }
+    }
+
+    /// `PUT /v1/streams/{stream}/keys`: a sidecar registers the public key it signs with, bound to its
+    /// pod by its token (the pod the token was issued to must be the one named).
+    func registerKey(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
+        let (stream, identity): (String, IngestIdentity)
+        switch await SidecarAuthentication(store: store, authenticator: authenticator).sidecar(request, context) {
+        case .found(let s): (stream, identity) = s
+        case .refused(let response): return response
+        }
+        let registration: KeyRegistration
+        do {
+            let body = try JSONParser.parse(try await request.body.collect(upTo: 16 * 1024).readableBytesView)
+            switch KeyRegistration.parse(body) {
+            case .success(var r):
+                // The token's pod UID (TokenReview) is what binds the key, not what the body says.
+                r.podUID = identity.podUID ?? r.podUID
+                registration = r
+            case .failure(let error): return JSONResponse.error(.badRequest, "invalid_key", error.message)
+            }
+        } catch {
+            return JSONResponse.error(.badRequest, "invalid_key", "the body must be a JSON object of at most 16 KiB: \(error)")
+        }
+        if let refusal = podMismatch(identity, namespace: registration.namespace, pod: registration.pod) { return refusal }
+        let keyID = registration.publicKey.keyID
+        switch try await store.registerKey(registration, stream: stream, owner: identity.owner) {
+        case .forbidden(let message):
+            return JSONResponse.error(.forbidden, "forbidden", message)
+        case .alreadyRegistered:
+            return JSONResponse.ok(.object([JSONMember("stream", .string(stream)), JSONMember("key_id", .string(keyID)), JSONMember("result", "already_registered")]))
+        case .registered(let keys):
+            logger.notice(keys > 1 ? "sidecar signing key changed" : "sidecar signing key registered", metadata: [
+                "stream": "\(stream)", "key_id": "\(keyID)", "instance": "\(registration.instance)", "keys": "\(keys)", "owner": "\(identity.owner)",
+            ])
+            return JSONResponse.ok(.object([
+                JSONMember("stream", .string(stream)), JSONMember("key_id", .string(keyID)), JSONMember("result", "registered"), JSONMember("keys", .int(keys)),
+            ]), status: .created)
+        }
+    }
+
+    /// The refusal when the token's namespace or pod is not the one the body names.
+    func podMismatch(_ identity: IngestIdentity, namespace: String?, pod: String?) -> Response? {
+        if let expected = identity.namespace, namespace != expected {
+            return JSONResponse.error(.forbidden, "forbidden", "the token belongs to namespace \(expected) but the body names namespace \(namespace ?? "(none)")")
+        }
+        if let expected = identity.podName, pod != expected {
+            return JSONResponse.error(.forbidden, "forbidden", "the token is bound to pod \(expected) but the body names pod \(pod ?? "(none)")")
+        }
+        return nil
     }
 
     func heartbeat(_ request: Request, _ context: CollectorRequestContext) async throws -> Response {
@@ -37,15 +87,16 @@ struct HeartbeatRoutes: Sendable {
         case .success(let h): heartbeat = h
         case .failure(let error): return JSONResponse.error(.badRequest, "invalid_heartbeat", error.message)
         }
-        if let namespace = identity.namespace, heartbeat.namespace != namespace {
-            return JSONResponse.error(.forbidden, "forbidden", "the token belongs to namespace \(namespace) but the heartbeat names namespace \(heartbeat.namespace ?? "(none)")")
-        }
-        if let pod = identity.podName, heartbeat.pod != pod {
-            return JSONResponse.error(.forbidden, "forbidden", "the token is bound to pod \(pod) but the heartbeat names pod \(heartbeat.pod ?? "(none)")")
-        }
+        if let refusal = podMismatch(identity, namespace: heartbeat.namespace, pod: heartbeat.pod) { return refusal }
         switch try await store.recordHeartbeat(heartbeat, owner: identity.owner) {
         case .forbidden(let message):
             return JSONResponse.error(.forbidden, "forbidden", message)
+        case .refused(let refusal):
+            if let finding = refusal.finding {
+                metrics.integrity(kind: finding.kind.rawValue)
+                logger.error("heartbeat refused", metadata: ["stream": "\(stream)", "code": "\(refusal.code)", "message": "\(refusal.message)"])
+            }
+            return JSONResponse.error(HTTPResponse.Status(code: refusal.status), refusal.code, refusal.message)
         case .recorded(let findings) where !findings.isEmpty:
             for finding in findings {
                 metrics.integrity(kind: finding.kind.rawValue)

@@ -28,6 +28,7 @@ struct ReadRoutes: Sendable {
         router.get("/v1/streams/:stream/segments/:segment") { _, context in
             try await segmentFile(context.parameters.get("stream") ?? "", context.parameters.get("segment") ?? "", reader: try context.requireReader())
         }
+        router.get("/v1/streams/:stream/keys") { _, context in try await keys(context.parameters.get("stream") ?? "", reader: try context.requireReader()) }
         router.get("/v1/streams/:stream/verify") { _, context in try await verifyStream(context.parameters.get("stream") ?? "", reader: try context.requireReader()) }
         router.get("/v1/integrity-events") { request, context in try await integrityEvents(request, reader: try context.requireReader()) }
         router.get("/v1/access-log") { request, context in try await accessLog(request, reader: try context.requireReader()) }
@@ -173,7 +174,7 @@ struct ReadRoutes: Sendable {
             ok = ok && problems.isEmpty
             results.append(.object([
                 JSONMember("stream", .string(stream)), JSONMember("segments", .int(count)), JSONMember("problems", .array(problems)),
-                JSONMember("head", try await headJSON(stream)),
+                JSONMember("head", try await headJSON(stream)), JSONMember("keys", try await keysJSON(stream)),
             ]))
             events += try await store.integrityEvents(stream: stream, limit: 100, reader: reader).map(Self.json)
         }
@@ -259,7 +260,7 @@ struct ReadRoutes: Sendable {
         let events = try await store.integrityEvents(stream: stream, limit: 100, reader: reader)
         return JSONResponse.ok(.object([
             JSONMember("stream", .string(stream)), JSONMember("ok", .bool(problems.isEmpty)), JSONMember("segments", .int(count)),
-            JSONMember("head", try await headJSON(stream)),
+            JSONMember("head", try await headJSON(stream)), JSONMember("keys", try await keysJSON(stream)),
             JSONMember("problems", .array(problems)), JSONMember("integrity_events", .array(events.map(Self.json))),
         ]))
     }
@@ -270,12 +271,20 @@ struct ReadRoutes: Sendable {
         let rows = try await store.segments(of: stream)
         var problems: [FileProblem] = []
         var files: [SegmentFileSummary] = []
+        var signatureProblems: [JSONValue] = []
+        let registered = try await store.streamKeys(of: stream)
+        let keys = Dictionary(registered.compactMap { k in StreamPublicKey(hex: k.publicKey).map { (k.keyID, $0) } }, uniquingKeysWith: { a, _ in a })
         for row in rows {
             let name = SegmentNaming.finishedName(stream: row.stream, segment: row.segment)
             do {
                 let summary = try await store.read(row)
                 if summary.sha256 != row.sha256 {
                     problems.append(FileProblem(file: name, problem: SegmentProblem(.chain, "stored file's SHA-256 \(summary.sha256) differs from the \(row.sha256) it had when it was uploaded: altered at rest")))
+                }
+                if let problem = Self.signatureProblem(summary, received: row.receivedAt, keys: keys, firstKeyAt: registered.first?.registeredAt) {
+                    signatureProblems.append(.object([
+                        JSONMember("file", .string(name)), JSONMember("kind", .string(problem.kind)), JSONMember("message", .string(problem.message)),
+                    ]))
                 }
                 files.append(SegmentFileSummary(name: name, summary: summary))
             } catch {
@@ -293,7 +302,7 @@ struct ReadRoutes: Sendable {
         problems += StreamVerifier.verify(files).filter { !($0.problem.kind == .missing && excused.contains($0.file)) }
         var json: [JSONValue] = problems.map { p in
             .object([JSONMember("file", .string(p.file)), JSONMember("kind", .string(p.problem.kind.rawValue)), JSONMember("message", .string(p.problem.message))])
-        }
+        } + signatureProblems
         // Against the heads the sidecar told: a stored segment that differs, a tail that never came.
         for finding in try await store.headProblems(of: stream, now: .now(), graceNanoseconds: tailGrace.nanosecondsClamped) {
             json.append(.object([
@@ -302,6 +311,36 @@ struct ReadRoutes: Sendable {
             ]))
         }
         return (json, rows.count)
+    }
+
+    /// A stored segment's signature against the stream's registered keys: nothing to say while the
+    /// stream has no key, or for an unsigned segment stored before its first key was registered.
+    static func signatureProblem(_ summary: SegmentSummary, received: RecordTime, keys: [String: StreamPublicKey], firstKeyAt: RecordTime?) -> (kind: String, message: String)? {
+        guard let firstKeyAt else { return nil }
+        switch SegmentSignatureVerdict.check(summary, keys: keys) {
+        case .valid: return nil
+        case .unsigned:
+            return received.nanosecondsSinceEpoch < firstKeyAt.nanosecondsSinceEpoch ? nil
+                : ("unsigned", "stored after the stream's sidecar registered a signing key, but has no signature")
+        case .unknownKey(let id): return ("unknown_key", "signed by key \(id), which was never registered for this stream")
+        case .invalid(let id, let reason): return ("bad_signature", "the signature by key \(id) does not hold: \(reason)")
+        }
+    }
+
+    /// The keys the stream's sidecars registered, oldest first (one per sidecar start).
+    func keysJSON(_ stream: String) async throws -> JSONValue {
+        .array(try await store.streamKeys(of: stream).map { k in
+            .object([
+                JSONMember("key_id", .string(k.keyID)), JSONMember("public_key", .string(k.publicKey)), JSONMember("algorithm", "ed25519"),
+                JSONMember("instance", .string(k.instance)), JSONMember("pod", JSONResponse.string(k.pod)), JSONMember("pod_uid", JSONResponse.string(k.podUID)),
+                JSONMember("registered_at", .string(k.registeredAt.rfc3339)), JSONMember("source", .string(k.source)),
+            ])
+        })
+    }
+
+    func keys(_ stream: String, reader: Reader) async throws -> Response {
+        if let refusal = try await readableStream(stream, reader: reader) { return refusal }
+        return JSONResponse.ok(.object([JSONMember("stream", .string(stream)), JSONMember("keys", try await keysJSON(stream))]))
     }
 
     /// The latest head the stream's sidecar told: `{"segment", "sha256", "records", "told_at"}`, or null.

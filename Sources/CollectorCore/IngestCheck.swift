@@ -64,6 +64,12 @@ public struct IntegrityFinding: Sendable, Equatable {
         case tailMissing = "tail_missing"
         /// A segment's content disagrees with a head the sidecar told for it.
         case headMismatch = "head_mismatch"
+        /// A segment or heartbeat without a signature, from a stream whose sidecar registered a key.
+        case unsigned
+        /// A signature by a registered key that does not hold.
+        case badSignature = "bad_signature"
+        /// A signed heartbeat whose notice number was already used: a replay.
+        case replayedNotice = "replayed_notice"
     }
 
     public var kind: Kind

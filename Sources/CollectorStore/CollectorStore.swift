@@ -128,6 +128,11 @@ public actor CollectorStore {
             try insertEvent(db, stream: stream, segment: upload.segment, kind: .conflict, message: message, now: now)
             return .conflict(message)
         }
+        if let refusal = SignatureCheck.upload(upload.summary, segment: upload.segment,
+                                               keys: try StoreKeys.keys(db, stream: stream, owner: identity.owner).mapValues(\.key)) {
+            if let finding = refusal.finding { try insertEvent(db, stream: stream, segment: upload.segment, kind: finding.kind, message: finding.message, now: now) }
+            return .rejected(IngestRejection(code: refusal.code, status: refusal.status, message: refusal.message))
+        }
         if let rejection = HeadCheck.upload(segment: upload.segment, sha256: upload.sha256,
                                             told: try StoreHeads.told(db, stream: stream, segment: upload.segment, owner: identity.owner)) {
             try insertEvent(db, stream: stream, segment: upload.segment, kind: .headMismatch, message: rejection.message, now: now)

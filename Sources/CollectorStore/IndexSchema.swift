@@ -99,6 +99,9 @@ enum IndexSchema {
         migrator.registerMigration("v6: stream heads told by sidecars") { db in
             try db.execute(sql: StoreHeads.schema(integer: "INTEGER"))
         }
+        migrator.registerMigration("v7: sidecar signing keys") { db in
+            try db.execute(sql: StoreKeys.schema(integer: "INTEGER"))
+        }
         return migrator
     }
 }

@@ -72,6 +72,7 @@ enum PostgresSchema {
                 received_at BIGINT NOT NULL);
             """),
         (2, StoreHeads.schema(integer: "BIGINT")),
+        (3, StoreKeys.schema(integer: "BIGINT")),
     ]
 
     /// Applies the migrations the database has not seen yet.

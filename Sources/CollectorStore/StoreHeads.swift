@@ -7,6 +7,8 @@ public enum HeartbeatOutcome: Sendable, Equatable {
     case recorded([IntegrityFinding])
     /// The stream belongs to another identity.
     case forbidden(String)
+    /// The stream's sidecar registered a key, and this heartbeat is not signed by it (or is a replay).
+    case refused(SignatureRefusal)
 }
 
 /// Every head a sidecar told, one row per (stream, segment, owner): the stream's tail as known
@@ -48,6 +50,17 @@ extension CollectorStore {
             try db.lockStream(h.stream)
             if let current = try db.value(String.self, "SELECT owner FROM streams WHERE stream = ?", [h.stream]), current != owner {
                 return .forbidden("stream \(h.stream) belongs to \(current), not \(owner)")
+            }
+            // Once the sidecar registered a key, only heartbeats it signed, each with a new notice number, count.
+            switch SignatureCheck.heartbeat(h, keys: try StoreKeys.keys(db, stream: h.stream, owner: owner)) {
+            case .failure(let refusal):
+                if let finding = refusal.finding { _ = try StoreHeads.insertEventOnce(db, stream: h.stream, finding: finding, now: h.receivedAt) }
+                return .refused(refusal)
+            case .success(let signed?):
+                try db.execute("UPDATE stream_keys SET last_notice = ? WHERE stream = ? AND key_id = ? AND owner = ?",
+                               [Int64(signed.notice), h.stream, signed.signature.keyID, owner])
+            case .success(nil):
+                break
             }
             try db.execute("""
                 INSERT INTO heartbeats(stream, instance, namespace, pod, pod_uid, detail, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -92,7 +92,7 @@ public struct StoreMigration: Sendable {
         return report
     }
 
-    /// Legal holds, held calls, heartbeats, told heads, the access log and the integrity events segments cannot
+    /// Legal holds, held calls, heartbeats, told heads, signing keys, the access log and the integrity events segments cannot
     /// rebuild, once per source (a marker row in the same transaction).
     func copyLogs() async throws -> Bool {
         let source = self.source
@@ -100,9 +100,10 @@ public struct StoreMigration: Sendable {
         let approvals = try await source.index.read { db in try db.rows("SELECT * FROM approvals") }
         let heartbeats = try await source.index.read { db in try db.rows("SELECT * FROM heartbeats") }
         let heads = try await source.index.read { db in try db.rows("SELECT * FROM stream_heads") }
+        let keys = try await source.index.read { db in try db.rows("SELECT * FROM stream_keys") }
         let accessLog = try await source.index.read { db in try db.rows("SELECT * FROM access_log ORDER BY id") }
         let events = try await source.index.read { db in
-            try db.rows("SELECT * FROM integrity_events WHERE kind IN ('conflict', 'chain_broken', 'damaged', 'tail_missing', 'head_mismatch') ORDER BY id")
+            try db.rows("SELECT * FROM integrity_events WHERE kind IN ('conflict', 'chain_broken', 'damaged', 'tail_missing', 'head_mismatch', 'unsigned', 'bad_signature', 'replayed_notice') ORDER BY id")
         }
         let sourceName = self.sourceName
         return try await destination.index.write { db in
@@ -115,6 +116,9 @@ public struct StoreMigration: Sendable {
             }
             for h in heads {
                 try db.execute(Self.insert("stream_heads", h) + " ON CONFLICT DO NOTHING", SQLArguments(h.values))
+            }
+            for k in keys {
+                try db.execute(Self.insert("stream_keys", k) + " ON CONFLICT DO NOTHING", SQLArguments(k.values))
             }
             try db.execute("CREATE TABLE IF NOT EXISTS mcp_recorder_migrations(source TEXT PRIMARY KEY, finished_at BIGINT NOT NULL)")
             guard try db.value(String.self, "SELECT source FROM mcp_recorder_migrations WHERE source = ?", [sourceName]) == nil else { return false }

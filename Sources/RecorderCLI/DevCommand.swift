@@ -103,6 +103,8 @@ struct DevCommand: AsyncParsableCommand {
                 pod: PodIdentity(namespace: "local", name: "dev", serviceAccount: "dev"),
                 policy: SegmentPolicy(maxSegmentAge: segmentMaxAge.duration)),
             proxy: proxy)
+        let signingKey = StreamSigningKey()
+        sidecarConfiguration.writer.signingKey = signingKey
         let collectorURL = "https://\(collectorAddress.host == "0.0.0.0" ? "127.0.0.1" : collectorAddress.host):\(collectorAddress.port)"
         let authorities = try NIOSSLCertificate.fromPEMBytes(Array(material.authority.caPEM.utf8))
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: collectorApp)]
@@ -120,6 +122,7 @@ struct DevCommand: AsyncParsableCommand {
         services.append(.init(service: HeartbeatService(
             endpoint: try CollectorEndpoint(collectorURL), tls: TLSConfigurations.client(trusting: authorities), token: TokenFile(path: layout.ingestToken),
             stream: stream, identity: .init(instance: proxy.instance, namespace: "local", pod: "dev", podUID: nil), interval: .seconds(5),
+            signingKey: signingKey, inheritedKeys: SegmentWriter.recordedSigningKeys(directory: layout.spool, stream: stream),
             logger: Logger(label: "mcp-recorder.heartbeat"), head: { sidecar.writerStatistics?.head }, detail: { sidecar.heartbeatDetail })))
 
         // The shipper, from the spool to the embedded collector over TLS.

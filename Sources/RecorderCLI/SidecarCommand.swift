@@ -230,6 +230,10 @@ struct SidecarCommand: AsyncParsableCommand {
             oidc: oidcIssuer.map { OIDCConfiguration(issuer: $0, audience: oidcAudience, jwksURL: oidcJwksUrl) },
             headerTimeout: headerTimeout.duration, upstreamTimeout: upstreamTimeout.duration,
             connectTimeout: connectTimeout.duration, drainTimeout: drainTimeout.duration)
+        // A new signing key per start, in memory only: whoever holds the spool cannot sign for this sidecar.
+        let signingKey = StreamSigningKey()
+        configuration.writer.signingKey = signingKey
+        logger.info("segment signing key generated", metadata: ["key_id": "\(signingKey.publicKey.keyID)"])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let policy = proxy.approvalPolicy {
             if let broker = try makeApprovalBroker(stream: streamID, pod: pod, instance: proxy.instance) {
@@ -246,7 +250,7 @@ struct SidecarCommand: AsyncParsableCommand {
         if let shipper = try makeShipper(stream: streamID, metrics: metrics, logger: logger) {
             services.append(.init(service: shipper))
         }
-        if heartbeatInterval.duration > .zero, let heartbeat = try makeHeartbeat(stream: streamID, pod: pod, instance: proxy.instance, server: server) {
+        if heartbeatInterval.duration > .zero, let heartbeat = try makeHeartbeat(stream: streamID, pod: pod, instance: proxy.instance, server: server, signingKey: signingKey) {
             services.append(.init(service: heartbeat))
         }
         if let credentials {
@@ -306,11 +310,12 @@ struct SidecarCommand: AsyncParsableCommand {
     }
 
     /// The heartbeat to --collector, or `nil` without one.
-    func makeHeartbeat(stream: String, pod: PodIdentity, instance: String, server: SidecarServer) throws -> HeartbeatService? {
+    func makeHeartbeat(stream: String, pod: PodIdentity, instance: String, server: SidecarServer, signingKey: StreamSigningKey) throws -> HeartbeatService? {
         guard let (endpoint, tls) = try collectorConnection() else { return nil }
         return HeartbeatService(
             endpoint: endpoint, tls: tls, token: TokenFile(path: tokenFile), stream: stream,
             identity: .init(instance: instance, namespace: pod.namespace, pod: pod.name, podUID: pod.uid), interval: heartbeatInterval.duration,
+            signingKey: signingKey, inheritedKeys: SegmentWriter.recordedSigningKeys(directory: spool, stream: stream),
             logger: Logger(label: "mcp-recorder.heartbeat"), head: { server.writerStatistics?.head }, detail: { server.heartbeatDetail })
     }
 

@@ -1,3 +1,4 @@
+import RecorderJSON
 import Dispatch
 import SegmentFormat
 import Locking
@@ -57,6 +58,15 @@ public final class SegmentWriter: Sendable {
 
     /// A snapshot of the counters.
     public var statistics: SegmentWriterStatistics { statisticsBox.snapshot }
+
+    /// The public keys of the writers that signed this stream's segments on the spool before, as its
+    /// state file lists them (oldest first). A new sidecar registers them with the collector, so that
+    /// segments sealed by a predecessor that never reached the collector can still be checked.
+    public static func recordedSigningKeys(directory: String, stream: String) -> [StreamPublicKey] {
+        guard let bytes = try? FileSystem.readFile(FileSystem.join(directory, "\(stream).state.json")),
+              let state = try? JSONParser.parse(bytes), state["stream"]?.stringValue == stream else { return [] }
+        return (state["signing_keys"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(StreamPublicKey.init(hex:)) }
+    }
 
     private func withCore<T>(_ body: (WriterCore) -> T) -> T {
         coreLock.withLock { _ in body(core.core) }

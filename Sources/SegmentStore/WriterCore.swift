@@ -41,6 +41,8 @@ final class WriterCore {
     var nextSegment: UInt64 = 1
     var nextSeq: UInt64 = 1
     var previousSHA256: String?
+    /// Public keys (hex) of every writer that signed segments on this spool, this one last (at most 32).
+    var signingKeys: [String] = []
     var current: OpenSegment?
     var finished: [FinishedSegment] = []
     var spoolUsed = 0
@@ -339,6 +341,7 @@ final class WriterCore {
             JSONMember("next_segment", .int(nextSegment)),
             JSONMember("next_seq", .int(nextSeq)),
             JSONMember("prev_sha256", previousSHA256.map { .string($0) } ?? .null),
+            JSONMember("signing_keys", .array(signingKeys.map { .string($0) })),
         ])
         try FileSystem.writeAtomically(Array((state.serialized() + "\n").utf8), to: stateFilePath)
     }
@@ -371,6 +374,10 @@ final class WriterCore {
             nextSegment = segment
             nextSeq = seq
             previousSHA256 = state["prev_sha256"]?.stringValue
+            signingKeys = (state["signing_keys"]?.arrayValue ?? []).compactMap(\.stringValue)
+        }
+        if let key = configuration.signingKey?.publicKey.hex, signingKeys.last != key {
+            signingKeys = Array((signingKeys.filter { $0 != key } + [key]).suffix(32))
         }
         let names = try FileSystem.list(directory)
         var segments: [(segment: UInt64, name: String, finished: Bool)] = []

@@ -61,4 +61,24 @@ import Testing
             #expect(error.message.contains(says), "\(error.message)")
         }
     }
+
+    @Test func heartbeatSignaturesSayWhatIsWrongWithThem() throws {
+        let sig = String(repeating: "ab", count: 64)
+        for (bad, says) in [
+            (#"{"key": "0123456789abcdef", "notice": 0, "ed25519": "\#(sig)"}"#, "\"notice\""),
+            (#"{"key": "0123", "notice": 1, "ed25519": "\#(sig)"}"#, "\"key\""),
+            (#"{"key": "0123456789abcdef", "notice": 1, "ed25519": "abcd"}"#, "\"ed25519\""),
+            (#"{"key": "0123456789abcdef", "notice": 1, "ed25519": "\#(sig)", "alg": "rsa"}"#, "unknown signature member"),
+            (#""signed""#, "must be an object"),
+        ] {
+            guard case .failure(let error) = NoticeSignature.parse(try JSONParser.parse(Array(bad.utf8))) else {
+                Issue.record("accepted \(bad)")
+                continue
+            }
+            #expect(error.message.contains(says), "\(error.message)")
+        }
+        let good = try NoticeSignature.parse(try JSONParser.parse(Array(#"{"key": "0123456789abcdef", "notice": 7, "ed25519": "\#(sig)"}"#.utf8))).get()
+        #expect(good.notice == 7 && good.signature.value.count == 64)
+        #expect(try NoticeSignature.parse(good.json).get() == good)
+    }
 }

@@ -215,6 +215,9 @@ import Testing
             verdicts.append(SegmentSignatureVerdict.check(bytes.withUnsafeBytes { SegmentParser.parse($0) }, keys: keys))
         }
         #expect(verdicts == [.valid(keyID: first.publicKey.keyID), .valid(keyID: second.publicKey.keyID), .valid(keyID: second.publicKey.keyID)])
+        // The spool remembers whose keys signed on it, for the next sidecar to register.
+        #expect(SegmentWriter.recordedSigningKeys(directory: dir, stream: "s") == [first.publicKey, second.publicKey])
+        #expect(SegmentWriter.recordedSigningKeys(directory: dir, stream: "other").isEmpty)
         #expect(try readAll(dir).problems.isEmpty)
         _ = writer
     }

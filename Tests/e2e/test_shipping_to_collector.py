@@ -35,9 +35,12 @@ def spool_segments(spool: pathlib.Path) -> list[str]:
     return sorted(p.name for p in spool.glob("*.seg.gz"))
 
 
-def assert_stream_intact(api, stream: str, expected: int | None = None, head_at_end: bool = False) -> list[dict]:
-    """Segments 1..N stored once each, and the collector's verification is clean. The head the
-    sidecar told (if any) names a stored segment with its SHA-256; with `head_at_end`, the last."""
+def assert_stream_intact(api, stream: str, expected: int | None = None, head_at_end: bool = False,
+                         keys: list[str] | None = None) -> list[dict]:
+    """Segments 1..N stored once each, and the collector's verification is clean (with the
+    sidecars' keys registered, that includes every segment's signature). The head the sidecar
+    told (if any) names a stored segment with its SHA-256; with `head_at_end`, the last.
+    `keys`: the expected `source` of each registered key, oldest first."""
     stored = api.segments(stream)
     numbers = [s["segment"] for s in stored]
     assert numbers == list(range(1, len(numbers) + 1)), numbers
@@ -50,6 +53,8 @@ def assert_stream_intact(api, stream: str, expected: int | None = None, head_at_
         assert {s["segment"]: s["sha256"] for s in stored}.get(head["segment"]) == head["sha256"], (head, stored)
     if head_at_end:
         assert head is not None and head["segment"] == numbers[-1], (head, numbers)
+    if keys is not None:
+        assert [k["source"] for k in verdict["keys"]] == keys, verdict["keys"]
     return stored
 
 
@@ -116,7 +121,7 @@ def test_session_read_back_through_api_and_cli_matches_the_client(
     assert car.stop() == 0
     wait_for(lambda: shipped(spool), what="the spool to be empty")
     # The sidecar told its final head on the way out: the collector knows where the stream ends.
-    assert_stream_intact(api, STREAM, head_at_end=True)
+    assert_stream_intact(api, STREAM, head_at_end=True, keys=["sidecar"])
     assert api.metric("mcp_recorder_collector_ingest_total", result="conflict") == 0
 
 
@@ -137,7 +142,9 @@ def test_collector_down_for_the_whole_run_then_started(mcp_server, sidecar, coll
     car = sidecar(server.port, spool, ship_args(f"https://127.0.0.1:{port}", tls["ca"], token_file), stream=STREAM)
     c = collector(tls=tls, port=port)
     wait_for(lambda: shipped(spool), what="the backlog to drain")
-    stored = assert_stream_intact(c.api, STREAM, expected=len(waiting))
+    # The first sidecar never reached the collector: the second registers its key from the spool.
+    wait_for(lambda: len(c.api.get(f"/v1/streams/{STREAM}/keys")["keys"]) == 2, what="both sidecars' keys registered")
+    stored = assert_stream_intact(c.api, STREAM, expected=len(waiting), keys=["spool", "sidecar"])
     assert c.api.metric("mcp_recorder_collector_ingest_total", result="stored") == len(stored)
     assert c.api.metric("mcp_recorder_collector_ingest_total", result="conflict") == 0
     sessions = c.api.sessions()
