@@ -105,7 +105,7 @@ let package = Package(
 
         // Pure: what the collector decides — upload verification, index facts from
         // records, read authorization, session timelines, replay comparison. No I/O.
-        .target(name: "CollectorCore", dependencies: ["SegmentFormat", "RecorderJSON", "MCPParsing"]),
+        .target(name: "CollectorCore", dependencies: ["SegmentFormat", "RecorderJSON", "MCPParsing", .product(name: "Crypto", package: "swift-crypto")]),
 
         // I/O: the collector's storage — segment blobs (files or an S3 bucket) and the index (SQLite or PostgreSQL).
         .target(
