@@ -22,6 +22,8 @@ public struct CollectorParts: Sendable {
     public var web: WebUI
     /// Coverage (`GET /v1/coverage`, the gauge): only with the Kubernetes API.
     public var coverage: CoverageReport?
+    /// The key checkpoints are signed with, and the log's origin (`GET /v1/checkpoints/key`, `POST /v1/checkpoints`).
+    public var checkpoints: CheckpointSigning?
 
     public init(store: CollectorStore, ingest: any IngestAuthenticator, read: ReadAuthenticator, metrics: CollectorMetrics = CollectorMetrics(), logger: Logger, web: WebUI? = nil) {
         self.store = store
@@ -59,6 +61,7 @@ public func buildRouter(configuration: CollectorConfiguration, parts: CollectorP
     approvals.register(on: router)
     let reads = ReadRoutes(store: parts.store, tailGrace: configuration.tailGrace, logger: parts.logger)
     reads.register(on: router)
+    CheckpointRoutes(store: parts.store, reads: reads, signing: parts.checkpoints).register(on: router)
     WebSignInRoutes(web: parts.web, read: parts.read, audit: audit).register(on: router)
     WebSessionPages(store: parts.store, routes: reads, web: parts.web).register(on: router)
     WebApprovalPages(store: parts.store, approvals: approvals).register(on: router)

@@ -3,6 +3,7 @@ import MCPParsing
 import CollectorCore
 import CollectorStore
 import Logging
+import SegmentFormat
 import ServiceLifecycle
 
 /// Opens the store and makes the authenticators a collector runs with; shared by
@@ -34,6 +35,14 @@ public enum CollectorAssembly {
         }
         let web = WebUI(configuration: configuration.webUI, oidc: webOIDC, tokenSignIn: configuration.adminToken != nil)
         var parts = CollectorParts(store: store, ingest: IngestAuthenticatorChain(ingest), read: read, logger: logger, web: web)
+        let checkpointKey: StreamSigningKey
+        do { checkpointKey = try configuration.checkpoints.loadKey(dataDirectory: configuration.dataDirectory) } catch {
+            throw CheckpointKeyError("checkpoint key: \(error)")
+        }
+        parts.checkpoints = CheckpointSigning(key: checkpointKey, origin: configuration.checkpoints.origin)
+        services.append(CheckpointService(store: store, key: checkpointKey, configuration: configuration.checkpoints, logger: logger))
+        logger.info("checkpoints signed", metadata: ["key_id": "\(checkpointKey.publicKey.keyID)", "public_key": "\(checkpointKey.publicKey.hex)",
+                                                    "interval": "\(configuration.checkpoints.interval)", "push": "\(configuration.checkpoints.push.map(\.description))"])
         if let kubernetes {
             parts.coverage = CoverageReport(store: store, inventory: try KubernetesInventory(config: kubernetes), staleAfterSeconds: configuration.coverageStaleAfterSeconds)
         }

@@ -35,6 +35,8 @@ public struct CollectorConfiguration: Sendable {
     /// A stream whose stored segments fall short of the head its sidecar told, with no upload
     /// for this long, raises `tail_missing`.
     public var tailGrace: Duration = .seconds(300)
+    /// The Merkle log's signed checkpoints.
+    public var checkpoints = CheckpointConfiguration()
 
     public init(
         dataDirectory: String, host: String = "0.0.0.0", port: Int = 8443, maxSegmentBytes: Int = 64 << 20,

@@ -15,6 +15,9 @@ struct QueryValidationMiddleware: RouterMiddleware {
         "/v1/approvals": ApprovalRoutes.listParameters,
         "/v1/coverage": CoverageRoutes.parameters,
         "/v1/streams/{stream}/approvals/{id}": ApprovalRoutes.followParameters,
+        "/v1/checkpoints/consistency": ["from", "to"],
+        "/v1/streams/{stream}/segments/{segment}/inclusion": ["checkpoint"],
+        "/v1/sessions/{id}/evidence": ["checkpoint"],
     ]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -102,6 +102,9 @@ enum IndexSchema {
         migrator.registerMigration("v7: sidecar signing keys") { db in
             try db.execute(sql: StoreKeys.schema(integer: "INTEGER"))
         }
+        migrator.registerMigration("v8: the Merkle log of stored segments and its checkpoints") { db in
+            try db.execute(sql: StoreCheckpoints.schema(integer: "INTEGER"))
+        }
         return migrator
     }
 }

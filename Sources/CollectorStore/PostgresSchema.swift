@@ -73,6 +73,7 @@ enum PostgresSchema {
             """),
         (2, StoreHeads.schema(integer: "BIGINT")),
         (3, StoreKeys.schema(integer: "BIGINT")),
+        (4, StoreCheckpoints.schema(integer: "BIGINT")),
     ]
 
     /// Applies the migrations the database has not seen yet.

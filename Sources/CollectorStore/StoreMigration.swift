@@ -92,7 +92,7 @@ public struct StoreMigration: Sendable {
         return report
     }
 
-    /// Legal holds, held calls, heartbeats, told heads, signing keys, the access log and the integrity events segments cannot
+    /// Legal holds, held calls, heartbeats, told heads, signing keys, the Merkle log and its checkpoints, the access log and the integrity events segments cannot
     /// rebuild, once per source (a marker row in the same transaction).
     func copyLogs() async throws -> Bool {
         let source = self.source
@@ -101,6 +101,9 @@ public struct StoreMigration: Sendable {
         let heartbeats = try await source.index.read { db in try db.rows("SELECT * FROM heartbeats") }
         let heads = try await source.index.read { db in try db.rows("SELECT * FROM stream_heads") }
         let keys = try await source.index.read { db in try db.rows("SELECT * FROM stream_keys") }
+        // The log and its checkpoints as they are, so checkpoints signed before still verify.
+        let leaves = try await source.index.read { db in try db.rows("SELECT * FROM merkle_leaves ORDER BY idx") }
+        let checkpoints = try await source.index.read { db in try db.rows("SELECT * FROM checkpoints") }
         let accessLog = try await source.index.read { db in try db.rows("SELECT * FROM access_log ORDER BY id") }
         let events = try await source.index.read { db in
             try db.rows("SELECT * FROM integrity_events WHERE kind IN ('conflict', 'chain_broken', 'damaged', 'tail_missing', 'head_mismatch', 'unsigned', 'bad_signature', 'replayed_notice') ORDER BY id")
@@ -119,6 +122,12 @@ public struct StoreMigration: Sendable {
             }
             for k in keys {
                 try db.execute(Self.insert("stream_keys", k) + " ON CONFLICT DO NOTHING", SQLArguments(k.values))
+            }
+            for row in leaves {
+                try db.execute(Self.insert("merkle_leaves", row) + " ON CONFLICT DO NOTHING", SQLArguments(row.values))
+            }
+            for row in checkpoints {
+                try db.execute(Self.insert("checkpoints", row) + " ON CONFLICT DO NOTHING", SQLArguments(row.values))
             }
             try db.execute("CREATE TABLE IF NOT EXISTS mcp_recorder_migrations(source TEXT PRIMARY KEY, finished_at BIGINT NOT NULL)")
             guard try db.value(String.self, "SELECT source FROM mcp_recorder_migrations WHERE source = ?", [sourceName]) == nil else { return false }

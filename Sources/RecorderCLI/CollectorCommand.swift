@@ -120,6 +120,18 @@ struct CollectorServeCommand: AsyncParsableCommand {
     @Option(help: "How often the mcp_recorder_coverage_pods gauge is recomputed.")
     var coverageInterval = DurationOption(.seconds(60), text: "60s")
 
+    @Option(help: "The Ed25519 key checkpoints of the Merkle log are signed with: a file of 64 hex digits (the raw private key; mount it from a Secret). Default: DATA/checkpoint.key, generated on first start.")
+    var checkpointKeyFile: String?
+
+    @Option(help: "Sign a checkpoint of the Merkle log of stored segments this often (when it grew).")
+    var checkpointInterval = DurationOption(.seconds(60), text: "60s")
+
+    @Option(help: "The name of the log in every checkpoint.")
+    var checkpointOrigin = "mcp-recorder"
+
+    @Option(help: "Also send every new checkpoint here (repeatable): file:PATH appends a JSON line, an https:// URL gets a POST.")
+    var checkpointPush: [String] = []
+
     @Option(help: "Raise tail_missing when a stream's stored segments fall short of the head its sidecar told and no upload came for this long.")
     var tailGrace = DurationOption(.seconds(300), text: "5m")
 
@@ -131,6 +143,10 @@ struct CollectorServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard HostAndPort(listen) != nil else { throw ValidationError("--listen must be host:port, not \"\(listen)\"") }
+        for target in checkpointPush where CheckpointTarget(argument: target) == nil {
+            throw ValidationError("--checkpoint-push must be file:PATH or an https:// URL, not \"\(target)\"")
+        }
+        guard checkpointInterval.duration > .zero else { throw ValidationError("--checkpoint-interval must be more than 0") }
         if tlsSelfSigned && (tlsCert != nil || tlsKey != nil) { throw ValidationError("use either --tls-self-signed or --tls-cert/--tls-key") }
         if !tlsSelfSigned && (tlsCert == nil || tlsKey == nil) {
             throw ValidationError("the collector serves HTTPS only: give --tls-cert and --tls-key, or --tls-self-signed")
@@ -234,6 +250,9 @@ struct CollectorServeCommand: AsyncParsableCommand {
         configuration.coverageStaleAfterSeconds = max(1, coverageStaleAfter.duration.components.seconds)
         configuration.coverageInterval = coverageInterval.duration
         configuration.tailGrace = tailGrace.duration
+        configuration.checkpoints = CheckpointConfiguration(
+            keyFile: checkpointKeyFile, origin: checkpointOrigin, interval: checkpointInterval.duration,
+            push: checkpointPush.compactMap(CheckpointTarget.init(argument:)))
         return configuration
     }
 }

@@ -46,8 +46,9 @@ public enum SignedMessage {
     }
 }
 
-/// A sidecar's signing key: Ed25519, generated in memory at start and never written anywhere, so
-/// that whoever holds the spool's files cannot sign for the sidecar.
+/// An Ed25519 signing key. A sidecar's is generated in memory at start and never written anywhere,
+/// so that whoever holds the spool's files cannot sign for the sidecar; the collector's checkpoint
+/// key is read from a file (``init(rawPrivateKey:)``).
 public struct StreamSigningKey: Sendable {
     private let key: Curve25519.Signing.PrivateKey
     public let publicKey: StreamPublicKey
@@ -56,6 +57,16 @@ public struct StreamSigningKey: Sendable {
         key = Curve25519.Signing.PrivateKey()
         publicKey = StreamPublicKey(key.publicKey)
     }
+
+    /// The key from its 32 raw private bytes (RFC 8032 seed); `nil` if they are not 32 bytes.
+    public init?(rawPrivateKey: [UInt8]) {
+        guard rawPrivateKey.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: rawPrivateKey) else { return nil }
+        self.key = key
+        publicKey = StreamPublicKey(key.publicKey)
+    }
+
+    /// The 32 raw private bytes, to keep the key in a file of its own.
+    public var rawPrivateKey: [UInt8] { Array(key.rawRepresentation) }
 
     public func sign(_ message: [UInt8]) -> StreamSignature {
         // Ed25519 signing only fails on a broken key, which a generated key is not.

@@ -89,9 +89,9 @@ public enum FileSystem {
     }
 
     /// Writes `bytes` to `path` via a temporary file, fsync and rename, so readers see all or nothing.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(FileSystemError) {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o640) throws(FileSystemError) {
         let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileSystemError("cannot create", temporary) }
         do throws(FileSystemError) {
             try writeAll(fd, bytes, path: temporary)
@@ -104,6 +104,15 @@ public enum FileSystem {
         close(fd)
         try rename(temporary, to: path)
         try syncDirectory(containing: path)
+    }
+
+    /// Appends `bytes` to `path` (created if missing) and fsyncs: a log file one record at a time.
+    public static func appendDurably(_ bytes: [UInt8], to path: String) throws(FileSystemError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw FileSystemError("cannot open", path) }
+        defer { close(fd) }
+        try writeAll(fd, bytes, path: path)
+        guard fsync(fd) == 0 else { throw FileSystemError("cannot fsync", path) }
     }
 
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
