@@ -119,11 +119,12 @@ struct DevCommand: AsyncParsableCommand {
         }
         let metrics = SidecarMetrics()
         let sidecar = SidecarServer(configuration: sidecarConfiguration, logger: Logger(label: "mcp-recorder.sidecar"), metrics: metrics)
-        services.append(.init(service: HeartbeatService(
+        let heartbeat = HeartbeatService(
             endpoint: try CollectorEndpoint(collectorURL), tls: TLSConfigurations.client(trusting: authorities), token: TokenFile(path: layout.ingestToken),
             stream: stream, identity: .init(instance: proxy.instance, namespace: "local", pod: "dev", podUID: nil), interval: .seconds(5),
             signingKey: signingKey, inheritedKeys: SegmentWriter.recordedSigningKeys(directory: layout.spool, stream: stream),
-            logger: Logger(label: "mcp-recorder.heartbeat"), head: { sidecar.writerStatistics?.head }, detail: { sidecar.heartbeatDetail })))
+            logger: Logger(label: "mcp-recorder.heartbeat"), head: { sidecar.writerStatistics?.head }, detail: { sidecar.heartbeatDetail })
+        services.append(.init(service: heartbeat))
 
         // The shipper, from the spool to the embedded collector over TLS.
         let shipper = try Shipper(
@@ -132,7 +133,7 @@ struct DevCommand: AsyncParsableCommand {
                 trustedCertificateAuthorities: authorities,
                 tokenFile: layout.ingestToken, backoffInitial: .milliseconds(200), backoffMaximum: .seconds(5),
                 pollInterval: .milliseconds(250), streams: [stream]),
-            metrics: ShipperMetrics(registry: metrics.registry), logger: Logger(label: "mcp-recorder.shipper"))
+            metrics: ShipperMetrics(registry: metrics.registry), logger: Logger(label: "mcp-recorder.shipper"), gate: heartbeat.gate)
 
         // Stopped in reverse order: the proxy seals its segment, the shipper ships it, then the collector stops.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

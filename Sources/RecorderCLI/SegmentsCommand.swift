@@ -1,4 +1,6 @@
 import ArgumentParser
+import CollectorCore
+import Foundation
 import RecorderJSON
 import SegmentFormat
 import SegmentStore
@@ -106,6 +108,20 @@ struct SegmentsCommand: ParsableCommand {
         @Flag(name: .shortAndLong, help: "Print nothing when clean; only problems.")
         var quiet = false
 
+        @Option(help: ArgumentHelp("Evidence from the collector (evidence.json of `sessions evidence`): every segment given must be one it lists, with the SHA-256 the collector's signed log holds, and every segment it lists must be given.", valueName: "FILE"))
+        var checkpoint: String?
+
+        @Option(help: ArgumentHelp("The collector's checkpoint key to trust (64 hex digits, or the JSON of GET /v1/checkpoints/key).", valueName: "FILE"))
+        var pubkey: String?
+
+        @Option(help: ArgumentHelp("An earlier checkpoint kept elsewhere: the evidence must prove the log only grew since.", valueName: "FILE"))
+        var previousCheckpoint: String?
+
+        func validate() throws {
+            if (checkpoint == nil) != (pubkey == nil) { throw ValidationError("--checkpoint and --pubkey go together") }
+            if previousCheckpoint != nil && checkpoint == nil { throw ValidationError("--previous-checkpoint needs --checkpoint and --pubkey") }
+        }
+
         func run() throws {
             let list = try input.files()
             let out = StandardOutput()
@@ -120,11 +136,26 @@ struct SegmentsCommand: ParsableCommand {
             }
             problems += StreamVerifier.verify(files)
             for problem in problems { out.write(problem.description + "\n") }
+            var evidenceProblems: [EvidenceCheck.Problem] = []
+            if let checkpoint, let pubkey {
+                let evidence = try EvidenceFiles.evidence(checkpoint)
+                let key = try EvidenceFiles.publicKey(pubkey)
+                let previous = try previousCheckpoint.map { try EvidenceFiles.checkpoint($0, option: "--previous-checkpoint") }
+                var hashes: [String: String] = [:]
+                for file in files { hashes[(file.name as NSString).lastPathComponent] = file.summary.sha256 }
+                evidenceProblems = EvidenceCheck.check(evidence, files: hashes, key: key, previous: previous)
+                if !evidenceProblems.isEmpty || !quiet { _ = EvidenceFiles.report(evidenceProblems, evidence: evidence, out: out) }
+            }
             let records = files.reduce(0) { $0 + $1.summary.records }
-            if problems.isEmpty {
+            if problems.isEmpty && evidenceProblems.isEmpty {
                 if !quiet { out.write("ok: \(files.count) segment(s), \(records) record(s), chain intact\n") }
                 out.flush()
                 return
+            }
+            if problems.isEmpty {
+                out.write("FAILED: \(evidenceProblems.count) problem(s) against the collector's signed log\n")
+                out.flush()
+                throw ExitCode(1)
             }
             let bad = Set(problems.map(\.file)).count
             out.write("FAILED: \(problems.count) problem(s) in \(bad) of \(list.files.count) file(s)\n")

@@ -1,3 +1,4 @@
+import CollectorCore
 import MCPParsing
 import ArgumentParser
 import NIOCore
@@ -20,7 +21,7 @@ struct SessionsCommand: AsyncParsableCommand {
             collector_url, read_token and ca_file in DATA/dev.json. Exit status: 0 success, 1 failure \
             (collector unreachable, TLS, 401/403/404, integrity problems, replay differences), 2 usage error.
             """,
-        subcommands: [List.self, Show.self, Export.self, Verify.self, SessionsReplayCommand.self]
+        subcommands: [List.self, Show.self, Export.self, Verify.self, EvidenceDownload.self, SessionsReplayCommand.self]
     )
 
     /// Runs `body` with a client for the collector, turning failures into one line on standard error and exit 1.
@@ -254,7 +255,15 @@ struct SessionsCommand: AsyncParsableCommand {
         @Flag(help: "No ANSI colours (also when NO_COLOR is set or the output is not a terminal).")
         var noColor = false
 
+        @Option(help: ArgumentHelp("Also check the session's segments yourself against the collector's signed log, trusting only this checkpoint key (64 hex digits, or the JSON of GET /v1/checkpoints/key).", valueName: "FILE"))
+        var pubkey: String?
+
+        @Option(help: ArgumentHelp("With --pubkey: an earlier checkpoint kept elsewhere; the log must have only grown since.", valueName: "FILE"))
+        var previousCheckpoint: String?
+
         func validate() throws {
+            if pubkey != nil && id == nil { throw ValidationError("--pubkey checks a session: give its ID") }
+            if previousCheckpoint != nil && pubkey == nil { throw ValidationError("--previous-checkpoint needs --pubkey") }
             switch (id, stream) {
             case (nil, nil): throw ValidationError("give a session ID or --stream STREAM")
             case (.some, .some): throw ValidationError("give a session ID or --stream STREAM, not both")
@@ -264,9 +273,15 @@ struct SessionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let path = stream.map { "/v1/streams/" + URLEncoding.component($0) + "/verify" } ?? SessionsCommand.sessionPath(id ?? "", "/verify")
-            let body = try await SessionsCommand.withCollector(connection) { try await $0.getJSON(path) }
+            let key = try pubkey.map { try EvidenceFiles.publicKey($0) }
+            let previous = try previousCheckpoint.map { try EvidenceFiles.checkpoint($0, option: "--previous-checkpoint") }
+            let (body, own) = try await SessionsCommand.withCollector(connection) { client -> (JSONValue, (Evidence, [EvidenceCheck.Problem])?) in
+                let body = try await client.getJSON(path)
+                guard let key, let id else { return (body, nil) }
+                return (body, try await Self.checkYourself(client, id: id, key: key, previous: previous))
+            }
             let out = StandardOutput()
-            let ok: Bool
+            var ok: Bool
             switch connection.output {
             case .json:
                 out.write(body.serialized() + "\n")
@@ -276,8 +291,30 @@ struct SessionsCommand: AsyncParsableCommand {
                 out.write(rendered.text)
                 ok = rendered.ok
             }
+            if let (evidence, problems) = own {
+                out.write("checked here against the signed log:\n")
+                ok = EvidenceFiles.report(problems, evidence: evidence, out: out) && ok
+            }
             out.flush()
             if !ok { throw ExitCode(1) }
+        }
+
+        /// The session's evidence and segment files from the collector, checked here, trusting only `key`.
+        static func checkYourself(_ client: CollectorClient, id: String, key: StreamPublicKey, previous: Checkpoint?) async throws -> (Evidence, [EvidenceCheck.Problem]) {
+            guard case .success(var evidence) = Evidence.parse(try await client.getJSON(SessionsCommand.sessionPath(id, "/evidence"))) else {
+                throw RemoteFailure("the collector's evidence is not valid evidence")
+            }
+            if let previous, previous.treeSize <= evidence.checkpoint.treeSize {
+                let proof = try await client.getJSON("/v1/checkpoints/consistency", query: [("from", String(previous.treeSize)), ("to", String(evidence.checkpoint.treeSize))])
+                evidence.consistency = (previous.treeSize, (proof["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Hex.decode) })
+            }
+            var files: [String: String] = [:]
+            for entry in evidence.segments {
+                var bytes: [UInt8] = []
+                try await client.stream("/v1/streams/\(URLEncoding.component(entry.stream))/segments/\(entry.segment)") { buffer in bytes += buffer.readableBytesView }
+                files[entry.file] = SegmentHash.hex(bytes)
+            }
+            return (evidence, EvidenceCheck.check(evidence, files: files, key: key, previous: previous))
         }
     }
 }

@@ -247,10 +247,12 @@ struct SidecarCommand: AsyncParsableCommand {
         let server = SidecarServer(configuration: configuration, logger: logger, metrics: metrics)
         // The ServiceGroup stops services in reverse order: the shipper, listed first, stops after the
         // proxy has sealed its last segment, so that segment is shipped in the final pass.
-        if let shipper = try makeShipper(stream: streamID, metrics: metrics, logger: logger) {
+        let heartbeat = heartbeatInterval.duration > .zero
+            ? try makeHeartbeat(stream: streamID, pod: pod, instance: proxy.instance, server: server, signingKey: signingKey) : nil
+        if let shipper = try makeShipper(stream: streamID, metrics: metrics, logger: logger, gate: heartbeat?.gate) {
             services.append(.init(service: shipper))
         }
-        if heartbeatInterval.duration > .zero, let heartbeat = try makeHeartbeat(stream: streamID, pod: pod, instance: proxy.instance, server: server, signingKey: signingKey) {
+        if let heartbeat {
             services.append(.init(service: heartbeat))
         }
         if let credentials {
@@ -271,7 +273,7 @@ struct SidecarCommand: AsyncParsableCommand {
     }
 
     /// The shipper for --collector (only this sidecar's stream), or `nil` without one.
-    func makeShipper(stream: String, metrics: SidecarMetrics, logger: Logger) throws -> Shipper? {
+    func makeShipper(stream: String, metrics: SidecarMetrics, logger: Logger, gate: KeyRegistrationGate?) throws -> Shipper? {
         guard let collector = Self.given(collector) else {
             logger.notice("no --collector: finished segments stay on the spool and are not shipped")
             if Self.given(collectorCa) != nil { logger.notice("--collector-ca is ignored without --collector") }
@@ -289,7 +291,7 @@ struct SidecarCommand: AsyncParsableCommand {
         do {
             return try Shipper(
                 configuration: configuration, metrics: ShipperMetrics(registry: metrics.registry),
-                logger: Logger(label: "mcp-recorder.shipper"))
+                logger: Logger(label: "mcp-recorder.shipper"), gate: gate)
         } catch {
             throw UsageError("--collector: \(error)")
         }

@@ -13,6 +13,15 @@ import ServiceLifecycle
 /// changed (a segment was sealed) is sent within `headCheck` rather than waiting for `interval`,
 /// so the collector learns where the stream ends before the segment is shipped. A failed
 /// heartbeat is only logged: the next one comes after `interval`, or with the next new head.
+/// Opens once the sidecar's signing keys are registered with the collector; the shipper waits for it,
+/// so no segment signed by a key the collector does not know yet is sent (and refused).
+public final class KeyRegistrationGate: Sendable {
+    private let open = Locked(false)
+    public init(open: Bool = false) { self.open.withLock { $0 = open } }
+    public var isOpen: Bool { open.withLock { $0 } }
+    func openGate() { open.withLock { $0 = true } }
+}
+
 public struct HeartbeatService: Service {
     public struct Identity: Sendable {
         public var instance: String
@@ -46,6 +55,8 @@ public struct HeartbeatService: Service {
     let logger: Logger
     /// The last notice number used: every signed heartbeat gets the next one, so a replay is refused.
     private let notices = Locked<UInt64>(0)
+    /// Opened when the keys are registered.
+    public let gate = KeyRegistrationGate()
 
     public init(endpoint: CollectorEndpoint, tls: TLSConfiguration, token: TokenFile, stream: String, identity: Identity,
                 interval: Duration, headCheck: Duration = .milliseconds(250), signingKey: StreamSigningKey? = nil, inheritedKeys: [StreamPublicKey] = [], logger: Logger,
@@ -142,6 +153,7 @@ public struct HeartbeatService: Service {
         let told = Locked<StreamHead?>(nil)
         await cancelWhenGracefulShutdown {
             let clock = ContinuousClock()
+            if signingKey == nil { gate.openGate() }
             // Earlier sidecars' keys first, then this one's.
             var unregistered: [(key: StreamPublicKey, inherited: Bool)] = signingKey.map { own in
                 inheritedKeys.map { ($0, true) } + [(own.publicKey, false)]
@@ -158,9 +170,11 @@ public struct HeartbeatService: Service {
                     while let first = unregistered.first {
                         let status = await register(http, first.key, inherited: first.inherited)
                         // An inherited key the collector refuses (4xx) is left behind: it must not hold up this sidecar's own.
-                        guard status.map({ (200..<300).contains($0) || (first.inherited && (400..<500).contains($0)) }) ?? false else { break }
+                        // A collector without the route (404) checks no signatures: nothing to wait for.
+                        guard status.map({ (200..<300).contains($0) || $0 == 404 || (first.inherited && (400..<500).contains($0)) }) ?? false else { break }
                         unregistered.removeFirst()
                     }
+                    if unregistered.isEmpty { gate.openGate() }
                     if !unregistered.isEmpty {
                         notBefore = clock.now + min(interval, .seconds(2))
                         try? await Task.sleep(for: headCheck)

@@ -24,11 +24,15 @@ public final class Shipper: Service, Sendable {
     let logger: Logger
     let spool: SpoolDirectory
     let tokenFile: TokenFile
+    /// Shipping waits while this is closed (the sidecar's signing key not registered yet).
+    let gate: KeyRegistrationGate?
     private let signals = ShipperSignals()
 
     /// Checks the collector URL (`https://`, or `http://` only with `allowInsecureHTTP`).
-    public init(configuration: ShipperConfiguration, metrics: ShipperMetrics = ShipperMetrics(), logger: Logger = Logger(label: "mcp-recorder.shipper")) throws(CollectorEndpoint.InvalidURL) {
+    public init(configuration: ShipperConfiguration, metrics: ShipperMetrics = ShipperMetrics(), logger: Logger = Logger(label: "mcp-recorder.shipper"),
+                gate: KeyRegistrationGate? = nil) throws(CollectorEndpoint.InvalidURL) {
         self.configuration = configuration
+        self.gate = gate
         self.endpoint = try CollectorEndpoint(configuration.collectorURL, allowInsecureHTTP: configuration.allowInsecureHTTP)
         self.metrics = metrics
         var logger = logger
@@ -89,6 +93,10 @@ public final class Shipper: Service, Sendable {
     private func shipUntilStopped(_ client: CollectorClient) async {
         var loop = LoopState(backoff: Backoff(initial: configuration.backoffInitial, maximum: configuration.backoffMaximum))
         while !signals.isShuttingDown && !Task.isCancelled {
+            if let gate, !gate.isOpen {
+                await signals.wait(for: .milliseconds(100), wakeOnNotify: false)
+                continue
+            }
             switch await pass(client, &loop) {
             case .drained(let shipped):
                 if shipped == 0 { await signals.wait(for: configuration.pollInterval, wakeOnNotify: true) }
@@ -102,6 +110,10 @@ public final class Shipper: Service, Sendable {
         }
         guard !Task.isCancelled else { return }
         logger.info("graceful shutdown: shipping what is sealed", metadata: ["timeout_ms": "\(configuration.finalTimeout.nanoseconds / 1_000_000)"])
+        if let gate, !gate.isOpen {
+            logger.warning("the signing key is not registered with the collector: what is sealed ships after the next start")
+            return
+        }
         while !Task.isCancelled {
             switch await pass(client, &loop) {
             case .drained(let shipped):
