@@ -300,6 +300,11 @@ struct ReadRoutes: Sendable {
             }
         }
         problems += StreamVerifier.verify(files).filter { !($0.problem.kind == .missing && excused.contains($0.file)) }
+        // A stream starts at segment 1: earlier ones that retention did not remove were never stored.
+        if let first = rows.first, first.segment > 1, !(1..<first.segment).allSatisfy(expired.contains) {
+            problems.append(FileProblem(file: SegmentNaming.finishedName(stream: stream, segment: first.segment),
+                                        problem: SegmentProblem(.missing, "segments 1…\(first.segment - 1) before the first stored one were never stored")))
+        }
         var json: [JSONValue] = problems.map { p in
             .object([JSONMember("file", .string(p.file)), JSONMember("kind", .string(p.problem.kind.rawValue)), JSONMember("message", .string(p.problem.message))])
         } + signatureProblems
