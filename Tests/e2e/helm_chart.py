@@ -253,6 +253,7 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             "postgres": {"url": "postgres://recorder@db.corp.example:5432/recordings?sslmode=verify-full",
                          "passwordSecret": "corp-postgres", "caConfigMap": "corp-postgres-ca"},
             "replicas": 3,
+            "checkpoints": {"keySecret": "corp-checkpoint-key", "push": ["https://witness.corp.example/checkpoints"]},
         },
     },
     "distributed-autoscaled": {
@@ -262,6 +263,7 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             "index": "postgres",
             "postgres": {"url": "postgres://recorder@pg.db.svc/recordings", "passwordSecret": "pg"},
             "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 8},
+            "checkpoints": {"keySecret": "pg-checkpoint-key"},
             "pdb": {"minAvailable": 2},
         },
     },

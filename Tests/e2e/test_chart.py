@@ -146,6 +146,8 @@ BAD_VALUES = {
     "S3 bucket with capitals": {"collector": {"s3": {"bucket": "Recordings"}}},
     "S3 prefix climbing out": {"collector": {"s3": {"prefix": "a/../b"}}},
     "S3 role that is no ARN": {"collector": {"s3": {"webIdentity": {"roleARN": "recorder"}}}},
+    "checkpoint push that is neither a URL nor a file": {"collector": {"checkpoints": {"push": ["s3://bucket"]}}},
+    "tail grace without a unit": {"collector": {"tailGrace": "300"}},
     "unknown S3 key": {"collector": {"s3": {"secretKey": "in values"}}},
     "index that does not exist": {"collector": {"index": "mysql"}},
     "PostgreSQL password in the URL": {"collector": {"postgres": {"url": "postgres://recorder:hunter2@db/recordings"}}},
@@ -205,6 +207,9 @@ TEMPLATE_FAILURES = {
                                "one of collector.s3.credentialsSecret and collector.s3.webIdentity.roleARN"),
     "PostgreSQL index without a URL": ({"collector": {"index": "postgres"}}, "collector.index postgres needs collector.postgres.url"),
     "autoscaling one collector": ({"collector": {"autoscaling": {"enabled": True}}}, "collector.autoscaling needs collector.storage s3 and collector.index postgres"),
+    "replicas without a shared checkpoint key": ({"collector": {"storage": "s3", "index": "postgres",
+        "s3": {"endpoint": "https://s3.example", "bucket": "b-1", "credentialsSecret": "k"},
+        "postgres": {"url": "postgres://r@db/rec", "passwordSecret": "pg"}}}, "need collector.checkpoints.keySecret"),
     "S3 with two kinds of credentials": ({"collector": {"storage": "s3", "s3": {
         "endpoint": "https://s3.example", "bucket": "b-1", "credentialsSecret": "k", "webIdentity": {"roleARN": "arn:aws:iam::1:role/r"}}}},
         "one of collector.s3.credentialsSecret and collector.s3.webIdentity.roleARN"),
@@ -413,7 +418,8 @@ def user_provided(values: dict) -> set[str]:
              values.get("collector", {}).get("s3", {}).get("credentialsSecret"),
              values.get("collector", {}).get("s3", {}).get("caConfigMap"),
              values.get("collector", {}).get("postgres", {}).get("passwordSecret"),
-             values.get("collector", {}).get("postgres", {}).get("caConfigMap")}
+             values.get("collector", {}).get("postgres", {}).get("caConfigMap"),
+             values.get("collector", {}).get("checkpoints", {}).get("keySecret")}
     return {n for n in names if n}
 
 
@@ -633,10 +639,14 @@ def test_replicas_on_s3_and_postgres_are_a_deployment_with_a_pdb_and_optional_hp
     assert one(flags, "--index") == "postgres" and one(flags, "--storage") == "s3"
     assert one(flags, "--index-url") == "postgres://recorder@db.corp.example:5432/recordings?sslmode=verify-full&sslrootcert=/postgres-ca/ca.crt"
     assert one(flags, "--index-password-file") == "/postgres-password/password"
+    # One checkpoint key for every replica, from the Secret; checkpoints pushed to the witness.
+    assert one(flags, "--checkpoint-key-file") == "/checkpoint-key/checkpoint.key"
+    assert one(flags, "--checkpoint-push") == "https://witness.corp.example/checkpoints"
     volumes = {v["name"]: v for v in pod["volumes"]}
     mounts = {m["name"]: m["mountPath"] for m in container(deployment, "collector")["volumeMounts"]}
     assert volumes["postgres-password"]["secret"]["secretName"] == "corp-postgres" and mounts["postgres-password"] == "/postgres-password"
     assert volumes["postgres-ca"]["configMap"]["name"] == "corp-postgres-ca" and mounts["postgres-ca"] == "/postgres-ca"
+    assert volumes["checkpoint-key"]["secret"]["secretName"] == "corp-checkpoint-key" and mounts["checkpoint-key"] == "/checkpoint-key"
     pdb = r.get("PodDisruptionBudget", COLLECTOR)
     assert pdb["spec"]["minAvailable"] == 1 and pdb["spec"]["selector"]["matchLabels"] == spec["selector"]["matchLabels"]
     assert not r.find("HorizontalPodAutoscaler", COLLECTOR)
