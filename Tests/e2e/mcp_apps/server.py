@@ -50,7 +50,10 @@ PROGRESS_DELAY = 0.05  # seconds between two progress notifications
 def register(mcp) -> None:
     @mcp.tool()
     def echo(text: str) -> str:
-        """Return the text unchanged."""
+        """Return the text unchanged (and note it in $ECHO_LOG, when set: what reached the server)."""
+        if os.environ.get("ECHO_LOG"):
+            with open(os.environ["ECHO_LOG"], "a") as log:
+                log.write(text + "\n")
         return text
 
     @mcp.tool()
