@@ -40,7 +40,8 @@ public enum CollectorAssembly {
             throw CheckpointKeyError("checkpoint key: \(error)")
         }
         parts.checkpoints = CheckpointSigning(key: checkpointKey, origin: configuration.checkpoints.origin)
-        services.append(CheckpointService(store: store, key: checkpointKey, configuration: configuration.checkpoints, logger: logger))
+        let checkpointBucket = try CheckpointService.bucket(for: configuration.checkpoints.push, blobs: store.blobs)
+        services.append(CheckpointService(store: store, key: checkpointKey, configuration: configuration.checkpoints, bucket: checkpointBucket, logger: logger))
         logger.info("checkpoints signed", metadata: ["key_id": "\(checkpointKey.publicKey.keyID)", "public_key": "\(checkpointKey.publicKey.hex)",
                                                     "interval": "\(configuration.checkpoints.interval)", "push": "\(configuration.checkpoints.push.map(\.description))"])
         if let kubernetes {

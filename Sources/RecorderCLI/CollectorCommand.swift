@@ -129,7 +129,7 @@ struct CollectorServeCommand: AsyncParsableCommand {
     @Option(help: "The name of the log in every checkpoint.")
     var checkpointOrigin = "mcp-recorder"
 
-    @Option(help: "Also send every new checkpoint here (repeatable): file:PATH appends a JSON line, an https:// URL gets a POST.")
+    @Option(help: "Also send every new checkpoint here (repeatable): file:PATH appends a JSON line, an https:// URL gets a POST, s3:PREFIX puts PREFIX<size>.json into the segments' bucket (--storage s3, outside --s3-prefix).")
     var checkpointPush: [String] = []
 
     @Option(help: "Raise tail_missing when a stream's stored segments fall short of the head its sidecar told and no upload came for this long.")
@@ -144,7 +144,7 @@ struct CollectorServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard HostAndPort(listen) != nil else { throw ValidationError("--listen must be host:port, not \"\(listen)\"") }
         for target in checkpointPush where CheckpointTarget(argument: target) == nil {
-            throw ValidationError("--checkpoint-push must be file:PATH or an https:// URL, not \"\(target)\"")
+            throw ValidationError("--checkpoint-push must be file:PATH, s3:PREFIX or an https:// URL, not \"\(target)\"")
         }
         guard checkpointInterval.duration > .zero else { throw ValidationError("--checkpoint-interval must be more than 0") }
         if tlsSelfSigned && (tlsCert != nil || tlsKey != nil) { throw ValidationError("use either --tls-self-signed or --tls-cert/--tls-key") }

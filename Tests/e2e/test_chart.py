@@ -146,7 +146,7 @@ BAD_VALUES = {
     "S3 bucket with capitals": {"collector": {"s3": {"bucket": "Recordings"}}},
     "S3 prefix climbing out": {"collector": {"s3": {"prefix": "a/../b"}}},
     "S3 role that is no ARN": {"collector": {"s3": {"webIdentity": {"roleARN": "recorder"}}}},
-    "checkpoint push that is neither a URL nor a file": {"collector": {"checkpoints": {"push": ["s3://bucket"]}}},
+    "checkpoint push that is neither a URL, a file nor a bucket prefix": {"collector": {"checkpoints": {"push": ["ftp://witness"]}}},
     "tail grace without a unit": {"collector": {"tailGrace": "300"}},
     "unknown S3 key": {"collector": {"s3": {"secretKey": "in values"}}},
     "index that does not exist": {"collector": {"index": "mysql"}},

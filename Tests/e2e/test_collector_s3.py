@@ -4,6 +4,7 @@ back and verifies, the bytes in the bucket are the stored segments under content
 lands on the collector's disk but the index, and a restarted collector reads the same. Bad
 storage and index options are refused with the reason."""
 import hashlib
+import json
 import pathlib
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def s3_args(g, tmp_path: pathlib.Path, bucket: str = BUCKET) -> list[str]:
 
 def test_a_session_shipped_to_a_collector_on_s3_reads_back_and_survives_a_restart(
         radosgw, mcp_server, sidecar, collector, run_client, tmp_path):
-    c = collector(extra_args=s3_args(radosgw, tmp_path))
+    c = collector(extra_args=s3_args(radosgw, tmp_path) + ["--checkpoint-push", "s3:checkpoints/", "--checkpoint-interval", "1s"])
     server = mcp_server("streamable")
     spool = tmp_path / "spool"
     car = sidecar(server.port, spool, ship_args(c.url, c.ca, c.ingest_token_file), stream=STREAM)
@@ -63,6 +64,14 @@ def test_a_session_shipped_to_a_collector_on_s3_reads_back_and_survives_a_restar
         assert api.request("GET", f"/v1/streams/{STREAM}/segments/{segment['segment']}", raw=True) == body
     assert not (c.data / "segments").exists() or not any((c.data / "segments").rglob("*.seg.gz"))
     exported = api.request("GET", f"/v1/sessions/{session_id}/export", raw=True)
+
+    # A checkpoint of every stored segment, pushed into the bucket beside (not under) the segments' prefix.
+    checkpoint = api.request("POST", "/v1/checkpoints")
+    assert checkpoint["tree_size"] == len(stored)
+    pushed = f"checkpoints/{len(stored):020d}.json"
+    wait_for(lambda: pushed in list_keys(radosgw, BUCKET, "checkpoints/"), what="the checkpoint in the bucket")
+    status, body = s3(radosgw, "GET", f"/{BUCKET}/{pushed}")
+    assert status == 200 and json.loads(body) == checkpoint
 
     # A new collector process on the same index and bucket serves the same.
     assert c.stop() == 0
@@ -95,6 +104,13 @@ def test_a_lost_object_is_reported_and_verification_fails(radosgw, collector, mc
 
 
 def test_bad_storage_options_are_refused_with_the_reason(recorder, tmp_path):
+    # A checkpoint bucket target needs the segments' bucket, outside their prefix.
+    token = tmp_path / "token"
+    token.write_text("t\n")
+    refused = subprocess.run([recorder, "collector", "--listen", "127.0.0.1:1", "--data", str(tmp_path / "cp"), "--tls-self-signed",
+                              "--ingest-token-file", str(token), "--admin-token-file", str(token), "--checkpoint-push", "s3:checkpoints/"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "--checkpoint-push s3:PREFIX needs --storage s3" in refused.stderr, refused.stderr
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([recorder, "collector", "--data", str(tmp_path / "data"), "--tls-self-signed",
                                "--ingest-token-file", "/dev/null", "--admin-token-file", "/dev/null", *args],
