@@ -6,10 +6,13 @@ import NIOCore
 import RecorderJSON
 import SegmentFormat
 
-/// `PUT /v1/streams/{stream}/heartbeat`: a sidecar says it is alive, also while idle, so that
-/// coverage tells "idle" from "stopped shipping". Authenticated like uploads. The heartbeat's
-/// head (the stream's last sealed segment) is kept: a head that disagrees with an earlier one or
-/// with the stored segment is answered 409 `head_mismatch` (liveness is recorded all the same).
+/// The sidecars' own routes besides uploads and held calls, authenticated like uploads:
+/// - `PUT /v1/streams/{stream}/heartbeat`: a sidecar says it is alive, also while idle, so that
+///   coverage tells "idle" from "stopped shipping". Its head (the stream's last sealed segment) is
+///   kept: a head that disagrees with an earlier one or with the stored segment is answered 409
+///   `head_mismatch` (liveness is recorded all the same). Once the stream has a registered key, only
+///   heartbeats signed by it, each with a new notice number, are taken.
+/// - `PUT /v1/streams/{stream}/keys`: a sidecar registers the public key it signs with.
 struct HeartbeatRoutes: Sendable {
     let store: CollectorStore
     let authenticator: any IngestAuthenticator
@@ -97,8 +100,8 @@ struct HeartbeatRoutes: Sendable {
                 logger.error("heartbeat refused", metadata: ["stream": "\(stream)", "code": "\(refusal.code)", "message": "\(refusal.message)"])
             }
             return JSONResponse.error(HTTPResponse.Status(code: refusal.status), refusal.code, refusal.message)
-        case .recorded(let findings) where !findings.isEmpty:
-            for finding in findings {
+        case .recorded(let findings, let raised) where !findings.isEmpty:
+            for finding in raised {
                 metrics.integrity(kind: finding.kind.rawValue)
                 logger.error("head mismatch", metadata: ["stream": "\(stream)", "segment": "\(finding.segment ?? 0)", "message": "\(finding.message)"])
             }

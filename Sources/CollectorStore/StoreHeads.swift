@@ -3,8 +3,9 @@ import SegmentFormat
 
 /// What a heartbeat came to.
 public enum HeartbeatOutcome: Sendable, Equatable {
-    /// Recorded; the findings are the integrity events its head raised (none when it agrees).
-    case recorded([IntegrityFinding])
+    /// Recorded; `findings` are what its head contradicts (none when it agrees), `raised` those of them
+    /// that became integrity events now (a head repeated by later heartbeats raises its events once).
+    case recorded([IntegrityFinding], raised: [IntegrityFinding] = [])
     /// The stream belongs to another identity.
     case forbidden(String)
     /// The stream's sidecar registered a key, and this heartbeat is not signed by it (or is a replay).
@@ -72,8 +73,9 @@ extension CollectorStore {
             let earlier = try StoreHeads.told(db, stream: h.stream, segment: head.segment, owner: owner)
             let stored = try db.value(String.self, "SELECT sha256 FROM segments WHERE stream = ? AND segment = ?", [h.stream, segment])
             let findings = HeadCheck.notice(head, earlier: earlier, stored: stored)
-            for finding in findings {
-                _ = try StoreHeads.insertEventOnce(db, stream: h.stream, finding: finding, now: h.receivedAt)
+            var raised: [IntegrityFinding] = []
+            for finding in findings where try StoreHeads.insertEventOnce(db, stream: h.stream, finding: finding, now: h.receivedAt) {
+                raised.append(finding)
             }
             if earlier == nil {
                 try db.execute("""
@@ -83,7 +85,7 @@ extension CollectorStore {
                 try db.execute("UPDATE stream_heads SET records = ?, instance = ?, last_told_at = ? WHERE stream = ? AND segment = ? AND owner = ?",
                                [Int64(head.records), h.instance, h.receivedAt.nanosecondsSinceEpoch, h.stream, segment, owner])
             }
-            return .recorded(findings)
+            return .recorded(findings, raised: raised)
         }
     }
 

@@ -57,14 +57,18 @@ import Testing
         #expect(try await beat(store, s1.stream, head(s1)) == .recorded([]))
 
         let other = StreamHead(segment: 1, sha256: String(repeating: "0", count: 64), records: 1)
-        guard case .recorded(let findings) = try await beat(store, s1.stream, other) else {
+        guard case .recorded(let findings, let raised) = try await beat(store, s1.stream, other) else {
             Issue.record("expected the heartbeat to be recorded")
             return
         }
         #expect(findings.map(\.kind) == [.headMismatch, .headMismatch], "against the earlier head and against the stored segment")
-        #expect(findings.allSatisfy { $0.segment == 1 })
-        // Told again by every heartbeat: still two events.
-        _ = try await beat(store, s1.stream, other)
+        #expect(findings.allSatisfy { $0.segment == 1 } && raised == findings)
+        // Told again by every heartbeat: still answered as a mismatch, still two events.
+        guard case .recorded(let again, let raisedAgain) = try await beat(store, s1.stream, other) else {
+            Issue.record("expected the heartbeat to be recorded")
+            return
+        }
+        #expect(again == findings && raisedAgain.isEmpty)
         #expect(try await store.events(s1.stream).map(\.kind) == ["head_mismatch", "head_mismatch"])
         // The first head told stays the one on record.
         #expect(try await store.latestHead(of: s1.stream)?.head.sha256 == s1.sha256)
