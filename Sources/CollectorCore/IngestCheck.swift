@@ -172,6 +172,34 @@ public enum IngestCheck {
         return [IntegrityFinding(.missing, segment: last + 1, "\(what) of the stream were never stored before segment \(last + 1)")]
     }
 
+    /// A hole reported `missing` before: segments `first...last`, found when segment `before` was stored.
+    public struct ReportedHole: Sendable, Equatable {
+        public var before: UInt64
+        public var first: UInt64
+        public var last: UInt64
+        public init(before: UInt64, first: UInt64, last: UInt64) {
+            self.before = before
+            self.first = first
+            self.last = last
+        }
+    }
+
+    /// Holes reported `missing` that gap records of a later segment now declare dropped: with
+    /// drop-oldest, a run of drops is declared in the segment being written when it happens, which can
+    /// come after the first segment that survived. One `declared_gap` finding per hole, at `before`.
+    public static func lateDeclarations(_ holes: [ReportedHole], gaps: [Gap], in segment: UInt64) -> [IntegrityFinding] {
+        holes.compactMap { hole in
+            guard hole.first <= hole.last else { return nil }
+            let declared = (hole.first...hole.last).allSatisfy { n in
+                gaps.contains { g in g.firstSegment.map { $0 <= n } == true && g.lastSegment.map { n <= $0 } == true }
+            }
+            guard declared else { return nil }
+            let what = hole.first == hole.last ? "segment \(hole.first)" : "segments \(hole.first)–\(hole.last)"
+            return IntegrityFinding(.declaredGap, segment: hole.before,
+                "\(what), recorded as missing when segment \(hole.before) was stored, were dropped by the sidecar (spool full, drop-oldest), as a gap record in segment \(segment) declares")
+        }
+    }
+
     static func declares(_ gaps: [Gap], records range: Range<UInt64>) -> Bool {
         range.isEmpty || gaps.contains { g in
             guard let f = g.firstSeq, let l = g.lastSeq else { return false }

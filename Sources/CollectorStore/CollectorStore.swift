@@ -173,6 +173,11 @@ public actor CollectorStore {
             for finding in findings {
                 try insertEvent(db, stream: stream, segment: finding.segment, kind: finding.kind, message: finding.message, now: now)
             }
+            if !summary.gaps.isEmpty {
+                for finding in IngestCheck.lateDeclarations(try reportedHoles(db, stream: stream), gaps: summary.gaps, in: upload.segment) {
+                    _ = try StoreHeads.insertEventOnce(db, stream: stream, finding: finding, now: now)
+                }
+            }
             try IndexWriter(db: db, stream: stream, segment: upload.segment, pod: pod, grouping: grouping).apply(facts)
         } catch {
             // The transaction rolls back: no row names the committed blob.
@@ -180,6 +185,15 @@ public actor CollectorStore {
             throw error
         }
         return .stored(records: summary.records)
+    }
+
+    /// The holes the stream's `missing` events reported: the segments between the stored one before
+    /// each event's segment and it.
+    static func reportedHoles(_ db: any IndexConnection, stream: String) throws -> [IngestCheck.ReportedHole] {
+        try db.values(Int64.self, "SELECT DISTINCT segment FROM integrity_events WHERE stream = ? AND kind = 'missing' AND segment IS NOT NULL", [stream]).map { before in
+            let previous = try db.value(Int64.self, "SELECT MAX(segment) FROM segments WHERE stream = ? AND segment < ?", [stream, before]) ?? 0
+            return IngestCheck.ReportedHole(before: UInt64(before), first: UInt64(previous + 1), last: UInt64(before - 1))
+        }
     }
 
     static func insertEvent(_ db: any IndexConnection, stream: String, segment: UInt64?, kind: IntegrityFinding.Kind, message: String, now: RecordTime) throws {

@@ -31,10 +31,11 @@ enum StoreHeads {
 
     /// Inserts the event unless the same one is on record already: a head repeated by every heartbeat
     /// raises its event once. The same is (stream, segment, kind, message); for `tail_missing`, whose
-    /// message says how far the stored segments reach, (stream, segment, kind).
+    /// message says how far the stored segments reach, and `declared_gap`, whose message names the
+    /// declaring segment, (stream, segment, kind).
     static func insertEventOnce(_ db: any IndexConnection, stream: String, finding: IntegrityFinding, now: RecordTime) throws -> Bool {
         let segment = finding.segment.map(Int64.init)
-        let seen = finding.kind == .tailMissing
+        let seen = finding.kind == .tailMissing || finding.kind == .declaredGap
             ? try db.value(Bool.self, "SELECT 1 FROM integrity_events WHERE stream = ? AND segment = ? AND kind = ?", [stream, segment, finding.kind.rawValue]) ?? false
             : try db.value(Bool.self, "SELECT 1 FROM integrity_events WHERE stream = ? AND segment = ? AND kind = ? AND message = ?",
                            [stream, segment, finding.kind.rawValue, finding.message]) ?? false

@@ -261,3 +261,14 @@ extension Result {
         return nil
     }
 }
+
+@Suite struct LateGapDeclarationTests {
+    @Test func aLaterGapRecordDeclaresOnlyHolesItCoversWhole() {
+        let gap = Gap(reason: "spool_full_drop_oldest", firstSegment: 2, lastSegment: 5, firstSeq: 10, lastSeq: 40, records: 31, bytes: 1)
+        let holes = [IngestCheck.ReportedHole(before: 4, first: 2, last: 3), IngestCheck.ReportedHole(before: 7, first: 5, last: 6),
+                     IngestCheck.ReportedHole(before: 9, first: 9, last: 8)]
+        let findings = IngestCheck.lateDeclarations(holes, gaps: [gap], in: 12)
+        #expect(findings.map(\.segment) == [4], "5–6 is only half declared; 9…8 is no hole")
+        #expect(findings.first?.kind == .declaredGap && findings.first?.message.contains("segments 2–3") == true)
+    }
+}

@@ -109,6 +109,27 @@ import Testing
         #expect(try await store.segments(of: s1.stream).map(\.segment) == [1, 3, 6])
     }
 
+    /// drop-oldest during a long outage: the first segment that survived does not declare every drop
+    /// before it; a later segment's gap record does, and turns the `missing` into a `declared_gap`.
+    @Test(arguments: IndexBackend.available) func aDropDeclaredByALaterSegmentIsRecordedAsDeclared(_ index: IndexBackend) async throws {
+        let store = try await index.open()
+        var builder = StreamBuilder()
+        builder.skip(segments: 3, records: 7)
+        let s4 = builder.segment([note("four")])
+        let s5 = builder.segment([.gap(Gap(reason: "spool_full_drop_oldest", firstSegment: 1, lastSegment: 3, firstSeq: 1, lastSeq: 7, records: 7, bytes: 999)), note("five")])
+        try await CollectorStoreTests.store([s4], in: store)
+        #expect(try await store.events(s4.stream).map(\.kind) == ["missing"])
+        try await CollectorStoreTests.store([s5], in: store)
+        let events = try await store.events(s4.stream)
+        #expect(events.map(\.kind) == ["declared_gap", "missing"], "newest first")
+        #expect(events.first?.segment == 4 && events.first?.message.contains("segments 1–3") == true && events.first?.message.contains("segment 5 declares") == true)
+        // Told again (a retry of another segment with the same gap record): once.
+        var later = builder
+        let s6 = later.segment([.gap(Gap(reason: "spool_full_drop_oldest", firstSegment: 1, lastSegment: 3, firstSeq: 1, lastSeq: 7, records: 7, bytes: 999)), note("six")])
+        try await CollectorStoreTests.store([s6], in: store)
+        #expect(try await store.events(s4.stream).map(\.kind) == ["declared_gap", "missing"])
+    }
+
     @Test(arguments: IndexBackend.available) func aLateSegmentFillsItsHoleOnlyIfItIsTheOneRecorded(_ index: IndexBackend) async throws {
         let store = try await index.open()
         var builder = StreamBuilder()
