@@ -32,19 +32,13 @@ struct HeartbeatRoutes: Sendable {
         case .found(let s): (stream, identity) = s
         case .refused(let response): return response
         }
-        let registration: KeyRegistration
-        do {
-            let body = try JSONParser.parse(try await request.body.collect(upTo: 16 * 1024).readableBytesView)
-            switch KeyRegistration.parse(body) {
-            case .success(var r):
-                // The token's pod UID (TokenReview) is what binds the key, not what the body says.
-                r.podUID = identity.podUID ?? r.podUID
-                registration = r
-            case .failure(let error): return JSONResponse.error(.badRequest, "invalid_key", error.message)
-            }
-        } catch {
-            return JSONResponse.error(.badRequest, "invalid_key", "the body must be a JSON object of at most 16 KiB: \(error)")
+        var registration: KeyRegistration
+        switch await Self.body(of: request, code: "invalid_key", KeyRegistration.parse) {
+        case .found(let r): registration = r
+        case .refused(let response): return response
         }
+        // The token's pod UID (TokenReview) is what binds the key, not what the body says.
+        registration.podUID = identity.podUID ?? registration.podUID
         if let refusal = podMismatch(identity, namespace: registration.namespace, pod: registration.pod) { return refusal }
         let keyID = registration.publicKey.keyID
         switch try await store.registerKey(registration, stream: stream, owner: identity.owner) {
@@ -59,6 +53,20 @@ struct HeartbeatRoutes: Sendable {
             return JSONResponse.ok(.object([
                 JSONMember("stream", .string(stream)), JSONMember("key_id", .string(keyID)), JSONMember("result", "registered"), JSONMember("keys", .int(keys)),
             ]), status: .created)
+        }
+    }
+
+    /// The request's JSON body (at most 16 KiB) parsed by `parse`, or a 400 `code` saying what is wrong.
+    static func body<T>(of request: Request, code: String, _ parse: (JSONValue) -> Result<T, HeldCallError>) async -> Lookup<T> {
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(try await request.body.collect(upTo: 16 * 1024).readableBytesView)
+        } catch {
+            return .refused(JSONResponse.error(.badRequest, code, "the body must be a JSON object of at most 16 KiB: \(error)"))
+        }
+        switch parse(json) {
+        case .success(let value): return .found(value)
+        case .failure(let error): return .refused(JSONResponse.error(.badRequest, code, error.message))
         }
     }
 
@@ -79,16 +87,10 @@ struct HeartbeatRoutes: Sendable {
         case .found(let s): (stream, identity) = s
         case .refused(let response): return response
         }
-        let body: JSONValue
-        do {
-            body = try JSONParser.parse(try await request.body.collect(upTo: 16 * 1024).readableBytesView)
-        } catch {
-            return JSONResponse.error(.badRequest, "invalid_heartbeat", "the body must be a JSON object of at most 16 KiB: \(error)")
-        }
         let heartbeat: Heartbeat
-        switch Heartbeat.parse(body, stream: stream, receivedAt: .now()) {
-        case .success(let h): heartbeat = h
-        case .failure(let error): return JSONResponse.error(.badRequest, "invalid_heartbeat", error.message)
+        switch await Self.body(of: request, code: "invalid_heartbeat", { Heartbeat.parse($0, stream: stream, receivedAt: .now()) }) {
+        case .found(let h): heartbeat = h
+        case .refused(let response): return response
         }
         if let refusal = podMismatch(identity, namespace: heartbeat.namespace, pod: heartbeat.pod) { return refusal }
         switch try await store.recordHeartbeat(heartbeat, owner: identity.owner) {

@@ -303,10 +303,8 @@ struct ReadRoutes: Sendable {
         // A stream starts at segment 1: earlier ones that neither retention removed nor a gap record
         // declares dropped (drop-oldest) were never stored.
         let gaps = files.flatMap(\.summary.gaps)
-        func declared(_ n: UInt64) -> Bool {
-            gaps.contains { g in g.firstSegment.map { $0 <= n } == true && g.lastSegment.map { n <= $0 } == true }
-        }
-        if let first = rows.first, first.segment > 1, !(1..<first.segment).allSatisfy({ expired.contains($0) || declared($0) }) {
+        if let first = rows.first, first.segment > 1,
+           !(1..<first.segment).allSatisfy({ n in expired.contains(n) || gaps.contains { $0.declares(segment: n) } }) {
             problems.append(FileProblem(file: SegmentNaming.finishedName(stream: stream, segment: first.segment),
                                         problem: SegmentProblem(.missing, "segments 1…\(first.segment - 1) before the first stored one were never stored")))
         }

@@ -163,10 +163,7 @@ public enum IngestCheck {
     static func holeFindings(from first: UInt64, to last: UInt64, gaps: [Gap]) -> [IntegrityFinding] {
         guard first <= last else { return [] }
         let what = first == last ? "segment \(first)" : "segments \(first)–\(last)"
-        let declared = (first...last).allSatisfy { n in
-            gaps.contains { g in g.firstSegment.map { $0 <= n } == true && g.lastSegment.map { n <= $0 } == true }
-        }
-        if declared {
+        if (first...last).allSatisfy({ n in gaps.contains { $0.declares(segment: n) } }) {
             return [IntegrityFinding(.declaredGap, segment: last + 1, "\(what) dropped by the sidecar (spool full, drop-oldest), as a gap record declares")]
         }
         return [IntegrityFinding(.missing, segment: last + 1, "\(what) of the stream were never stored before segment \(last + 1)")]
@@ -190,10 +187,7 @@ public enum IngestCheck {
     public static func lateDeclarations(_ holes: [ReportedHole], gaps: [Gap], in segment: UInt64) -> [IntegrityFinding] {
         holes.compactMap { hole in
             guard hole.first <= hole.last else { return nil }
-            let declared = (hole.first...hole.last).allSatisfy { n in
-                gaps.contains { g in g.firstSegment.map { $0 <= n } == true && g.lastSegment.map { n <= $0 } == true }
-            }
-            guard declared else { return nil }
+            guard (hole.first...hole.last).allSatisfy({ n in gaps.contains { $0.declares(segment: n) } }) else { return nil }
             let what = hole.first == hole.last ? "segment \(hole.first)" : "segments \(hole.first)–\(hole.last)"
             return IntegrityFinding(.declaredGap, segment: hole.before,
                 "\(what), recorded as missing when segment \(hole.before) was stored, were dropped by the sidecar (spool full, drop-oldest), as a gap record in segment \(segment) declares")

@@ -59,13 +59,8 @@ public actor CollectorStore {
         try await index.write { db in
             for file in lost {
                 guard let row = try db.row("SELECT stream, segment FROM segments WHERE file = ?", [file]) else { continue }
-                let stream: String = row["stream"]
-                let segment: Int64 = row["segment"]
-                let message = "the stored file \(file) is missing"
-                let seen = try db.value(Bool.self, "SELECT 1 FROM integrity_events WHERE stream = ? AND segment = ? AND kind = 'damaged' AND message = ?", [stream, segment, message]) ?? false
-                if !seen {
-                    try db.execute("INSERT INTO integrity_events(time, stream, segment, kind, message) VALUES (?, ?, ?, 'damaged', ?)", [RecordTime.now().nanosecondsSinceEpoch, stream, segment, message])
-                }
+                let finding = IntegrityFinding(.damaged, segment: UInt64(row["segment"] as Int64), "the stored file \(file) is missing")
+                _ = try Self.insertEventOnce(db, stream: row["stream"], finding: finding, now: .now())
             }
         }
     }
@@ -175,7 +170,7 @@ public actor CollectorStore {
             }
             if !summary.gaps.isEmpty {
                 for finding in IngestCheck.lateDeclarations(try reportedHoles(db, stream: stream), gaps: summary.gaps, in: upload.segment) {
-                    _ = try StoreHeads.insertEventOnce(db, stream: stream, finding: finding, now: now)
+                    _ = try Self.insertEventOnce(db, stream: stream, finding: finding, now: now)
                 }
             }
             try IndexWriter(db: db, stream: stream, segment: upload.segment, pod: pod, grouping: grouping).apply(facts)
@@ -194,6 +189,21 @@ public actor CollectorStore {
             let previous = try db.value(Int64.self, "SELECT MAX(segment) FROM segments WHERE stream = ? AND segment < ?", [stream, before]) ?? 0
             return IngestCheck.ReportedHole(before: UInt64(before), first: UInt64(previous + 1), last: UInt64(before - 1))
         }
+    }
+
+    /// Inserts the event unless the same one is on record already: a head repeated by every heartbeat,
+    /// or a file found missing at every start, raises its event once. The same is (stream, segment,
+    /// kind, message); for `tail_missing`, whose message says how far the stored segments reach, and
+    /// `declared_gap`, whose message names the declaring segment, (stream, segment, kind).
+    /// - Returns: whether it was inserted.
+    static func insertEventOnce(_ db: any IndexConnection, stream: String, finding: IntegrityFinding, now: RecordTime) throws -> Bool {
+        let segment = finding.segment.map(Int64.init)
+        let seen = finding.kind == .tailMissing || finding.kind == .declaredGap
+            ? try db.value(Bool.self, "SELECT 1 FROM integrity_events WHERE stream = ? AND segment = ? AND kind = ?", [stream, segment, finding.kind.rawValue]) ?? false
+            : try db.value(Bool.self, "SELECT 1 FROM integrity_events WHERE stream = ? AND segment = ? AND kind = ? AND message = ?",
+                           [stream, segment, finding.kind.rawValue, finding.message]) ?? false
+        if !seen { try insertEvent(db, stream: stream, segment: finding.segment, kind: finding.kind, message: finding.message, now: now) }
+        return !seen
     }
 
     static func insertEvent(_ db: any IndexConnection, stream: String, segment: UInt64?, kind: IntegrityFinding.Kind, message: String, now: RecordTime) throws {

@@ -28,20 +28,6 @@ enum StoreHeads {
     static func told(_ db: any IndexConnection, stream: String, segment: UInt64, owner: String) throws -> String? {
         try db.value(String.self, "SELECT sha256 FROM stream_heads WHERE stream = ? AND segment = ? AND owner = ?", [stream, Int64(segment), owner])
     }
-
-    /// Inserts the event unless the same one is on record already: a head repeated by every heartbeat
-    /// raises its event once. The same is (stream, segment, kind, message); for `tail_missing`, whose
-    /// message says how far the stored segments reach, and `declared_gap`, whose message names the
-    /// declaring segment, (stream, segment, kind).
-    static func insertEventOnce(_ db: any IndexConnection, stream: String, finding: IntegrityFinding, now: RecordTime) throws -> Bool {
-        let segment = finding.segment.map(Int64.init)
-        let seen = finding.kind == .tailMissing || finding.kind == .declaredGap
-            ? try db.value(Bool.self, "SELECT 1 FROM integrity_events WHERE stream = ? AND segment = ? AND kind = ?", [stream, segment, finding.kind.rawValue]) ?? false
-            : try db.value(Bool.self, "SELECT 1 FROM integrity_events WHERE stream = ? AND segment = ? AND kind = ? AND message = ?",
-                           [stream, segment, finding.kind.rawValue, finding.message]) ?? false
-        if !seen { try CollectorStore.insertEvent(db, stream: stream, segment: finding.segment, kind: finding.kind, message: finding.message, now: now) }
-        return !seen
-    }
 }
 
 extension CollectorStore {
@@ -56,7 +42,7 @@ extension CollectorStore {
             // Once the sidecar registered a key, only heartbeats it signed, each with a new notice number, count.
             switch SignatureCheck.heartbeat(h, keys: try StoreKeys.keys(db, stream: h.stream, owner: owner)) {
             case .failure(let refusal):
-                if let finding = refusal.finding { _ = try StoreHeads.insertEventOnce(db, stream: h.stream, finding: finding, now: h.receivedAt) }
+                if let finding = refusal.finding { _ = try CollectorStore.insertEventOnce(db, stream: h.stream, finding: finding, now: h.receivedAt) }
                 return .refused(refusal)
             case .success(let signed?):
                 try db.execute("UPDATE stream_keys SET last_notice = ? WHERE stream = ? AND key_id = ? AND owner = ?",
@@ -75,7 +61,7 @@ extension CollectorStore {
             let stored = try db.value(String.self, "SELECT sha256 FROM segments WHERE stream = ? AND segment = ?", [h.stream, segment])
             let findings = HeadCheck.notice(head, earlier: earlier, stored: stored)
             var raised: [IntegrityFinding] = []
-            for finding in findings where try StoreHeads.insertEventOnce(db, stream: h.stream, finding: finding, now: h.receivedAt) {
+            for finding in findings where try CollectorStore.insertEventOnce(db, stream: h.stream, finding: finding, now: h.receivedAt) {
                 raised.append(finding)
             }
             if earlier == nil {
@@ -92,12 +78,15 @@ extension CollectorStore {
 
     /// The latest head the stream's owner told (none when it never told one).
     public nonisolated func latestHead(of stream: String) async throws -> ToldHead? {
-        try await index.read { db in
-            try db.row("""
-                SELECT h.segment, h.sha256, h.records, h.told_at FROM stream_heads h LEFT JOIN streams s ON s.stream = h.stream
-                WHERE h.stream = ? AND (s.owner IS NULL OR s.owner = h.owner) ORDER BY h.segment DESC LIMIT 1
-                """, [stream]).map(Self.toldHead)
-        }
+        try await index.read { db in try Self.latestHead(db, stream: stream) }
+    }
+
+    /// The latest head told by the stream's owner (by anyone while the stream has none).
+    private static func latestHead(_ db: any IndexConnection, stream: String) throws -> ToldHead? {
+        try db.row("""
+            SELECT h.segment, h.sha256, h.records, h.told_at FROM stream_heads h LEFT JOIN streams s ON s.stream = h.stream
+            WHERE h.stream = ? AND (s.owner IS NULL OR s.owner = h.owner) ORDER BY h.segment DESC LIMIT 1
+            """, [stream]).map(toldHead)
     }
 
     /// The stream's stored segments that disagree with a head told for them, and its tail when the
@@ -123,27 +112,31 @@ extension CollectorStore {
     /// Raises `tail_missing` for every stream whose stored segments have fallen short of the latest
     /// head its sidecar told for `graceNanoseconds`; each once. Returns the events raised now.
     public nonisolated func checkTails(now: RecordTime = .now(), graceNanoseconds: Int64) async throws -> [(stream: String, finding: IntegrityFinding)] {
-        try await index.write { db in
-            let streams = try db.values(String.self, """
-                SELECT DISTINCT h.stream FROM stream_heads h LEFT JOIN streams s ON s.stream = h.stream
-                WHERE (s.owner IS NULL OR s.owner = h.owner)
-                  AND h.segment > COALESCE((SELECT MAX(g.segment) FROM segments g WHERE g.stream = h.stream), 0)
-                ORDER BY h.stream
-                """)
+        // Read first: the writer is taken only when some stream is short of its told head.
+        let short = try await index.read { db in try Self.streamsShortOfTheirHead(db) }
+        guard !short.isEmpty else { return [] }
+        return try await index.write { db in
             var raised: [(String, IntegrityFinding)] = []
-            for stream in streams {
+            for stream in try Self.streamsShortOfTheirHead(db) {
                 guard let finding = try Self.tailFinding(db, stream: stream, now: now, graceNanoseconds: graceNanoseconds) else { continue }
-                if try StoreHeads.insertEventOnce(db, stream: stream, finding: finding, now: now) { raised.append((stream, finding)) }
+                if try CollectorStore.insertEventOnce(db, stream: stream, finding: finding, now: now) { raised.append((stream, finding)) }
             }
             return raised
         }
     }
 
+    /// Streams whose stored segments end before the latest head their owner told.
+    private static func streamsShortOfTheirHead(_ db: any IndexConnection) throws -> [String] {
+        try db.values(String.self, """
+            SELECT DISTINCT h.stream FROM stream_heads h LEFT JOIN streams s ON s.stream = h.stream
+            WHERE (s.owner IS NULL OR s.owner = h.owner)
+              AND h.segment > COALESCE((SELECT MAX(g.segment) FROM segments g WHERE g.stream = h.stream), 0)
+            ORDER BY h.stream
+            """)
+    }
+
     private static func tailFinding(_ db: any IndexConnection, stream: String, now: RecordTime, graceNanoseconds: Int64) throws -> IntegrityFinding? {
-        guard let latest = try db.row("""
-            SELECT h.segment, h.sha256, h.records, h.told_at FROM stream_heads h LEFT JOIN streams s ON s.stream = h.stream
-            WHERE h.stream = ? AND (s.owner IS NULL OR s.owner = h.owner) ORDER BY h.segment DESC LIMIT 1
-            """, [stream]).map(toldHead) else { return nil }
+        guard let latest = try latestHead(db, stream: stream) else { return nil }
         let stored = try db.row("SELECT MAX(segment) AS through, MAX(received_at) AS received FROM segments WHERE stream = ?", [stream])
         return HeadCheck.tail(
             latest, storedThrough: (stored?["through"] as Int64?).map(UInt64.init),

@@ -45,6 +45,20 @@ enum EvidenceFiles {
         }
     }
 
+    /// The bytes of a segment the evidence lists, as the collector stores them.
+    static func segment(_ entry: Evidence.Entry, from client: CollectorClient) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try await client.stream("/v1/streams/\(URLEncoding.component(entry.stream))/segments/\(entry.segment)") { buffer in
+            bytes += buffer.readableBytesView
+        }
+        return bytes
+    }
+
+    /// The proof that the log at `previous` is a prefix of the log at `checkpoint`.
+    static func consistency(from previous: Checkpoint, to checkpoint: Checkpoint, client: CollectorClient) async throws -> JSONValue {
+        try await client.getJSON("/v1/checkpoints/consistency", query: [("from", String(previous.treeSize)), ("to", String(checkpoint.treeSize))])["proof"] ?? .array([])
+    }
+
     /// Prints evidence problems; true when there were none.
     static func report(_ problems: [EvidenceCheck.Problem], evidence: Evidence, out: StandardOutput) -> Bool {
         for problem in problems { out.write(problem.description + "\n") }
@@ -86,18 +100,15 @@ extension SessionsCommand {
                 var body = try await client.getJSON(SessionsCommand.sessionPath(id, "/evidence"))
                 guard case .success(let evidence) = Evidence.parse(body) else { throw RemoteFailure("the collector's evidence is not valid evidence") }
                 if let previous {
-                    let proof = try await client.getJSON("/v1/checkpoints/consistency", query: [("from", String(previous.treeSize)), ("to", String(evidence.checkpoint.treeSize))])
+                    let proof = try await EvidenceFiles.consistency(from: previous, to: evidence.checkpoint, client: client)
                     if case .object(var members) = body {
-                        members.append(JSONMember("consistency", .object([JSONMember("from", .int(previous.treeSize)), JSONMember("proof", proof["proof"] ?? .array([]))])))
+                        members.append(JSONMember("consistency", .object([JSONMember("from", .int(previous.treeSize)), JSONMember("proof", proof)])))
                         body = .object(members)
                     }
                 }
                 for entry in evidence.segments {
-                    var bytes: [UInt8] = []
-                    try await client.stream("/v1/streams/\(URLEncoding.component(entry.stream))/segments/\(entry.segment)") { buffer in
-                        bytes += buffer.readableBytesView
-                    }
-                    try FileSystem.writeAtomically(bytes, to: FileSystem.join(directory, SegmentNaming.finishedName(stream: entry.stream, segment: entry.segment)))
+                    try FileSystem.writeAtomically(try await EvidenceFiles.segment(entry, from: client),
+                                                   to: FileSystem.join(directory, SegmentNaming.finishedName(stream: entry.stream, segment: entry.segment)))
                 }
                 try FileSystem.writeAtomically(Array((body.serialized() + "\n").utf8), to: FileSystem.join(directory, "evidence.json"))
                 return evidence.segments.count

@@ -305,14 +305,12 @@ struct SessionsCommand: AsyncParsableCommand {
                 throw RemoteFailure("the collector's evidence is not valid evidence")
             }
             if let previous, previous.treeSize <= evidence.checkpoint.treeSize {
-                let proof = try await client.getJSON("/v1/checkpoints/consistency", query: [("from", String(previous.treeSize)), ("to", String(evidence.checkpoint.treeSize))])
-                evidence.consistency = (previous.treeSize, (proof["proof"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Hex.decode) })
+                let proof = try await EvidenceFiles.consistency(from: previous, to: evidence.checkpoint, client: client)
+                evidence.consistency = (previous.treeSize, (proof.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Hex.decode) })
             }
             var files: [String: String] = [:]
             for entry in evidence.segments {
-                var bytes: [UInt8] = []
-                try await client.stream("/v1/streams/\(URLEncoding.component(entry.stream))/segments/\(entry.segment)") { buffer in bytes += buffer.readableBytesView }
-                files[entry.file] = SegmentHash.hex(bytes)
+                files[entry.file] = SegmentHash.hex(try await EvidenceFiles.segment(entry, from: client))
             }
             return (evidence, EvidenceCheck.check(evidence, files: files, key: key, previous: previous))
         }

@@ -354,6 +354,12 @@ public struct Gap: Sendable, Equatable {
         self.records = records
         self.bytes = bytes
     }
+
+    /// Whether this gap declares segment `n` dropped.
+    public func declares(segment n: UInt64) -> Bool {
+        guard let first = firstSegment, let last = lastSegment else { return false }
+        return (first...last).contains(n)
+    }
 }
 
 /// Something the recorder wants the reader to know (a parse failure, a limit, a recovery).

@@ -109,10 +109,10 @@ public struct StreamPublicKey: Sendable, Hashable {
 
 /// Lowercase hex.
 public enum Hex {
-    public static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
+        out.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0F)])

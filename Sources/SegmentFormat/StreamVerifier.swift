@@ -63,10 +63,7 @@ public enum StreamVerifier {
         var problems: [FileProblem] = []
         let gaps = files.flatMap(\.summary.gaps)
         func droppedSegments(_ range: ClosedRange<UInt64>) -> Bool {
-            range.allSatisfy { n in gaps.contains { g in
-                guard let f = g.firstSegment, let l = g.lastSegment else { return false }
-                return (f...l).contains(n)
-            } }
+            range.allSatisfy { n in gaps.contains { $0.declares(segment: n) } }
         }
         func droppedRecords(_ range: ClosedRange<UInt64>) -> Bool {
             gaps.contains { g in
