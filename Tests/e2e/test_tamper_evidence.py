@@ -273,3 +273,36 @@ def test_an_exported_session_and_the_collector_itself_are_checked_against_the_si
     assert rewritten.returncode == 1, rewritten.stdout
     assert "inconsistent" in rewritten.stdout or "not_in_log" in rewritten.stdout, rewritten.stdout
     note("collector: rewrite its Merkle log", "-", "consistency with a checkpoint pushed elsewhere: inconsistent")
+
+
+def test_bad_evidence_inputs_are_refused_with_the_reason(recorder, tmp_path):
+    """Usage errors (exit 2) that say what is wrong; nothing is checked against half an input."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    ts = "2026-12-06T10:00:00.000000Z"
+    write_segment(spool / "s.000000000001.seg.gz", [
+        {"kind": "header", "format": "mcp-recorder-segment", "version": 1, "stream": "s", "segment": 1, "first_seq": 1,
+         "prev_sha256": None, "ts": ts, "writer": "test", "pod": {}},
+        {"kind": "trailer", "stream": "s", "segment": 1, "records": 0, "first_seq": None, "last_seq": None, "reason": "shutdown", "ts": ts}])
+    assert verify(recorder, spool).returncode == 0
+    not_json = tmp_path / "evidence.json"
+    not_json.write_text("not json")
+    not_evidence = tmp_path / "other.json"
+    not_evidence.write_text('{"format": "something else"}')
+    bad_key = tmp_path / "key"
+    bad_key.write_text("zz")
+    good_key = tmp_path / "good.key"
+    good_key.write_text("11" * 32)
+    cases = [
+        (["segments", "verify", str(spool), "--checkpoint", str(not_json)], "--checkpoint and --pubkey go together"),
+        (["segments", "verify", str(spool), "--previous-checkpoint", str(not_json)], "--previous-checkpoint needs --checkpoint"),
+        (["segments", "verify", str(spool), "--checkpoint", str(not_json), "--pubkey", str(good_key)], "not JSON"),
+        (["segments", "verify", str(spool), "--checkpoint", str(not_evidence), "--pubkey", str(good_key)], "not an evidence file"),
+        (["sessions", "verify", "0123456789abcdef0123456789abcdef", "--collector", "https://127.0.0.1:1", "--token-file", str(good_key),
+          "--pubkey", str(bad_key)], "expected an Ed25519 public key"),
+        (["collector", "--listen", "127.0.0.1:1", "--data", str(tmp_path / "c"), "--tls-self-signed", "--checkpoint-push", "ftp://witness"],
+         "--checkpoint-push must be file:PATH, s3:PREFIX or an https:// URL"),
+    ]
+    for argv, says in cases:
+        run = subprocess.run([recorder, *argv], capture_output=True, text=True, timeout=60)
+        assert run.returncode == 2 and says in run.stderr, (argv, run.returncode, run.stderr)
