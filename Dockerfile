@@ -26,7 +26,8 @@ ARG RUNTIME_BASE=debian:bookworm-slim
 # ---------------------------------------------------------------------------------
 # build: a release binary with the Swift runtime and Foundation linked statically.
 # Nothing imports FoundationNetworking, so libcurl is not linked. What stays dynamic:
-# glibc (libc, libm), libstdc++/libgcc_s, zlib and SQLite, all from the runtime base.
+# glibc (libc, libm), libstdc++/libgcc_s, zlib, ISA-L, libdeflate and SQLite, all from the
+# runtime base.
 FROM ${SWIFT_IMAGE} AS build
 
 # Versions are not pinned: the Debian 12 archive replaces a package version with its
@@ -34,7 +35,7 @@ FROM ${SWIFT_IMAGE} AS build
 # The suite (bookworm) is fixed by the image, which is what makes builds repeatable.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev \
+    && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev libisal-dev libdeflate-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -65,6 +66,8 @@ RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         ca-certificates \
         iptables \
+        libdeflate0 \
+        libisal2 \
         libsqlite3-0 \
         libstdc++6 \
         zlib1g \

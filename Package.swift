@@ -29,8 +29,11 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
-        // System zlib (gzip members for segments).
+        // System gzip codecs for segment members: zlib (also the reader's inflate), ISA-L's igzip
+        // (the writer's default encoder) and libdeflate (Debian: zlib1g-dev, libisal-dev, libdeflate-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CIsal", path: "Sources/CIsal"),
+        .systemLibrary(name: "CLibdeflate", path: "Sources/CLibdeflate"),
 
         // A pthread-backed `Locked<Value>` (a lock ThreadSanitizer can see, unlike Mutex on Linux).
         .target(name: "Locking"),
@@ -43,7 +46,7 @@ let package = Package(
         .target(
             name: "SegmentFormat",
             dependencies: [
-                "RecorderJSON", "CZlib",
+                "RecorderJSON", "CZlib", "CIsal", "CLibdeflate",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -246,6 +249,9 @@ let package = Package(
             ],
             path: "Sources/Benchmarks/jws-bench"
         ),
+
+        // Encoder comparison on real segment batches for scripts/bench-compressors.sh (not a test).
+        .executableTarget(name: "compressor-bench", dependencies: ["SegmentStore", "SegmentFormat", "RecorderJSON"], path: "Sources/Benchmarks/compressor-bench"),
 
         // HTTP backend for scripts/bench-proxy.sh (not a test).
         .executableTarget(name: "bench-backend", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Sources/Benchmarks/bench-backend"),

@@ -197,10 +197,10 @@ chmod 0755 "$context/mcp-recorder"
 echo "binary: $(du -h "$bin_path/mcp-recorder" | cut -f1) unstripped, $(du -h "$context/mcp-recorder" | cut -f1) stripped"
 echo "ldd:"
 ldd "$context/mcp-recorder" | sed 's/^/  /'
-# What the binary needs from the runtime image: glibc, libstdc++/libgcc, zlib, SQLite.
+# What the binary needs from the runtime image: glibc, libstdc++/libgcc, zlib, ISA-L, libdeflate, SQLite.
 # A Swift runtime library, Foundation or libcurl here would mean the static link failed.
 unexpected=$(readelf -d "$context/mcp-recorder" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' \
-    | grep -Ev '^(libc|libm|libdl|libpthread|librt|libutil)\.so\.[0-9]+$|^ld-linux-[a-z0-9_-]+\.so\.[0-9]+$|^libstdc\+\+\.so\.6$|^libgcc_s\.so\.1$|^libz\.so\.1$|^libsqlite3\.so\.0$' || true)
+    | grep -Ev '^(libc|libm|libdl|libpthread|librt|libutil)\.so\.[0-9]+$|^ld-linux-[a-z0-9_-]+\.so\.[0-9]+$|^libstdc\+\+\.so\.6$|^libgcc_s\.so\.1$|^libz\.so\.1$|^libisal\.so\.2$|^libdeflate\.so\.0$|^libsqlite3\.so\.0$' || true)
 [ -z "$unexpected" ] || fail "the binary needs libraries the runtime stage does not provide: $unexpected"
 version=$("$context/mcp-recorder" --version)
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -353,7 +353,7 @@ FROM $base_image
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     binutils ca-certificates git gcc libc6-dev libcurl4-openssl-dev libedit-dev libicu-dev \
     libncurses-dev libpython3-dev libsqlite3-dev libstdc++-12-dev libxml2-dev pkg-config \
-    tzdata uuid-dev zlib1g-dev && rm -rf /var/lib/apt/lists/*
+    tzdata uuid-dev zlib1g-dev libisal-dev libdeflate-dev && rm -rf /var/lib/apt/lists/*
 ENV PATH=/opt/swift/usr/bin:$path_env
 EOF
         logged "$logs/podman-build-toolchain.log" pm build --isolation=chroot --pull=never -t "$toolchain_image" \

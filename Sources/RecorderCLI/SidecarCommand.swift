@@ -126,8 +126,11 @@ struct SidecarCommand: AsyncParsableCommand {
     @Option(help: "When the spool is full: 'fail-closed' (503, nothing unrecorded forwarded) or 'drop-oldest' (delete oldest segments, record a gap).")
     var fullSpool: FullSpoolArgument = .failClosed
 
-    @Option(help: "gzip level of segments, 1–9.")
-    var compressionLevel: Int32 = 6
+    @Option(help: "gzip encoder of segment members: isal (fastest), libdeflate or zlib. All write standard gzip.")
+    var compressor: GzipEncoderLibrary = GzipEncoding.default.library
+
+    @Option(help: "Level of --compressor (default: isal 1, libdeflate 6, zlib 6; ranges isal 0–3, libdeflate 1–12, zlib 1–9).")
+    var compressionLevel: Int32?
 
     @Option(help: "Collector to ship finished segments to (https://host:port). Without it nothing is shipped.")
     var collector: String?
@@ -163,7 +166,7 @@ struct SidecarCommand: AsyncParsableCommand {
         guard adminListen == "off" || HostAndPort(adminListen) != nil else { throw ValidationError("--admin-listen must be host:port or off") }
         guard (1...10_000).contains(maxHeaderFields) else { throw ValidationError("--max-header-fields must be 1…10000") }
         guard maxHeaderLineBytes.bytes >= 256 else { throw ValidationError("--max-header-line-bytes must be at least 256") }
-        guard (1...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 1…9") }
+        do { _ = try GzipEncoding(library: compressor, level: compressionLevel) } catch { throw ValidationError("--compression-level: \(error)") }
         if let stream, !SegmentNaming.isValidStreamID(stream) { throw ValidationError("--stream must be 1–128 characters of A-Z a-z 0-9 . _ -") }
         if requireIdentity && oidcIssuer == nil { throw ValidationError("--require-identity needs --oidc-issuer to verify tokens") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
@@ -224,7 +227,7 @@ struct SidecarCommand: AsyncParsableCommand {
             writer: SegmentWriterConfiguration(
                 directory: spool, stream: streamID, pod: pod,
                 policy: SegmentPolicy(maxSegmentBytes: segmentMaxBytes.bytes, maxSegmentAge: segmentMaxAge.duration, fsyncInterval: fsyncInterval.duration),
-                compressionLevel: compressionLevel, spoolCapacity: spoolMaxBytes.bytes,
+                compression: try GzipEncoding(library: compressor, level: compressionLevel), spoolCapacity: spoolMaxBytes.bytes,
                 fullSpoolPolicy: fullSpool == .failClosed ? .failClosed : .dropOldest),
             proxy: proxy,
             oidc: oidcIssuer.map { OIDCConfiguration(issuer: $0, audience: oidcAudience, jwksURL: oidcJwksUrl) },

@@ -46,9 +46,6 @@ public final class SegmentWriter: Sendable {
         guard SegmentNaming.isValidStreamID(configuration.stream) else {
             throw SegmentStoreError.invalidConfiguration("stream id \"\(configuration.stream)\" must be 1–128 characters of A-Z a-z 0-9 . _ -")
         }
-        guard (1...9).contains(configuration.compressionLevel) else {
-            throw SegmentStoreError.invalidConfiguration("compression level must be 1…9")
-        }
         self.configuration = configuration
         self.clock = clock
         let stats = SharedStatistics()

@@ -9,8 +9,8 @@ public struct SegmentWriterConfiguration: Sendable {
     public var stream: String
     public var pod: PodIdentity
     public var policy: SegmentPolicy
-    /// zlib level for members, 1–9 (default 6, zlib's default).
-    public var compressionLevel: Int32
+    /// The gzip encoder and level of members (default ``GzipEncoding/default``).
+    public var compression: GzipEncoding
     /// Byte cap on the spool directory; `nil` for none.
     public var spoolCapacity: Int?
     public var fullSpoolPolicy: FullSpoolPolicy
@@ -26,7 +26,7 @@ public struct SegmentWriterConfiguration: Sendable {
         stream: String,
         pod: PodIdentity = PodIdentity(),
         policy: SegmentPolicy = SegmentPolicy(),
-        compressionLevel: Int32 = 6,
+        compression: GzipEncoding = .default,
         spoolCapacity: Int? = nil,
         fullSpoolPolicy: FullSpoolPolicy = .failClosed,
         writerName: String = "mcp-recorder \(RecorderVersion.current)",
@@ -36,7 +36,7 @@ public struct SegmentWriterConfiguration: Sendable {
         self.stream = stream
         self.pod = pod
         self.policy = policy
-        self.compressionLevel = compressionLevel
+        self.compression = compression
         self.spoolCapacity = spoolCapacity
         self.fullSpoolPolicy = fullSpoolPolicy
         self.writerName = writerName

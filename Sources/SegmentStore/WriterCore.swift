@@ -33,7 +33,7 @@ final class WriterCore {
 
     let configuration: SegmentWriterConfiguration
     let clock: any WriterClock
-    let compressor: GzipMemberCompressor
+    let compressor: any GzipMemberEncoder
     var scheduler: SegmentScheduler
     let budget: SpoolBudget?
     let statistics: SharedStatistics
@@ -59,7 +59,7 @@ final class WriterCore {
         self.configuration = configuration
         self.clock = clock
         self.statistics = statistics
-        compressor = GzipMemberCompressor(level: configuration.compressionLevel)
+        compressor = configuration.compression.makeEncoder()
         scheduler = SegmentScheduler(policy: configuration.policy)
         budget = configuration.spoolCapacity.map { SpoolBudget(capacity: $0, policy: configuration.fullSpoolPolicy) }
         do throws(FileSystemError) {

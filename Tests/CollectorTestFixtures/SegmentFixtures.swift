@@ -37,7 +37,7 @@ public struct BuiltSegment: Sendable {
 /// `trailer: nil` leaves the segment unsealed.
 /// With `signingKey`, the trailer is signed the way the sidecar's writer signs it.
 public func encodeSegment(header: SegmentHeader, batches: [[Record]], trailer: SegmentTrailer?, signingKey: StreamSigningKey? = nil) -> (bytes: [UInt8], memberOffsets: [Int]) {
-    let compressor = GzipMemberCompressor(level: 6)
+    let compressor = ZlibGzipEncoder(level: 6)
     var out: [UInt8] = []
     var offsets = [0]
     compressor.compressMember(RecordEncoder.encode(header), appendingTo: &out)
@@ -57,7 +57,7 @@ public func encodeSegment(header: SegmentHeader, batches: [[Record]], trailer: S
 
 /// Gzips arbitrary lines (each must end in `\n`), one member per element: for schema violations.
 public func gzipMembers(_ members: [String]) -> [UInt8] {
-    let compressor = GzipMemberCompressor(level: 6)
+    let compressor = ZlibGzipEncoder(level: 6)
     var out: [UInt8] = []
     for member in members { compressor.compressMember(Array(member.utf8), appendingTo: &out) }
     return out

@@ -209,7 +209,7 @@ import Testing
         let needle = Array(#""conn":"c"#.utf8)
         let at = try #require((firstNewline..<(text.count - needle.count)).first { Array(text[$0..<($0 + needle.count)]) == needle })
         text[at + needle.count - 1] = UInt8(ascii: "x")
-        let rewritten = GzipMemberCompressor(level: 6).member(text)
+        let rewritten = ZlibGzipEncoder(level: 6).member(text)
         try writeBytes(rewritten, to: altered)
 
         // The rewritten file is a perfectly good segment on its own…

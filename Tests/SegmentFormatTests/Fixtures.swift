@@ -17,7 +17,7 @@ struct SegmentBuilder {
     private(set) var memberOffsets: [Int] = []
 
     mutating func build(sealed: Bool = true, reason: CloseReason = .size) -> [UInt8] {
-        let compressor = GzipMemberCompressor(level: 6)
+        let compressor = ZlibGzipEncoder(level: 6)
         var out: [UInt8] = []
         memberOffsets = [0]
         let header = SegmentHeader(stream: stream, segment: segment, firstSeq: firstSeq, previousSHA256: previousSHA256, time: time, writer: "test", pod: PodIdentity(namespace: "ns", name: "pod-1"))

@@ -100,7 +100,7 @@ import Testing
         builder.firstSeq = 10
         var bytes = builder.build(sealed: false)
         // Append a member whose record skips seq 12.
-        let compressor = GzipMemberCompressor()
+        let compressor = ZlibGzipEncoder()
         compressor.compressMember(EncodedRecord(time: builder.time, body: note("c")).line(seq: 13), appendingTo: &bytes)
         let (summary, _) = parse(bytes)
         #expect(summary.problems.contains { $0.kind == .sequence && $0.message == "record seq 13 where 12 was expected" })
@@ -110,7 +110,7 @@ import Testing
         var builder = SegmentBuilder()
         builder.batches = [[note("a"), note("b")]]
         var bytes = builder.build(sealed: false)
-        let compressor = GzipMemberCompressor()
+        let compressor = ZlibGzipEncoder()
         let lying = SegmentTrailer(stream: "other", segment: 9, records: 5, firstSeq: 1, lastSeq: 5, reason: .size, time: builder.time)
         compressor.compressMember(RecordEncoder.encode(lying), appendingTo: &bytes)
         let messages = parse(bytes).0.problems.map(\.message)
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func aSegmentWithoutHeaderOrWithRecordsSplitAcrossMembersIsReported() {
-        let compressor = GzipMemberCompressor()
+        let compressor = ZlibGzipEncoder()
         var noHeader: [UInt8] = []
         compressor.compressMember(EncodedRecord(time: RecordTime(nanosecondsSinceEpoch: 0), body: note("x")).line(seq: 1), appendingTo: &noHeader)
         #expect(parse(noHeader).0.problems.contains { $0.kind == .header })
@@ -140,7 +140,7 @@ import Testing
 
 @Suite struct GzipTests {
     @Test func membersConcatenateIntoAFileThatGzipReadsWhole() {
-        let compressor = GzipMemberCompressor(level: 1)
+        let compressor = ZlibGzipEncoder(level: 1)
         var file: [UInt8] = []
         let parts: [[UInt8]] = [Array("one\n".utf8), [], Array(repeating: 0x61, count: 300_000), (0...255).map(UInt8.init)]
         for part in parts { compressor.compressMember(part, appendingTo: &file) }
@@ -155,7 +155,7 @@ import Testing
     }
 
     @Test func aMemberThatInflatesBeyondTheLimitIsRefused() {
-        let bomb = GzipMemberCompressor(level: 9).member(Array(repeating: 0, count: 2_000_000))
+        let bomb = ZlibGzipEncoder(level: 9).member(Array(repeating: 0, count: 2_000_000))
         var outcome: GzipScanEvent?
         bomb.withUnsafeBytes { raw in
             GzipMemberScanner.scan(raw, maximumMemberSize: 1_000_000) { outcome = $0; return true }

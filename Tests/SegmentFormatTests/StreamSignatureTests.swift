@@ -48,7 +48,7 @@ import Testing
         var forger = SegmentBuilder()
         forger.batches = [[note("A"), note("b")]]
         var forged = forger.build(sealed: false)
-        GzipMemberCompressor(level: 6).compressMember(RecordEncoder.encode(summary.trailer!), appendingTo: &forged)
+        ZlibGzipEncoder(level: 6).compressMember(RecordEncoder.encode(summary.trailer!), appendingTo: &forged)
         let (forgedSummary, _) = parse(forged)
         #expect(forgedSummary.problems.isEmpty, "the forged file is a valid segment")
         guard case .invalid(_, let reason) = SegmentSignatureVerdict.check(forgedSummary, keys: keys) else {

@@ -41,7 +41,7 @@ import Testing
         var bytes = try FileSystem.readFile(part)
         let intact = bytes.count
         // A torn member, as a node crash in the middle of a write can leave.
-        let partial = GzipMemberCompressor().member(noteRecord("never acknowledged").line(seq: 5))
+        let partial = ZlibGzipEncoder().member(noteRecord("never acknowledged").line(seq: 5))
         bytes += partial.prefix(partial.count / 2)
         try FileSystem.remove(part)
         try FileSystem.writeAtomically(bytes, to: part)

@@ -40,7 +40,7 @@ import Testing
     @Test func concurrentWritersLoseAndInterleaveNothing() async throws {
         let dir = temporaryDirectory()
         let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(
-            directory: dir, stream: "conc", policy: SegmentPolicy(maxSegmentBytes: 512 * 1024), compressionLevel: 1))
+            directory: dir, stream: "conc", policy: SegmentPolicy(maxSegmentBytes: 512 * 1024)))
         let writers = 32, perWriter = 3125, perCall = 5
         await withTaskGroup(of: Void.self) { group in
             for w in 0..<writers {

@@ -129,7 +129,7 @@ struct FullDiskTests {
             try? umount.run()
             umount.waitUntilExit()
         }
-        let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s", policy: SegmentPolicy(maxSegmentBytes: 1 << 30), compressionLevel: 1))
+        let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s", policy: SegmentPolicy(maxSegmentBytes: 1 << 30)))
         var failure: SegmentWriterError?
         var accepted = 0
         var rng = SystemRandomNumberGenerator()

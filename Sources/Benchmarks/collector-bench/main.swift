@@ -624,7 +624,7 @@ func generateStream(index: Int, directory: String, exchanges: Int, connections: 
         pod: PodIdentity(namespace: namespace, name: pod, uid: "3b0c5f4e-9a61-4d1c-8f2e-\(format12(index))", node: "node-\(index % 3)",
                          serviceAccount: "mcp-tools", image: "ghcr.io/example/mcp-tools:2.3.1"),
         policy: SegmentPolicy(maxSegmentBytes: segmentBytes, maxSegmentAge: .seconds(86_400 * 365), fsyncInterval: .seconds(3_600)),
-        compressionLevel: level))
+        compression: try GzipEncoding(library: .zlib, level: level)))
     var factory = SessionFactory(seed: seed &+ UInt64(index) &* 0x1000_0001)
     // `connections` concurrent sessions on this stream, interleaved by time.
     var slots: [(groups: [Group], next: Int)] = []

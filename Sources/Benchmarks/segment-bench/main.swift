@@ -12,7 +12,8 @@ import Glibc
 struct Options {
     var directory = "/tmp/mcp-recorder-bench"
     var megabytes = 64
-    var level: Int32 = 6
+    var compressor = GzipEncoding.default.library
+    var level: Int32?
     var producers = 8
     var seed: UInt64 = 42
 
@@ -24,6 +25,7 @@ struct Options {
             case "--dir": directory = value
             case "--megabytes": megabytes = Int(value)!
             case "--level": level = Int32(value)!
+            case "--compressor": compressor = GzipEncoderLibrary(rawValue: value)!
             case "--producers": producers = Int(value)!
             case "--seed": seed = UInt64(value)!
             default: fatalError("unknown option \(arg)")
@@ -163,7 +165,7 @@ let spool = FileSystem.join(options.directory, "spool")
 if let names = try? FileSystem.list(spool) { for n in names { try? FileSystem.remove(FileSystem.join(spool, n)) } }
 let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(
     directory: spool, stream: "bench", policy: SegmentPolicy(maxSegmentBytes: 8 * 1024 * 1024, maxSegmentAge: .seconds(3600), fsyncInterval: .seconds(1)),
-    compressionLevel: options.level))
+    compression: try GzipEncoding(library: options.compressor, level: options.level)))
 
 func measure() async -> Double {
     let clock = SystemClock()
@@ -196,7 +198,8 @@ for name in try FileSystem.list(spool) where name.hasSuffix(SegmentNaming.finish
 let result: JSONValue = .object([
     JSONMember("traffic_bytes", .int(trafficBytes)),
     JSONMember("exchanges", .int(corpus.count)),
-    JSONMember("level", .int(options.level)),
+    JSONMember("compressor", .string(options.compressor.rawValue)),
+    JSONMember("level", .int(options.level ?? options.compressor.defaultLevel)),
     JSONMember("producers", .int(options.producers)),
     JSONMember("records", .int(stats.records)),
     JSONMember("batches", .int(stats.batches)),

@@ -1,0 +1,114 @@
+/// A gzip encoder library that writes segment members.
+///
+/// All three write standard single-member gzip (RFC 1952) with the plain 10-byte header,
+/// so every reader (`zcat`, the collector, the verifier) reads their output alike; they
+/// differ in speed and ratio. `scripts/bench-compressors.sh` measures them on MCP traffic.
+public enum GzipEncoderLibrary: String, CaseIterable, Sendable {
+    /// Intel ISA-L's igzip: levels 0–3, the fastest by far; level 1 compresses MCP traffic
+    /// about as well as zlib level 6.
+    case isal
+    /// libdeflate: levels 1–12, whole-buffer, better ratios than zlib at each level.
+    case libdeflate
+    /// zlib: levels 1–9, the reference.
+    case zlib
+
+    /// The levels the library accepts.
+    public var levels: ClosedRange<Int32> {
+        switch self {
+        case .isal: 0...3
+        case .libdeflate: 1...12
+        case .zlib: 1...9
+        }
+    }
+
+    /// The level used when none is given.
+    public var defaultLevel: Int32 {
+        switch self {
+        case .isal: 1
+        case .libdeflate: 6
+        case .zlib: 6
+        }
+    }
+}
+
+/// An encoder library and its level: how a writer compresses its members.
+public struct GzipEncoding: Sendable, Hashable, CustomStringConvertible {
+    public let library: GzipEncoderLibrary
+    public let level: Int32
+
+    /// The writer's default, chosen by `scripts/bench-compressors.sh` (docs/performance.md).
+    public static let `default` = GzipEncoding(library: .isal)
+
+    /// Fails when `level` is outside the library's ``GzipEncoderLibrary/levels``.
+    public init(library: GzipEncoderLibrary, level: Int32? = nil) throws(GzipEncodingError) {
+        let level = level ?? library.defaultLevel
+        guard library.levels.contains(level) else { throw .levelOutOfRange(library, level) }
+        self.library = library
+        self.level = level
+    }
+
+    private init(library: GzipEncoderLibrary) {
+        self.library = library
+        self.level = library.defaultLevel
+    }
+
+    public var description: String { "\(library.rawValue) level \(level)" }
+
+    /// A new encoder of this kind; each is owned by one writer (not thread-safe).
+    public func makeEncoder() -> any GzipMemberEncoder {
+        switch library {
+        case .isal: IsalGzipEncoder(level: level)
+        case .libdeflate: LibdeflateGzipEncoder(level: level)
+        case .zlib: ZlibGzipEncoder(level: level)
+        }
+    }
+}
+
+public enum GzipEncodingError: Error, Equatable, CustomStringConvertible {
+    case levelOutOfRange(GzipEncoderLibrary, Int32)
+
+    public var description: String {
+        switch self {
+        case .levelOutOfRange(let library, let level):
+            "\(library.rawValue) has levels \(library.levels.lowerBound)–\(library.levels.upperBound), not \(level)"
+        }
+    }
+}
+
+/// Compresses byte runs into independent gzip members.
+///
+/// One instance is reused for many members, so a member costs no allocation of
+/// encoder state. Not thread-safe: owned by one writer.
+public protocol GzipMemberEncoder: AnyObject {
+    var encoding: GzipEncoding { get }
+    /// Appends one complete gzip member holding `input` to `output`.
+    func compressMember(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8])
+}
+
+extension GzipMemberEncoder {
+    public func compressMember(_ input: [UInt8], appendingTo output: inout [UInt8]) {
+        input.withUnsafeBytes { compressMember($0, appendingTo: &output) }
+    }
+
+    /// One gzip member holding `input`.
+    public func member(_ input: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        compressMember(input, appendingTo: &out)
+        return out
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Grows the array by `capacity` bytes, lets `body` fill a prefix of them and return how
+    /// many it wrote, and drops the rest: one reservation, no intermediate buffer.
+    @inlinable
+    mutating func appendFilling(upTo capacity: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+        let start = count
+        append(contentsOf: repeatElement(0, count: capacity))
+        let written = withUnsafeMutableBytes { all in
+            body(UnsafeMutableRawBufferPointer(rebasing: all[start..<(start + capacity)]))
+        }
+        precondition(written <= capacity, "encoder wrote past its bound")
+        removeLast(capacity - written)
+    }
+}

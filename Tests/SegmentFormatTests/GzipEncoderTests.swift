@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import SegmentFormat
+
+/// Every encoder library writes standard gzip members that zlib's inflate (the reader's),
+/// and the system's `gzip -d`, read back byte for byte.
+@Suite struct GzipEncoderTests {
+    static let encodings: [GzipEncoding] = GzipEncoderLibrary.allCases.flatMap { library in
+        library.levels.map { try! GzipEncoding(library: library, level: $0) }
+    }
+
+    static func inputs() -> [(String, [UInt8])] {
+        var rng = SystemRandomNumberGenerator()
+        let json = Array(#"{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"row 1, row 2"}]}}"#.utf8)
+        return [
+            ("empty", []),
+            ("one byte", [0x41]),
+            ("a JSON-RPC line", json),
+            ("1 MiB of repeated JSON", Array(repeating: json, count: 1_048_576 / json.count).flatMap { $0 }),
+            // Incompressible data around igzip's 64 KiB stored-block size: the output bound must hold.
+            ("random 65535", (0..<65_535).map { _ in UInt8.random(in: 0...255, using: &rng) }),
+            ("random 300001", (0..<300_001).map { _ in UInt8.random(in: 0...255, using: &rng) }),
+        ]
+    }
+
+    func members(_ bytes: [UInt8]) -> [[UInt8]] {
+        var found: [[UInt8]] = []
+        bytes.withUnsafeBytes { raw in
+            GzipMemberScanner.scan(raw) { event in
+                guard case .member(_, _, let data) = event else {
+                    Issue.record("not a clean member: \(event)")
+                    return false
+                }
+                found.append(data)
+                return true
+            }
+        }
+        return found
+    }
+
+    @Test(arguments: encodings)
+    func membersRoundTripThroughZlibsInflate(encoding: GzipEncoding) {
+        let encoder = encoding.makeEncoder()
+        #expect(encoder.encoding == encoding)
+        for (name, input) in Self.inputs() {
+            let member = encoder.member(input)
+            #expect(Array(member.prefix(4)) == [0x1F, 0x8B, 8, 0], "\(encoding), \(name): the plain gzip header without FHCRC or a name")
+            #expect(members(member) == [input], "\(encoding), \(name)")
+        }
+    }
+
+    @Test func membersOfEveryEncoderConcatenateIntoOneFileThatGzipReads() throws {
+        let line = Array("{\"seq\":1,\"note\":\"ä\"}\n".utf8)
+        var file: [UInt8] = []
+        var expected: [UInt8] = []
+        for library in GzipEncoderLibrary.allCases {
+            let encoder = try GzipEncoding(library: library).makeEncoder()
+            let input = Array(repeating: line, count: 100).flatMap { $0 } + Array(library.rawValue.utf8)
+            encoder.compressMember(input, appendingTo: &file)
+            expected += input
+        }
+        #expect(members(file).flatMap { $0 } == expected)
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gzip-\(UUID().uuidString).gz").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(file).write(to: URL(fileURLWithPath: path))
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-dc", path]
+        let pipe = Pipe()
+        gzip.standardOutput = pipe
+        try gzip.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        gzip.waitUntilExit()
+        #expect(gzip.terminationStatus == 0)
+        #expect(Array(output) == expected)
+    }
+
+    @Test func anEncoderIsReusedForManyMembers() {
+        for library in GzipEncoderLibrary.allCases {
+            let encoder = try! GzipEncoding(library: library).makeEncoder()
+            var file: [UInt8] = []
+            let inputs = (0..<50).map { Array("member \($0) ".utf8) + Array(repeating: UInt8(65 + $0 % 26), count: $0 * 97) }
+            for input in inputs { encoder.compressMember(input, appendingTo: &file) }
+            #expect(members(file) == inputs, "\(library)")
+        }
+    }
+
+    @Test func levelsOutsideALibrarysRangeAreRefusedWithTheRange() throws {
+        #expect(throws: GzipEncodingError.levelOutOfRange(.isal, 4)) { try GzipEncoding(library: .isal, level: 4) }
+        #expect(throws: GzipEncodingError.levelOutOfRange(.zlib, 0)) { try GzipEncoding(library: .zlib, level: 0) }
+        #expect(throws: GzipEncodingError.levelOutOfRange(.libdeflate, 13)) { try GzipEncoding(library: .libdeflate, level: 13) }
+        #expect(GzipEncodingError.levelOutOfRange(.isal, 4).description == "isal has levels 0–3, not 4")
+        #expect(try GzipEncoding(library: .libdeflate).level == 6)
+        #expect(GzipEncoding.default == (try GzipEncoding(library: .isal, level: 1)))
+    }
+}
