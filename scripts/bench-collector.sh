@@ -33,7 +33,7 @@
 #   EXCHANGES      HTTP exchanges generated, at least           (default 110000)
 #   CONNECTIONS    concurrent sessions per stream in the traffic (default 4)
 #   SEGMENT_KIB    segment size at which the writer seals, KiB  (default 512)
-#   LEVEL          gzip level of the segments                   (default 6)
+#   LEVEL          zlib level of the generated segments         (default 6)
 #   SEED           traffic seed                                 (default 42)
 #   CONCURRENCY    uploads in flight (streams uploading at once) (default 8)
 #   RUNS           rounds of zlib / nginx / collector           (default 1)

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Benchmark of the segment writer against zlib at the same level (issue "segments").
+# Benchmark of the segment writer against zlib (issue "segments"; encoders: issue 24).
 #
 # Builds the `segment-bench` driver in release mode (own scratch path, so it
 # does not contend with a debug build in .build), runs it RUNS times on a
 # generated corpus of MCP-like traffic, and in each round also compresses, with
-# Python's zlib (scripts/zlib_reference.py, gzip wrapper, same level):
+# Python's zlib (scripts/zlib_reference.py, gzip wrapper, level ZLIB_LEVEL):
 #   (a) the same traffic bytes (DIR/traffic.bin), and
 #   (b) the record bytes the writer produced in that round (decompressed from
 #       the finished segments, header and trailer members left out).
@@ -15,7 +15,9 @@
 #
 # Environment:
 #   MEGABYTES   corpus size in MB of traffic          (default 64)
-#   LEVEL       zlib level for writer and reference    (default 6)
+#   COMPRESSOR  the writer's encoder: isal, libdeflate, zlib (default isal, the sidecar's)
+#   LEVEL       the writer's level             (default: the encoder's, isal 1, others 6)
+#   ZLIB_LEVEL  level of the zlib reference                (default 6)
 #   PRODUCERS   concurrent producers in the driver     (default 8)
 #   RUNS        rounds; the best of each is reported   (default 3)
 #   SEED        corpus seed                            (default 42)
@@ -26,7 +28,9 @@
 set -euo pipefail
 
 MEGABYTES="${MEGABYTES:-64}"
-LEVEL="${LEVEL:-6}"
+COMPRESSOR="${COMPRESSOR:-isal}"
+LEVEL="${LEVEL:-}"
+ZLIB_LEVEL="${ZLIB_LEVEL:-6}"
 PRODUCERS="${PRODUCERS:-8}"
 RUNS="${RUNS:-3}"
 SEED="${SEED:-42}"
@@ -38,7 +42,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 SCRATCH=".build-release"
-COMMAND="MEGABYTES=$MEGABYTES LEVEL=$LEVEL PRODUCERS=$PRODUCERS RUNS=$RUNS SEED=$SEED scripts/bench-segments.sh"
+COMMAND="MEGABYTES=$MEGABYTES COMPRESSOR=$COMPRESSOR${LEVEL:+ LEVEL=$LEVEL} ZLIB_LEVEL=$ZLIB_LEVEL PRODUCERS=$PRODUCERS RUNS=$RUNS SEED=$SEED scripts/bench-segments.sh"
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -54,13 +58,13 @@ ROUNDS="$BENCH_DIR/rounds.jsonl"
 : >"$ROUNDS"
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
-DRIVER=("$BIN" --dir "$BENCH_DIR" --megabytes "$MEGABYTES" --level "$LEVEL" --producers "$PRODUCERS" --seed "$SEED")
+DRIVER=("$BIN" --dir "$BENCH_DIR" --megabytes "$MEGABYTES" --compressor "$COMPRESSOR" ${LEVEL:+--level "$LEVEL"} --producers "$PRODUCERS" --seed "$SEED")
 for ((round = 1; round <= RUNS; round++)); do
     log "==> round $round/$RUNS: segment writer"
     writer_json="$("${DRIVER[@]}")"
     log "    $writer_json"
     log "==> round $round/$RUNS: zlib reference"
-    zlib_json="$("$PYTHON" scripts/zlib_reference.py --dir "$BENCH_DIR" --level "$LEVEL" --runs 1)"
+    zlib_json="$("$PYTHON" scripts/zlib_reference.py --dir "$BENCH_DIR" --level "$ZLIB_LEVEL" --runs 1)"
     log "    $zlib_json"
     printf '{"round":%d,"writer":%s,"zlib":%s}\n' "$round" "$writer_json" "$zlib_json" >>"$ROUNDS"
 done
@@ -72,6 +76,7 @@ export BENCH_CPU="${CPU_MODEL:-unknown}"
 export BENCH_SWIFT="$(swift --version 2>&1 | head -n1)"
 export BENCH_KERNEL="$(uname -sr)"
 export BENCH_COMMAND="$COMMAND"
+export BENCH_ZLIB_LEVEL="$ZLIB_LEVEL"
 export BENCH_DRIVER="${DRIVER[*]}"
 export BENCH_LOAD_BEFORE="$LOAD_BEFORE"
 export BENCH_LOAD_AFTER="$LOAD_AFTER"
@@ -109,7 +114,7 @@ def verdict(ok): return "PASS" if ok else "FAIL"
 level = best["level"]
 env = os.environ
 print()
-print(f"## Segment writer vs zlib (level {level})")
+print(f"## Segment writer ({best['compressor']} level {level}) vs zlib (level {env['BENCH_ZLIB_LEVEL']})")
 print()
 print(f"- Machine: {env['BENCH_NPROC']} CPUs, {env['BENCH_CPU']}, {env['BENCH_KERNEL']}")
 print(f"- Toolchain: {env['BENCH_SWIFT']}; zlib {z0['zlib_version']} (writer and Python {z0['python']})")
@@ -141,7 +146,7 @@ if zr_bytes != records:
     print(f"Note: the best writer round wrote {records:,} record bytes, the segments read back held {zr_bytes:,}.")
 print()
 print("Targets:")
-print(f"- Writer throughput ≥ 0.9× zlib at level {level} (same traffic bytes): {speed_traffic:.3f}× → **{verdict(speed_traffic >= 0.9)}**"
+print(f"- Writer throughput ≥ 0.9× zlib at level {env['BENCH_ZLIB_LEVEL']} (same traffic bytes): {speed_traffic:.3f}× → **{verdict(speed_traffic >= 0.9)}**"
       f" (on the record bytes it compresses: {speed_records:.3f}× → {verdict(speed_records >= 0.9)})")
 print(f"- Compression ratio ≥ 3× on MCP JSON traffic (traffic ÷ segment bytes): {ratio_traffic:.3f}× → **{verdict(ratio_traffic >= 3.0)}**")
 PY

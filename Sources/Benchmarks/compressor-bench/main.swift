@@ -67,7 +67,7 @@ classes.removeAll { $0.inputs.isEmpty }
 
 let encodings: [GzipEncoding] = [
     try GzipEncoding(library: .zlib, level: 1), try GzipEncoding(library: .zlib, level: 6),
-    try GzipEncoding(library: .libdeflate, level: 1), try GzipEncoding(library: .libdeflate, level: 4), try GzipEncoding(library: .libdeflate, level: 6),
+    try GzipEncoding(library: .libdeflate, level: 1), try GzipEncoding(library: .libdeflate, level: 4), try GzipEncoding(library: .libdeflate, level: 6), try GzipEncoding(library: .libdeflate, level: 9),
     try GzipEncoding(library: .isal, level: 0), try GzipEncoding(library: .isal, level: 1), try GzipEncoding(library: .isal, level: 2), try GzipEncoding(library: .isal, level: 3),
 ]
 
