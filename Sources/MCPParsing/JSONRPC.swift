@@ -19,13 +19,15 @@ public struct JSONRPCSummary: Sendable, Equatable {
     public var batchIndex: Int?
     /// `params._meta.progressToken`, or `params.progressToken` of `notifications/progress`.
     public var progressToken: JSONValue?
-    /// The message itself.
-    public var message: JSONValue
+    /// `params.protocolVersion`, else `result.protocolVersion`, when that is a string.
+    public var protocolVersion: String?
+    /// The message itself; `nil` from ``JSONRPCSkimmer``, which builds no tree.
+    public var message: JSONValue?
 
     public init(
         type: JSONRPCMessage.MessageType, method: String? = nil, id: JSONValue? = nil, tool: String? = nil,
         uri: String? = nil, errorCode: Int64? = nil, errorMessage: String? = nil, batchIndex: Int? = nil,
-        progressToken: JSONValue? = nil, message: JSONValue
+        progressToken: JSONValue? = nil, protocolVersion: String? = nil, message: JSONValue?
     ) {
         self.type = type
         self.method = method
@@ -36,6 +38,7 @@ public struct JSONRPCSummary: Sendable, Equatable {
         self.errorMessage = errorMessage
         self.batchIndex = batchIndex
         self.progressToken = progressToken
+        self.protocolVersion = protocolVersion
         self.message = message
     }
 }
@@ -66,6 +69,7 @@ public enum JSONRPCClassifier {
         guard case .object = message else { return summary }
         summary.id = message["id"]
         let params = message["params"]
+        summary.protocolVersion = (params?["protocolVersion"] ?? message["result"]?["protocolVersion"])?.stringValue
         if let method = message["method"]?.stringValue {
             summary.method = method
             summary.type = summary.id == nil ? .notification : .request
@@ -93,7 +97,7 @@ public enum JSONRPCClassifier {
     }
 
     /// An integral number (`-32602`, also `-32602.0` or `-3.2602e4`).
-    private static func integer(_ value: JSONValue) -> Int64? {
+    static func integer(_ value: JSONValue) -> Int64? {
         if let exact = value.int64Value { return exact }
         guard let double = value.doubleValue, double.rounded(.towardZero) == double,
               double >= -9.2e18, double <= 9.2e18 else { return nil }

@@ -63,6 +63,8 @@ public struct ProxySettings: Sendable {
     public var redactor: Redactor
     /// `sse_event.data` and `jsonrpc.message` copies are kept up to this size.
     public var inlineCopyLimit: Int
+    /// Whether `jsonrpc` records carry a redacted copy of their message.
+    public var inlineMessages: InlineMessages = .defaultChoice
     public var verifier: (any BearerVerifier)?
     /// Answer 401 to requests without a verified bearer token (probes excepted).
     public var requireIdentity: Bool
@@ -98,4 +100,20 @@ public struct ProxySettings: Sendable {
         self.trustForwardedUser = trustForwardedUser
         self.trustClientCertHeader = trustClientCertHeader
     }
+}
+
+/// Whether `jsonrpc` records carry `message`, a redacted copy of the JSON-RPC message.
+///
+/// The `body` (and `sse_event`) records hold the same bytes and stay authoritative; readers
+/// rebuild a message from them when the copy is missing. Without copies the sidecar builds
+/// no JSON tree for a message (``JSONRPCSkimmer``) and compresses about half the bytes for
+/// small exchanges.
+public enum InlineMessages: String, Sendable, CaseIterable {
+    /// No copies.
+    case none
+    /// A copy of every message up to `--inline-copy-limit` bytes (16 KiB).
+    case small
+
+    /// The sidecar's default (docs/performance.md says why).
+    public static let defaultChoice: InlineMessages = .small
 }

@@ -83,7 +83,7 @@ extension RecordingConnection {
         h.batch = summaries.contains { $0.batchIndex != nil }
         for summary in summaries where summary.type == .request && summary.method == "tools/call" {
             guard let tool = summary.tool else { continue }
-            let arguments = summary.message["params"]?["arguments"]
+            let arguments = summary.message?["params"]?["arguments"]
             guard let rule = policy.rule(forTool: tool, arguments: arguments) else { continue }
             let exchange = h.outstanding.exchange
             let call = HeldCallRequest(

@@ -66,8 +66,17 @@ extension RecordingConnection {
     /// pairing requests with responses. Returns the summaries.
     @discardableResult
     mutating func jsonRPC(_ bytes: [UInt8], exchange: UInt64, from sender: Sender, via carrier: JSONRPCMessage.Carrier, session: String?, protocolVersion: String?, at time: RecordTime, into step: inout ConnectionStep) -> [JSONRPCSummary] {
+        // The message's tree is built only for a copy in the record or for the approval policy's
+        // argument rules; otherwise the skimmer takes the summary facts from the bytes.
+        let wantsCopy = settings.capture == .full && settings.inlineMessages == .small && bytes.count <= settings.inlineCopyLimit
+        let wantsTree = wantsCopy || (sender == .client && settings.approvalPolicy != nil)
+        var classified = wantsTree ? JSONRPCClassifier.classify(bytes: bytes) : JSONRPCSkimmer.summarize(bytes: bytes)
+        if case .failure = classified, !wantsTree {
+            // Same verdict, and the parser's own words for the note.
+            classified = JSONRPCClassifier.classify(bytes: bytes)
+        }
         let summaries: [JSONRPCSummary]
-        switch JSONRPCClassifier.classify(bytes: bytes) {
+        switch classified {
         case .success(let s):
             summaries = s
         case .failure(let error):
@@ -91,14 +100,12 @@ extension RecordingConnection {
                 break
             }
             var version = protocolVersion
-            if version == nil, summary.method == "initialize" || summary.type == .response,
-                case .string(let v)? = summary.message["params"]?["protocolVersion"] ?? summary.message["result"]?["protocolVersion"]
-            {
+            if version == nil, summary.method == "initialize" || summary.type == .response, let v = summary.protocolVersion {
                 version = v
             }
             var copy: JSONValue?
-            if settings.capture == .full && bytes.count <= settings.inlineCopyLimit {
-                copy = settings.redactor.redact(json: summary.message).0
+            if wantsCopy, let message = summary.message {
+                copy = settings.redactor.redact(json: message).0
             }
             record(.jsonRPC(JSONRPCMessage(
                 conn: conn, exchange: exchange, from: sender, via: carrier, type: summary.type,

@@ -49,6 +49,9 @@ struct SidecarCommand: AsyncParsableCommand {
     @Option(help: "What to keep: 'full' (heads, bodies, events, messages) or 'metadata' (heads and JSON-RPC method/id/tool only).")
     var capture: CaptureModeArgument = .full
 
+    @Option(help: "Copies of JSON-RPC messages in 'jsonrpc' records: 'small' (up to 16 KiB) or 'none'. The 'body' records hold the same bytes either way.")
+    var inlineMessages: InlineMessages = .defaultChoice
+
     @Option(help: "JSON bodies and SSE events larger than this are recorded as bytes, not parsed.")
     var maxParseBytes = ByteSizeOption(16 << 20, text: "16MiB")
 
@@ -218,6 +221,7 @@ struct SidecarCommand: AsyncParsableCommand {
             preserveHost: preserveHost, upstreamAuthority: upstreamAddress.description, redactor: redactor,
             requireIdentity: requireIdentity, trustForwardedUser: trustForwardedUser, trustClientCertHeader: trustClientCertHeader)
         proxy.upstreamCredentials = credentials
+        proxy.inlineMessages = inlineMessages
         proxy.stripClientAuthorization = stripClientAuthorization
         proxy.approvalPolicy = try approvals.policy()
         proxy.instance = ApprovalBrokerService.newInstance()

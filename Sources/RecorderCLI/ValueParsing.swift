@@ -1,4 +1,5 @@
 import ArgumentParser
+import ProxyCore
 import SegmentFormat
 
 /// A duration option: `500ms`, `30s`, `5m`, `2h`, `90d` (a bare number is seconds).
@@ -56,6 +57,7 @@ private func splitUnit<M>(_ text: String, units: [(String, M)], default fallback
 extension CaptureModeArgument: ExpressibleByArgument {}
 extension FullSpoolArgument: ExpressibleByArgument {}
 extension GzipEncoderLibrary: ExpressibleByArgument {}
+extension InlineMessages: ExpressibleByArgument {}
 
 enum CaptureModeArgument: String, CaseIterable, Sendable {
     case full, metadata

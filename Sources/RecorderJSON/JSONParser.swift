@@ -17,7 +17,7 @@ public struct JSONParser {
     public static func parse<C: Collection>(_ bytes: C) throws(JSONParseError) -> JSONValue where C.Element == UInt8 {
         let array = Array(bytes)
         return try array.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-            var parser = Cursor(buffer: buffer)
+            var parser = JSONCursor(buffer: buffer)
             parser.skipWhitespace()
             let value = try parser.parseValue(depth: 0)
             parser.skipWhitespace()
@@ -33,7 +33,7 @@ public struct JSONParser {
     }
 }
 
-private struct Cursor {
+struct JSONCursor {
     let buffer: UnsafeBufferPointer<UInt8>
     var index = 0
 
@@ -125,6 +125,13 @@ private struct Cursor {
 
     mutating func parseNumber() throws(JSONParseError) -> JSONValue {
         let start = index
+        try skipNumber()
+        return .number(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self))
+    }
+
+    /// Validates a number (RFC 8259 grammar) and moves past it.
+    mutating func skipNumber() throws(JSONParseError) {
+        let start = index
         if buffer[index] == UInt8(ascii: "-") { index += 1 }
         guard index < buffer.count, isDigit(buffer[index]) else { throw fail("invalid number", at: start) }
         if buffer[index] == UInt8(ascii: "0") {
@@ -143,7 +150,6 @@ private struct Cursor {
             guard index < buffer.count, isDigit(buffer[index]) else { throw fail("invalid number", at: start) }
             while index < buffer.count && isDigit(buffer[index]) { index += 1 }
         }
-        return .number(String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self))
     }
 
     @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }

@@ -11,7 +11,7 @@ private func classify(_ json: String) throws -> [JSONRPCSummary] {
     @Test func initializeRequest() throws {
         let json = #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"roots":{"listChanged":true}},"clientInfo":{"name":"claude-ai","version":"0.1.0"}}}"#
         let summaries = try classify(json)
-        #expect(summaries == [JSONRPCSummary(type: .request, method: "initialize", id: 0, message: try JSONParser.parse(json))])
+        #expect(summaries == [JSONRPCSummary(type: .request, method: "initialize", id: 0, protocolVersion: "2025-06-18", message: try JSONParser.parse(json))])
     }
 
     @Test func initializeResponseAndInitializedNotification() throws {
@@ -41,7 +41,7 @@ private func classify(_ json: String) throws -> [JSONRPCSummary] {
         #expect(summary.tool == "get_weather")
         #expect(summary.progressToken == "tok-1")
         #expect(summary.batchIndex == nil)
-        #expect(summary.message["params"]?["arguments"]?["city"] == "Oslo")
+        #expect(summary.message?["params"]?["arguments"]?["city"] == "Oslo")
     }
 
     @Test func promptsGetNamesTheTool() throws {

@@ -1,0 +1,143 @@
+import RecorderJSON
+
+/// The same summaries as ``JSONRPCClassifier`` without building the message's tree.
+///
+/// It walks the text once with ``JSONParser/skim(_:_:)`` (as strict as the parser, so the
+/// same texts are refused) and parses only the few members a summary holds: `id`, `method`,
+/// `params.name`/`uri`/`progressToken`/`_meta.progressToken`/`protocolVersion`,
+/// `error.code`/`message` and `result.protocolVersion`. Duplicate member names resolve as
+/// ``JSONValue``'s subscript does: the first one counts. The summaries carry no `message`.
+public enum JSONRPCSkimmer {
+    public static func summarize(bytes: UnsafeBufferPointer<UInt8>) -> Result<[JSONRPCSummary], JSONParseError> {
+        var visitor = Visitor()
+        do {
+            try JSONParser.skim(bytes, &visitor)
+        } catch {
+            return .failure(error)
+        }
+        visitor.finishMessage()
+        if visitor.summaries.isEmpty {
+            // An empty batch.
+            return .success([JSONRPCSummary(type: .invalid, message: nil)])
+        }
+        return .success(visitor.summaries)
+    }
+
+    public static func summarize(bytes: [UInt8]) -> Result<[JSONRPCSummary], JSONParseError> {
+        bytes.withUnsafeBufferPointer { summarize(bytes: $0) }
+    }
+
+    private enum Container {
+        static let message = 0, params = 1, meta = 2, error = 3, result = 4
+    }
+
+    private enum Slot: Int, CaseIterable {
+        case id, method, name, uri, progressToken, metaProgressToken, errorCode, errorMessage, paramsProtocolVersion, resultProtocolVersion
+    }
+
+    private struct Visitor: JSONSkimVisitor {
+        var summaries: [JSONRPCSummary] = []
+        var open = false
+        var batchIndex: Int?
+        var isObject = false
+        var values = [JSONValue?](repeating: nil, count: Slot.allCases.count)
+        var errorIsObject: Bool?
+        var hasResult = false
+        /// Members already seen, one bit per (container, key): later duplicates are skipped.
+        var seen: UInt32 = 0
+
+        mutating func beginMessage(index: Int?, isObject: Bool) {
+            finishMessage()
+            open = true
+            batchIndex = index
+            self.isObject = isObject
+            for i in values.indices { values[i] = nil }
+            errorIsObject = nil
+            hasResult = false
+            seen = 0
+        }
+
+        mutating func interest(in container: Int, key: UnsafeRawBufferPointer) -> JSONSkimInterest {
+            let (bit, interest): (UInt32, JSONSkimInterest)
+            switch container {
+            case Container.message:
+                if key.elementsEqual("id".utf8) { (bit, interest) = (1 << 0, .capture(Slot.id.rawValue)) }
+                else if key.elementsEqual("method".utf8) { (bit, interest) = (1 << 1, .capture(Slot.method.rawValue)) }
+                else if key.elementsEqual("params".utf8) { (bit, interest) = (1 << 2, .descend(Container.params)) }
+                else if key.elementsEqual("error".utf8) { (bit, interest) = (1 << 3, .descend(Container.error)) }
+                else if key.elementsEqual("result".utf8) { (bit, interest) = (1 << 4, .descend(Container.result)) }
+                else { return .skip }
+            case Container.params:
+                if key.elementsEqual("name".utf8) { (bit, interest) = (1 << 5, .capture(Slot.name.rawValue)) }
+                else if key.elementsEqual("uri".utf8) { (bit, interest) = (1 << 6, .capture(Slot.uri.rawValue)) }
+                else if key.elementsEqual("progressToken".utf8) { (bit, interest) = (1 << 7, .capture(Slot.progressToken.rawValue)) }
+                else if key.elementsEqual("protocolVersion".utf8) { (bit, interest) = (1 << 8, .capture(Slot.paramsProtocolVersion.rawValue)) }
+                else if key.elementsEqual("_meta".utf8) { (bit, interest) = (1 << 9, .descend(Container.meta)) }
+                else { return .skip }
+            case Container.meta:
+                guard key.elementsEqual("progressToken".utf8) else { return .skip }
+                (bit, interest) = (1 << 10, .capture(Slot.metaProgressToken.rawValue))
+            case Container.error:
+                if key.elementsEqual("code".utf8) { (bit, interest) = (1 << 11, .capture(Slot.errorCode.rawValue)) }
+                else if key.elementsEqual("message".utf8) { (bit, interest) = (1 << 12, .capture(Slot.errorMessage.rawValue)) }
+                else { return .skip }
+            case Container.result:
+                guard key.elementsEqual("protocolVersion".utf8) else { return .skip }
+                (bit, interest) = (1 << 13, .capture(Slot.resultProtocolVersion.rawValue))
+            default:
+                return .skip
+            }
+            if seen & bit != 0 { return .skip }
+            seen |= bit
+            return interest
+        }
+
+        mutating func captured(_ slot: Int, _ value: JSONValue) {
+            values[slot] = value
+        }
+
+        mutating func entered(_ container: Int, isObject: Bool) {
+            switch container {
+            case Container.error: errorIsObject = isObject
+            case Container.result: hasResult = true
+            default: break
+            }
+        }
+
+        func value(_ slot: Slot) -> JSONValue? { values[slot.rawValue] }
+
+        /// The summary of the message walked last, as ``JSONRPCClassifier/summarize(_:batchIndex:)`` makes it.
+        mutating func finishMessage() {
+            guard open else { return }
+            open = false
+            var summary = JSONRPCSummary(type: .invalid, batchIndex: batchIndex, message: nil)
+            defer { summaries.append(summary) }
+            guard isObject else { return }
+            summary.id = value(.id)
+            summary.protocolVersion = (value(.paramsProtocolVersion) ?? value(.resultProtocolVersion))?.stringValue
+            if let method = value(.method)?.stringValue {
+                summary.method = method
+                summary.type = summary.id == nil ? .notification : .request
+                switch method {
+                case "tools/call", "prompts/get":
+                    summary.tool = value(.name)?.stringValue
+                case "resources/read", "resources/subscribe", "resources/unsubscribe":
+                    summary.uri = value(.uri)?.stringValue
+                case "notifications/progress":
+                    summary.progressToken = value(.progressToken)
+                default:
+                    break
+                }
+                if summary.progressToken == nil {
+                    summary.progressToken = value(.metaProgressToken)
+                }
+            } else if summary.id != nil, errorIsObject == true {
+                summary.type = .error
+                summary.errorCode = value(.errorCode).flatMap(JSONRPCClassifier.integer)
+                summary.errorMessage = value(.errorMessage)?.stringValue
+            } else if summary.id != nil, hasResult {
+                summary.type = .response
+            }
+        }
+    }
+}

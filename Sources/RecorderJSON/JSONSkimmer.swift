@@ -1,0 +1,269 @@
+/// What a ``JSONSkimVisitor`` wants of one object member.
+public enum JSONSkimInterest: Sendable, Equatable {
+    /// Validate the value and forget it.
+    case skip
+    /// Parse the value and hand it to ``JSONSkimVisitor/captured(_:_:)`` with this slot.
+    case capture(Int)
+    /// Walk into the value as the container with this id (its members are offered in turn).
+    case descend(Int)
+}
+
+/// Chooses, member by member, what a skim keeps of a JSON text.
+public protocol JSONSkimVisitor {
+    /// A new top-level message: the root value (`index` nil) or an element of a root array.
+    /// Its members are offered as members of container 0 when it is an object.
+    mutating func beginMessage(index: Int?, isObject: Bool)
+    /// The member `key` (unescaped UTF-8) of the object `container`.
+    mutating func interest(in container: Int, key: UnsafeRawBufferPointer) -> JSONSkimInterest
+    /// The value of a member whose interest was `.capture(slot)`.
+    mutating func captured(_ slot: Int, _ value: JSONValue)
+    /// The value of a member whose interest was `.descend(container)`: whether it is an object
+    /// (only an object's members are offered).
+    mutating func entered(_ container: Int, isObject: Bool)
+}
+
+extension JSONParser {
+    /// Walks one JSON text exactly as strictly as ``parse(_:)`` (the same grammar, UTF-8 and
+    /// depth checks: the same texts are refused), building only the values `visitor` asks for.
+    ///
+    /// A root array is taken as a batch: each element is one message. Everything not
+    /// captured is validated and skipped without allocating, which makes a skim of a large
+    /// JSON-RPC result several times cheaper than building its tree.
+    public static func skim<V: JSONSkimVisitor>(_ buffer: UnsafeBufferPointer<UInt8>, _ visitor: inout V) throws(JSONParseError) {
+        var cursor = JSONCursor(buffer: buffer)
+        cursor.skipWhitespace()
+        guard cursor.index < buffer.count else { throw cursor.fail("unexpected end of input") }
+        if buffer[cursor.index] == UInt8(ascii: "[") {
+            try cursor.skimArrayOfMessages(&visitor)
+        } else {
+            try cursor.skimMessage(index: nil, depth: 0, &visitor)
+        }
+        cursor.skipWhitespace()
+        guard cursor.index == buffer.count else {
+            throw JSONParseError(offset: cursor.index, reason: "unexpected data after the value")
+        }
+    }
+}
+
+extension JSONCursor {
+    mutating func skimArrayOfMessages<V: JSONSkimVisitor>(_ visitor: inout V) throws(JSONParseError) {
+        index += 1
+        skipWhitespace()
+        if index < buffer.count && buffer[index] == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
+        var element = 0
+        while true {
+            skipWhitespace()
+            try skimMessage(index: element, depth: 1, &visitor)
+            element += 1
+            skipWhitespace()
+            guard index < buffer.count else { throw fail("unexpected end of input in array") }
+            if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+            if buffer[index] == UInt8(ascii: "]") { index += 1; return }
+            throw fail("expected ',' or ']'")
+        }
+    }
+
+    mutating func skimMessage<V: JSONSkimVisitor>(index message: Int?, depth: Int, _ visitor: inout V) throws(JSONParseError) {
+        guard depth < JSONParser.maximumDepth else { throw fail("nesting deeper than \(JSONParser.maximumDepth)") }
+        let isObject = index < buffer.count && buffer[index] == UInt8(ascii: "{")
+        visitor.beginMessage(index: message, isObject: isObject)
+        if isObject {
+            try skimObject(container: 0, depth: depth, &visitor)
+        } else {
+            try skipValue(depth: depth)
+        }
+    }
+
+    /// At `{`: offers each member to the visitor.
+    mutating func skimObject<V: JSONSkimVisitor>(container: Int, depth: Int, _ visitor: inout V) throws(JSONParseError) {
+        index += 1
+        skipWhitespace()
+        if index < buffer.count && buffer[index] == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+            let keyStart = index + 1
+            let escaped = try skipString()
+            let interest: JSONSkimInterest
+            if escaped {
+                var keyCursor = JSONCursor(buffer: UnsafeBufferPointer(rebasing: buffer[(keyStart - 1)..<index]))
+                var key = try keyCursor.parseString()
+                interest = key.withUTF8 { visitor.interest(in: container, key: UnsafeRawBufferPointer($0)) }
+            } else {
+                interest = visitor.interest(in: container, key: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[keyStart..<(index - 1)])))
+            }
+            skipWhitespace()
+            guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            index += 1
+            skipWhitespace()
+            switch interest {
+            case .skip:
+                try skipValue(depth: depth + 1)
+            case .capture(let slot):
+                visitor.captured(slot, try parseValue(depth: depth + 1))
+            case .descend(let child):
+                guard depth + 1 < JSONParser.maximumDepth else { throw fail("nesting deeper than \(JSONParser.maximumDepth)") }
+                let isObject = index < buffer.count && buffer[index] == UInt8(ascii: "{")
+                visitor.entered(child, isObject: isObject)
+                if isObject {
+                    try skimObject(container: child, depth: depth + 1, &visitor)
+                } else {
+                    try skipValue(depth: depth + 1)
+                }
+            }
+            skipWhitespace()
+            guard index < buffer.count else { throw fail("unexpected end of input in object") }
+            if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+            if buffer[index] == UInt8(ascii: "}") { index += 1; return }
+            throw fail("expected ',' or '}'")
+        }
+    }
+
+    /// Validates one value like ``parseValue(depth:)`` without building it.
+    mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard depth < JSONParser.maximumDepth else { throw fail("nesting deeper than \(JSONParser.maximumDepth)") }
+        guard index < buffer.count else { throw fail("unexpected end of input") }
+        switch buffer[index] {
+        case UInt8(ascii: "{"):
+            index += 1
+            skipWhitespace()
+            if index < buffer.count && buffer[index] == UInt8(ascii: "}") {
+                index += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+                _ = try skipString()
+                skipWhitespace()
+                guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                index += 1
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard index < buffer.count else { throw fail("unexpected end of input in object") }
+                if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+                if buffer[index] == UInt8(ascii: "}") { index += 1; return }
+                throw fail("expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            index += 1
+            skipWhitespace()
+            if index < buffer.count && buffer[index] == UInt8(ascii: "]") {
+                index += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard index < buffer.count else { throw fail("unexpected end of input in array") }
+                if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+                if buffer[index] == UInt8(ascii: "]") { index += 1; return }
+                throw fail("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): _ = try skipString()
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "n"): try expectLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
+        default: throw fail("unexpected character")
+        }
+    }
+
+    /// At `"`: validates a string like ``parseString()`` (escapes, surrogates, control
+    /// characters, UTF-8) without building it. Returns whether it held an escape.
+    mutating func skipString() throws(JSONParseError) -> Bool {
+        let start = index
+        index += 1
+        var run = index
+        var escaped = false
+        while index < buffer.count {
+            let b = buffer[index]
+            if b == UInt8(ascii: "\"") {
+                guard Self.isValidUTF8(UnsafeBufferPointer(rebasing: buffer[run..<index])) else {
+                    throw fail("string is not valid UTF-8", at: start)
+                }
+                index += 1
+                return escaped
+            }
+            if b < 0x20 { throw fail("unescaped control character in string") }
+            if b != UInt8(ascii: "\\") {
+                index += 1
+                continue
+            }
+            // A run of raw bytes ends at an escape; escapes themselves always give valid UTF-8.
+            guard Self.isValidUTF8(UnsafeBufferPointer(rebasing: buffer[run..<index])) else {
+                throw fail("string is not valid UTF-8", at: start)
+            }
+            escaped = true
+            index += 1
+            guard index < buffer.count else { break }
+            let e = buffer[index]
+            index += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                 UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                break
+            case UInt8(ascii: "u"):
+                let scalar = try hex4()
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard index + 1 < buffer.count, buffer[index] == UInt8(ascii: "\\"), buffer[index + 1] == UInt8(ascii: "u") else {
+                        throw fail("unpaired surrogate in string")
+                    }
+                    index += 2
+                    let low = try hex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in string") }
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw fail("unpaired surrogate in string")
+                }
+            default:
+                throw fail("invalid escape", at: index - 2)
+            }
+            run = index
+        }
+        throw fail("unterminated string", at: start)
+    }
+
+    /// Well-formed UTF-8 (Unicode 15, table 3-7): no overlong forms, no surrogates, nothing above U+10FFFF.
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b0 = bytes[i]
+            if b0 < 0x80 {
+                i += 1
+                continue
+            }
+            func continuation(_ j: Int) -> Bool { j < n && bytes[j] & 0xC0 == 0x80 }
+            switch b0 {
+            case 0xC2...0xDF:
+                guard continuation(i + 1) else { return false }
+                i += 2
+            case 0xE0...0xEF:
+                guard i + 1 < n else { return false }
+                let b1 = bytes[i + 1]
+                let low: UInt8 = b0 == 0xE0 ? 0xA0 : 0x80
+                let high: UInt8 = b0 == 0xED ? 0x9F : 0xBF
+                guard b1 >= low && b1 <= high, continuation(i + 2) else { return false }
+                i += 3
+            case 0xF0...0xF4:
+                guard i + 1 < n else { return false }
+                let b1 = bytes[i + 1]
+                let low: UInt8 = b0 == 0xF0 ? 0x90 : 0x80
+                let high: UInt8 = b0 == 0xF4 ? 0x8F : 0xBF
+                guard b1 >= low && b1 <= high, continuation(i + 2), continuation(i + 3) else { return false }
+                i += 4
+            default:
+                return false
+            }
+        }
+        return true
+    }
+}
