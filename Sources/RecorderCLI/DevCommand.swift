@@ -50,6 +50,9 @@ struct DevCommand: AsyncParsableCommand {
 
     @OptionGroup var approvals: ApprovalOptions
 
+    @Option(help: "Copies of JSON-RPC messages in 'jsonrpc' records: 'small' (up to 16 KiB) or 'none' (the 'body' records hold the same bytes).")
+    var inlineMessages: InlineMessages = .sidecarDefault
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "notice"
 
@@ -95,6 +98,7 @@ struct DevCommand: AsyncParsableCommand {
         let redactor = Redactor(key: material.fingerprintKey, headers: Redactor.defaultHeaders, jsonKeys: Redactor.defaultJSONKeys)
         var proxy = ProxySettings(upstreamAuthority: upstreamAddress.description, redactor: redactor)
         proxy.approvalPolicy = try approvals.policy()
+        proxy.inlineMessages = inlineMessages
         proxy.instance = ApprovalBrokerService.newInstance()
         var sidecarConfiguration = SidecarConfiguration(
             listen: HostAndPort(listen)!, upstream: upstreamAddress, admin: nil,

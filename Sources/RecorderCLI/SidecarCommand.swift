@@ -50,7 +50,7 @@ struct SidecarCommand: AsyncParsableCommand {
     var capture: CaptureModeArgument = .full
 
     @Option(help: "Copies of JSON-RPC messages in 'jsonrpc' records: 'small' (up to 16 KiB) or 'none'. The 'body' records hold the same bytes either way.")
-    var inlineMessages: InlineMessages = .defaultChoice
+    var inlineMessages: InlineMessages = .sidecarDefault
 
     @Option(help: "JSON bodies and SSE events larger than this are recorded as bytes, not parsed.")
     var maxParseBytes = ByteSizeOption(16 << 20, text: "16MiB")

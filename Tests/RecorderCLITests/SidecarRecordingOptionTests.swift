@@ -1,7 +1,8 @@
+import ProxyCore
 @testable import RecorderCLI
 import Testing
 
-@Suite struct SidecarCompressionOptionTests {
+@Suite struct SidecarRecordingOptionTests {
     func parse(_ arguments: [String]) throws -> SidecarCommand {
         let command = try MCPRecorderCommand.parseAsRoot(["sidecar"] + arguments)
         return try #require(command as? SidecarCommand)
@@ -30,5 +31,11 @@ import Testing
         #expect(message(["--compression-level", "6"]).contains("isal has levels 0–3, not 6"))
         #expect(message(["--compressor", "zlib", "--compression-level", "0"]).contains("zlib has levels 1–9, not 0"))
         #expect(message(["--compressor", "brotli"]).contains("brotli"))
+    }
+
+    @Test func messageCopiesAreOffByDefaultAndCanBeKept() throws {
+        #expect(try parse([]).inlineMessages == .none)
+        #expect(try parse(["--inline-messages", "small"]).inlineMessages == .small)
+        #expect(message(["--inline-messages", "all"]).contains("all"))
     }
 }
