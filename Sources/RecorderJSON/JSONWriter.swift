@@ -81,10 +81,33 @@ public struct JSONWriter: Sendable {
     public mutating func int<T: BinaryInteger>(_ value: T) {
         if value >= 0 && value < 10 {
             bytes.append(UInt8(ascii: "0") + UInt8(value))
+        } else if let small = Int64(exactly: value) {
+            decimal(small)
         } else {
             var text = String(value)
             text.withUTF8 { bytes.append(contentsOf: $0) }
         }
+    }
+
+    /// Decimal digits without a String: numbers are most of a record's fields.
+    private mutating func decimal(_ value: Int64) {
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: 20 digits and a sign fit
+        let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
+            var position = buffer.count
+            repeat {
+                position -= 1
+                buffer[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                position -= 1
+                buffer[position] = UInt8(ascii: "-")
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[position...]))
+            return buffer.count - position
+        }
+        _ = count
     }
 
     public mutating func bool(_ value: Bool) {

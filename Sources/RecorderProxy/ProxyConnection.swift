@@ -214,16 +214,22 @@ final class ProxyConnection {
         let started = context.clock.monotonicNow()
         let loop = eventLoop
         let box = UnsafeTransfer(self)
+        let written: @Sendable (Result<Range<UInt64>, SegmentWriterError>) -> Void = { result in
+            let connection = box.value
+            connection.context.metrics.recordingLatency.recordNanoseconds(Int64(clamping: (connection.context.clock.monotonicNow() - started).nanosecondsClamped))
+            switch result {
+            case .success:
+                connection.apply(step, from: side)
+            case .failure(let error):
+                connection.recordingFailed(error)
+            }
+        }
         context.writer.append(step.records) { result in
-            loop.execute {
-                let connection = box.value
-                connection.context.metrics.recordingLatency.recordNanoseconds(Int64(clamping: (connection.context.clock.monotonicNow() - started).nanosecondsClamped))
-                switch result {
-                case .success:
-                    connection.apply(step, from: side)
-                case .failure(let error):
-                    connection.recordingFailed(error)
-                }
+            // An idle writer writes inline, on this loop: forward at once, no hop through the task queue.
+            if loop.inEventLoop {
+                written(result)
+            } else {
+                loop.execute { written(result) }
             }
         }
     }

@@ -429,3 +429,15 @@ public struct ApprovalRecord: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
     }
 }
+
+extension RecordBody {
+    /// Bytes of body payload the record carries (what dominates its encoded size).
+    var payloadBytes: Int {
+        switch self {
+        case .body(let chunk): chunk.data?.count ?? 0
+        case .raw(let raw): raw.data?.count ?? 0
+        case .sseEvent(let event): event.data?.utf8.count ?? 0
+        default: 0
+        }
+    }
+}

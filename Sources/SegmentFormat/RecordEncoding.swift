@@ -10,14 +10,14 @@ public struct EncodedRecord: Sendable {
     public var tail: [UInt8]
 
     public init(time: RecordTime, body: RecordBody) {
-        var fields = FieldWriter(capacity: 128)
+        // No opening brace: the writer's `{"seq":N,` opens the object.
+        var fields = FieldWriter(capacity: 160 + body.payloadBytes * 4 / 3, openingBrace: false)
         fields.time("ts", time)
         fields.string("kind", body.kind.rawValue)
         body.encodeFields(into: &fields)
         fields.writer.raw("}\n")
         self.kind = body.kind
-        // The field writer opened the object; the writer's `{"seq":N,` replaces that brace.
-        self.tail = Array(fields.writer.bytes.dropFirst())
+        self.tail = fields.writer.bytes
     }
 
     /// The complete line for sequence number `seq`.
@@ -97,9 +97,9 @@ struct FieldWriter {
     var writer: JSONWriter
     private var first = true
 
-    init(capacity: Int) {
+    init(capacity: Int, openingBrace: Bool = true) {
         writer = JSONWriter(capacity: capacity)
-        writer.raw(UInt8(ascii: "{"))
+        if openingBrace { writer.raw(UInt8(ascii: "{")) }
     }
 
     mutating func key(_ name: StaticString) {
