@@ -253,6 +253,11 @@ let package = Package(
         // Encoder comparison on real segment batches for scripts/bench-compressors.sh (not a test).
         .executableTarget(name: "compressor-bench", dependencies: ["SegmentStore", "SegmentFormat", "RecorderJSON"], path: "Sources/Benchmarks/compressor-bench"),
 
+        // Per-exchange allocations and CPU of the sidecar's pure core and writer, for scripts/bench-proxy.sh
+        // (not a test); CMallocCounter interposes malloc in that one executable.
+        .target(name: "CMallocCounter", path: "Sources/Benchmarks/CMallocCounter"),
+        .executableTarget(name: "proxy-bench", dependencies: ["CMallocCounter", "ProxyCore", "MCPParsing", "SegmentStore", "SegmentFormat", "RecorderJSON", .product(name: "NIOCore", package: "swift-nio")], path: "Sources/Benchmarks/proxy-bench"),
+
         // HTTP backend for scripts/bench-proxy.sh (not a test).
         .executableTarget(name: "bench-backend", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Sources/Benchmarks/bench-backend"),
 

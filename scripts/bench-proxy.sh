@@ -37,6 +37,7 @@
 #   BASE_PORT         first of the ports used (18100…18132)(default 18100)
 #   BENCH_DIR         working directory (spools, configs, results)
 #                     (default ${TMPDIR:-/tmp}/mcp-recorder-bench-proxy)
+#   ALLOC_EXCHANGES   exchanges of the allocation count      (default 20000)
 #   SKIP_BUILD        1 to reuse an existing release build  (default 0)
 #   PYTHON            Python 3 interpreter                  (default python3)
 set -euo pipefail
@@ -54,6 +55,16 @@ BACKEND_THREADS="${BACKEND_THREADS:-1}"
 BASE_PORT="${BASE_PORT:-18100}"
 BENCH_DIR="${BENCH_DIR:-${TMPDIR:-/tmp}/mcp-recorder-bench-proxy}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
+ALLOC_EXCHANGES="${ALLOC_EXCHANGES:-20000}"
+
+# The allocation budget per exchange (heap allocations, release build), by --inline-messages
+# and part: what proxy-bench counted when it was last lowered (docs/performance.md), rounded up.
+budget_of() { # budget_of MODE core|writer
+    case "$1.$2" in
+        none.core) echo 100 ;; none.writer) echo 120 ;;    # counted at 78e2dae: 98, 114
+        small.core) echo 145 ;; small.writer) echo 160 ;;  # counted at 78e2dae: 141, 157
+    esac
+}
 PYTHON="${PYTHON:-python3}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -90,7 +101,7 @@ done
 # ---------------------------------------------------------------- build
 
 if [[ "$SKIP_BUILD" != "1" ]]; then
-    for product in mcp-recorder bench-backend; do
+    for product in mcp-recorder bench-backend proxy-bench; do
         log "==> swift build -c release --product $product --scratch-path $SCRATCH"
         swift build -c release --product "$product" --scratch-path "$SCRATCH" >&2
     done
@@ -98,7 +109,7 @@ fi
 BIN_DIR="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
 RECORDER="$BIN_DIR/mcp-recorder"
 BACKEND="$BIN_DIR/bench-backend"
-for b in "$RECORDER" "$BACKEND"; do
+for b in "$RECORDER" "$BACKEND" "$BIN_DIR/proxy-bench"; do
     [[ -x "$b" ]] || { log "no binary at $b (build it, or unset SKIP_BUILD)"; exit 0; }
 done
 
@@ -349,12 +360,35 @@ export BENCH_WRK="$(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)"
 export BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 export BENCH_COMMAND="$COMMAND"
 export BENCH_LOAD_BEFORE="$LOAD_BEFORE" BENCH_LOAD_AFTER="$LOAD_AFTER"
-export BENCH_SIDECAR_ARGS="recording on (capture full, gzip 6, fsync every 1 s), spool under $BENCH_DIR, ${SIDECAR_ARGS[*]}"
+export BENCH_SIDECAR_ARGS="recording on (capture full, ISA-L level 1, no message copies, fsync every 1 s), spool under $BENCH_DIR, ${SIDECAR_ARGS[*]}"
 export BENCH_WRK_SHAPE="$WRK_THREADS threads, $WRK_CONNECTIONS connections, ${WRK_SECONDS} s after 2 s warm-up"
 export BENCH_RATE="$RATE" BENCH_WRK_CONNECTIONS="$WRK_CONNECTIONS"
 export BENCH_LAT_SHAPE="bench_proxy_client.py, $LAT_SECONDS s after 1 s warm-up, 16 keep-alive connections, latency from send to complete response"
 export BENCH_SSE_EVENTS="$SSE_EVENTS" BENCH_SSE_INTERVAL="$SSE_INTERVAL_MS" BENCH_SSE_RUNS="$SSE_RUNS" BENCH_BIG_MB="$BIG_MB"
 
 "$PYTHON" "$CLIENT" report "$RESULTS" | tee "$BENCH_DIR/results.md"
+
+# ---------------------------------------------------------------- 5. allocations per exchange
+
+# proxy-bench drives the sidecar's pure core (and then its writer) through the same POST /mcp
+# exchange without sockets and counts heap allocations per exchange (malloc interposed).
+# A count above the committed budget is a regression: find it before raising the budget.
+log "==> proxy-bench: allocations per exchange"
+{
+    printf '\n### Allocations per exchange (proxy-bench, %s exchanges, no sockets)\n\n' "$ALLOC_EXCHANGES"
+    printf '| inline messages | records | record bytes | core allocations (budget) | core µs | core + writer allocations (budget) | core + writer µs | verdict |\n|---|---:|---:|---:|---:|---:|---:|---|\n'
+    for mode in none small; do
+        "$BIN_DIR/proxy-bench" --exchanges "$ALLOC_EXCHANGES" --inline-messages "$mode" --dir "$BENCH_DIR/spool-proxy-bench" \
+            | "$PYTHON" -c '
+import json, sys
+d = json.load(sys.stdin)
+core_budget, writer_budget = float(sys.argv[1]), float(sys.argv[2])
+core, writer = d["core_allocations_per_exchange"], d["writer_allocations_per_exchange"]
+ok = core <= core_budget and writer <= writer_budget
+print(f"| {d[\"inline_messages\"]} | {d[\"records_per_exchange\"]:.0f} | {d[\"record_bytes_per_exchange\"]:.0f} | {core:.1f} ({core_budget:g}) | {d[\"core_ns_per_exchange\"] / 1000:.1f} "
+      f"| {writer:.1f} ({writer_budget:g}) | {d[\"writer_ns_per_exchange\"] / 1000:.1f} | {\"within budget\" if ok else \"**OVER BUDGET: a regression**\"} |")
+' "$(budget_of "$mode" core)" "$(budget_of "$mode" writer)"
+    done
+} | tee -a "$BENCH_DIR/results.md"
 log "(raw results: $RESULTS; logs: $BENCH_DIR/logs)"
 exit 0
