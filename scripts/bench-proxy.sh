@@ -384,9 +384,10 @@ import json, sys
 d = json.load(sys.stdin)
 core_budget, writer_budget = float(sys.argv[1]), float(sys.argv[2])
 core, writer = d["core_allocations_per_exchange"], d["writer_allocations_per_exchange"]
-ok = core <= core_budget and writer <= writer_budget
-print(f"| {d[\"inline_messages\"]} | {d[\"records_per_exchange\"]:.0f} | {d[\"record_bytes_per_exchange\"]:.0f} | {core:.1f} ({core_budget:g}) | {d[\"core_ns_per_exchange\"] / 1000:.1f} "
-      f"| {writer:.1f} ({writer_budget:g}) | {d[\"writer_ns_per_exchange\"] / 1000:.1f} | {\"within budget\" if ok else \"**OVER BUDGET: a regression**\"} |")
+mode, records, record_bytes = d["inline_messages"], d["records_per_exchange"], d["record_bytes_per_exchange"]
+core_us, writer_us = d["core_ns_per_exchange"] / 1000, d["writer_ns_per_exchange"] / 1000
+verdict = "within budget" if core <= core_budget and writer <= writer_budget else "**OVER BUDGET: a regression**"
+print(f"| {mode} | {records:.0f} | {record_bytes:.0f} | {core:.1f} ({core_budget:g}) | {core_us:.1f} | {writer:.1f} ({writer_budget:g}) | {writer_us:.1f} | {verdict} |")
 ' "$(budget_of "$mode" core)" "$(budget_of "$mode" writer)"
     done
 } | tee -a "$BENCH_DIR/results.md"
