@@ -1,0 +1,57 @@
+import RecorderJSON
+import Testing
+
+@Suite struct JSONWriterStringTests {
+    /// The escaping every record relies on, one byte at a time.
+    static func reference(_ text: String) -> String {
+        var out = "\""
+        for byte in text.utf8 {
+            switch byte {
+            case 0x22: out += "\\\""
+            case 0x5C: out += "\\\\"
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0x08: out += "\\b"
+            case 0x0C: out += "\\f"
+            case 0..<0x20: out += "\\u00" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
+            default: out += String(decoding: [byte], as: UTF8.self) == "\u{FFFD}" ? "" : String(UnicodeScalar(byte))
+            }
+        }
+        return out + "\""
+    }
+
+    func written(_ text: String) -> String {
+        var writer = JSONWriter()
+        writer.string(text)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    @Test(arguments: ["", "a", "plain ASCII longer than eight bytes", "\"", "\\", "\n", "\u{1}", "\u{1F}", "\u{7F}",
+                      "say \"hi\"\n\tand \\ go", String(repeating: "\"", count: 17), "12345678\"12345678", "1234567\u{0}"])
+    func escapesAreThoseOfTheReference(text: String) throws {
+        #expect(written(text) == Self.reference(text))
+        #expect(try JSONParser.parse(written(text)) == .string(text))
+    }
+
+    @Test func nonASCIITextIsCopiedAndStillRoundTrips() throws {
+        let text = "Zürich → 東京 😀 \"quoted\"\u{7}"
+        #expect(try JSONParser.parse(written(text)) == .string(text))
+        #expect(written(text).contains("Zürich → 東京 😀"))
+    }
+
+    @Test func randomTextRoundTripsAtEveryLengthAndPosition() throws {
+        var state: UInt64 = 0x1234_5678
+        let alphabet: [UInt8] = Array("abcXYZ09 {}[]:,".utf8) + [0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C, 0x00, 0x01, 0x1F, 0x7F]
+        for length in 0..<200 {
+            var bytes: [UInt8] = []
+            for _ in 0..<length {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes.append(alphabet[Int(state >> 33) % alphabet.count])
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(written(text) == Self.reference(text), "length \(length)")
+            #expect(try JSONParser.parse(written(text)) == .string(text))
+        }
+    }
+}
