@@ -16,6 +16,11 @@ import SegmentStore
 final class ProxyConnection {
     enum Side { case client, server }
 
+    /// Reads start small (an MCP exchange is a few KiB) and grow to 256 KiB for a streamed
+    /// body: each read is one step, one record and one writer append, so a large body costs
+    /// a quarter of the steps it would at NIO's 64 KiB.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: 256 * 1024)
+
     let eventLoop: any EventLoop
     let client: any Channel
     var server: (any Channel)?
@@ -78,6 +83,7 @@ final class ProxyConnection {
             .connectTimeout(context.configuration.connectTimeout.timeAmount)
             .channelOption(.autoRead, value: false)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: ProxyConnection.receiveBuffers)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ServerSideHandler(connection: self))
