@@ -44,6 +44,22 @@ public struct JSONWriter: Sendable {
             bytes.append(UInt8(ascii: "\""))
             return
         }
+        if count <= 32 {
+            // Names, ids, header values: no room to grow ahead (it would cost a reallocation).
+            var escape: (UInt64, UInt64) = (0, 0)
+            for byte in utf8 {
+                if Self.needsEscape(byte) {
+                    withUnsafeMutableBytes(of: &escape) { scratch in
+                        let base = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                        bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: Self.writeEscape(byte, to: base)))
+                    }
+                } else {
+                    bytes.append(byte)
+                }
+            }
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         var i = 0
         while i < count {
             let room = count - i + (count - i) / 8 + 64
