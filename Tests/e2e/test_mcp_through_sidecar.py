@@ -409,3 +409,47 @@ def test_upstream_idle_close_does_not_cut_a_response_short(mcp_server, sidecar, 
         assert len(body) == expected, f"{where}: {len(body)} of {expected} bytes of the answer arrived"
         text = json.loads(body)["result"]["content"][0]["text"]
         assert text == rp.big_text(rp.BIG_MB), where
+
+
+# --------------------------------------------------------------------------- message copies
+
+def test_message_copies_only_with_inline_messages_small(mcp_server, sidecar, segments, tmp_path):
+    """By default `jsonrpc` records carry the message's facts but no copy of it (the body records
+    hold it); `--inline-messages small` adds the redacted copy. The facts are the same either way,
+    and `zcat` reads the ISA-L segments like any gzip."""
+    import http.client
+
+    server = mcp_server("json", "1")
+    facts = {}
+    for mode, args in (("default", []), ("small", ["--inline-messages", "small"])):
+        spool = tmp_path / f"spool-{mode}"
+        car = sidecar(server.port, spool, args)
+        conn = http.client.HTTPConnection("127.0.0.1", car.port, timeout=30)
+        init = _post(conn, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "e2e", "version": "1"}}})
+        session = init.getheader("Mcp-Session-Id")
+        init.read()
+        _post(conn, {"jsonrpc": "2.0", "method": "notifications/initialized"}, session).read()
+        call = _post(conn, {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                            "params": {"name": "add", "arguments": {"a": 40, "b": 2}}}, session)
+        assert call.status == 200 and json.loads(call.read())["result"]["content"][0]["text"] == "42"
+        conn.close()
+        assert car.stop() == 0
+        records = segments(spool).records("jsonrpc")
+        request = [r for r in records if r.get("id") == 7 and r["from"] == "client"]
+        response = [r for r in records if r.get("id") == 7 and r["from"] == "server"]
+        assert len(request) == 1 and len(response) == 1, records
+        facts[mode] = [{k: v for k, v in r.items() if k not in ("seq", "ts", "conn", "message", "duration_us", "mcp_session")}
+                       for r in request + response]
+        if mode == "default":
+            assert all("message" not in r for r in records), records
+        else:
+            assert request[0]["message"]["params"]["arguments"] == {"a": 40, "b": 2}
+            assert response[0]["message"]["result"]["content"][0]["text"] == "42"
+        assert request[0]["tool"] == "add" and request[0]["type"] == "request"
+        assert response[0]["type"] == "response" and response[0]["protocol_version"], response
+        # Plain gzip tools read the segments (ISA-L writes standard members).
+        for path in sorted(spool.glob("*.seg.gz")):
+            lines = subprocess.run(["zcat", str(path)], capture_output=True, check=True).stdout.splitlines()
+            assert all(json.loads(line) for line in lines)
+    assert facts["default"] == facts["small"]
