@@ -187,7 +187,7 @@ extension JSONCursor {
         while index < buffer.count {
             let b = buffer[index]
             if b == UInt8(ascii: "\"") {
-                guard Self.isValidUTF8(UnsafeBufferPointer(rebasing: buffer[run..<index])) else {
+                guard UTF8Validation.isValid(UnsafeBufferPointer(rebasing: buffer[run..<index])) else {
                     throw fail("string is not valid UTF-8", at: start)
                 }
                 index += 1
@@ -199,7 +199,7 @@ extension JSONCursor {
                 continue
             }
             // A run of raw bytes ends at an escape; escapes themselves always give valid UTF-8.
-            guard Self.isValidUTF8(UnsafeBufferPointer(rebasing: buffer[run..<index])) else {
+            guard UTF8Validation.isValid(UnsafeBufferPointer(rebasing: buffer[run..<index])) else {
                 throw fail("string is not valid UTF-8", at: start)
             }
             escaped = true
@@ -229,41 +229,5 @@ extension JSONCursor {
             run = index
         }
         throw fail("unterminated string", at: start)
-    }
-
-    /// Well-formed UTF-8 (Unicode 15, table 3-7): no overlong forms, no surrogates, nothing above U+10FFFF.
-    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var i = 0
-        let n = bytes.count
-        while i < n {
-            let b0 = bytes[i]
-            if b0 < 0x80 {
-                i += 1
-                continue
-            }
-            func continuation(_ j: Int) -> Bool { j < n && bytes[j] & 0xC0 == 0x80 }
-            switch b0 {
-            case 0xC2...0xDF:
-                guard continuation(i + 1) else { return false }
-                i += 2
-            case 0xE0...0xEF:
-                guard i + 1 < n else { return false }
-                let b1 = bytes[i + 1]
-                let low: UInt8 = b0 == 0xE0 ? 0xA0 : 0x80
-                let high: UInt8 = b0 == 0xED ? 0x9F : 0xBF
-                guard b1 >= low && b1 <= high, continuation(i + 2) else { return false }
-                i += 3
-            case 0xF0...0xF4:
-                guard i + 1 < n else { return false }
-                let b1 = bytes[i + 1]
-                let low: UInt8 = b0 == 0xF0 ? 0x90 : 0x80
-                let high: UInt8 = b0 == 0xF4 ? 0x8F : 0xBF
-                guard b1 >= low && b1 <= high, continuation(i + 2), continuation(i + 3) else { return false }
-                i += 4
-            default:
-                return false
-            }
-        }
-        return true
     }
 }

@@ -198,23 +198,6 @@ struct FieldWriter {
     }
 }
 
-enum UTF8Validation {
-    /// Whether `buffer` is well-formed UTF-8 (ASCII checked eight bytes at a time).
-    static func isValid(_ buffer: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = buffer.baseAddress else { return true }
-        let count = buffer.count
-        var index = 0
-        while index + 8 <= count {
-            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-            if word & 0x8080_8080_8080_8080 != 0 { break }
-            index += 8
-        }
-        while index < count, buffer[index] < 0x80 { index += 1 }
-        if index == count { return true }
-        return String(validating: UnsafeBufferPointer(rebasing: buffer[index...]), as: UTF8.self) != nil
-    }
-}
-
 extension RecordBody {
     func encodeFields(into f: inout FieldWriter) {
         switch self {

@@ -55,3 +55,26 @@ import Testing
         }
     }
 }
+
+@Suite struct UTF8ValidationTests {
+    /// Agrees with the standard library's validation on random bytes biased towards
+    /// multi-byte sequences, their edges and ASCII runs long enough for the word loop.
+    @Test func agreesWithTheStandardLibrary() {
+        var state: UInt64 = 0xC0FFEE
+        let interesting: [UInt8] = [0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF]
+        for _ in 0..<20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let length = Int(state >> 58)
+            var bytes: [UInt8] = Array(repeating: 0x61, count: Int(state >> 61))
+            for _ in 0..<length {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes.append(interesting[Int(state >> 33) % interesting.count])
+            }
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            #expect(bytes.withUnsafeBufferPointer { UTF8Validation.isValid($0) } == expected, "\(bytes)")
+        }
+        for valid in ["", "plain ascii text", "é", "€", "😀", "Zürich → 東京 😀 and more ASCII after it"] {
+            #expect(Array(valid.utf8).withUnsafeBufferPointer { UTF8Validation.isValid($0) })
+        }
+    }
+}
