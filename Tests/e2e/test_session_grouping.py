@@ -67,7 +67,9 @@ def test_one_client_run_is_one_session(mcp_server, run_client, dev, oidc, server
 
 def test_stateless_callers_are_apart_and_an_idle_caller_starts_a_new_session(mcp_server, run_client, dev, oidc):
     server = mcp_server("stateless", sdk="2")
-    d = dev(server.url, ["--session-idle-gap", "3s"])
+    # The gap must be longer than any pause inside one client's run on a loaded CI machine (at 3 s,
+    # one of Alice's calls once landed in a session of its own), and short enough to wait out.
+    d = dev(server.url, ["--session-idle-gap", "6s"])
     # Two callers at once, and an anonymous one: three sessions.
     alice = run_client("v2-auto", d.mcp_url, token=oidc.token(sub="alice@e2e"), tag="-alice")
     bob = run_client("v2-auto", d.mcp_url, token=oidc.token(sub="bob@e2e"), tag="-bob")
@@ -82,7 +84,7 @@ def test_stateless_callers_are_apart_and_an_idle_caller_starts_a_new_session(mcp
     assert by_caller["peer:127.0.0.1"]["subjects"] == []
 
     # Alice again after more than the idle gap (the settling above took longer): a second session of hers.
-    time.sleep(3.5)
+    time.sleep(6.5)
     again = run_client("v2-auto", d.mcp_url, token=oidc.token(sub="alice@e2e"), tag="-alice-again").result()
     assert again["errors"] == []
     sessions = d.settled_sessions(len(reports[0]["requests"]) + len(again["requests"]), subject="unverified:alice@e2e")
