@@ -204,25 +204,29 @@ struct JSONCursor {
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard index + 1 < buffer.count, buffer[index] == UInt8(ascii: "\\"), buffer[index + 1] == UInt8(ascii: "u") else {
-                        throw fail("unpaired surrogate in string")
-                    }
-                    index += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in string") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw fail("unpaired surrogate in string")
-                }
-                guard let us = Unicode.Scalar(scalar) else { throw fail("invalid unicode escape") }
+                guard let us = Unicode.Scalar(try unicodeEscape()) else { throw fail("invalid unicode escape") }
                 out.append(contentsOf: Array(String(Character(us)).utf8))
             default:
                 throw fail("invalid escape", at: index - 2)
             }
         }
         throw fail("unterminated string", at: start)
+    }
+
+    /// After `\u`: the scalar of the escape, a surrogate pair taken together; lone surrogates are refused.
+    mutating func unicodeEscape() throws(JSONParseError) -> UInt32 {
+        let scalar = try hex4()
+        if (0xD800...0xDBFF).contains(scalar) {
+            guard index + 1 < buffer.count, buffer[index] == UInt8(ascii: "\\"), buffer[index + 1] == UInt8(ascii: "u") else {
+                throw fail("unpaired surrogate in string")
+            }
+            index += 2
+            let low = try hex4()
+            guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in string") }
+            return 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        }
+        if (0xDC00...0xDFFF).contains(scalar) { throw fail("unpaired surrogate in string") }
+        return scalar
     }
 
     mutating func hex4() throws(JSONParseError) -> UInt32 {

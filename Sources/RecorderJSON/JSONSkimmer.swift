@@ -46,23 +46,60 @@ extension JSONParser {
 }
 
 extension JSONCursor {
-    mutating func skimArrayOfMessages<V: JSONSkimVisitor>(_ visitor: inout V) throws(JSONParseError) {
+    /// At `{`: walks the members with the parser's grammar and errors. `value` gets the cursor at
+    /// each member's value, which it must consume, with the name's raw bytes (between the quotes)
+    /// and whether the name held an escape.
+    mutating func forEachMember(_ value: (inout JSONCursor, Range<Int>, Bool) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        index += 1
+        skipWhitespace()
+        if index < buffer.count && buffer[index] == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+            let keyStart = index + 1
+            let escaped = try skipString()
+            let key = keyStart..<(index - 1)
+            skipWhitespace()
+            guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            index += 1
+            skipWhitespace()
+            try value(&self, key, escaped)
+            skipWhitespace()
+            guard index < buffer.count else { throw fail("unexpected end of input in object") }
+            if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+            if buffer[index] == UInt8(ascii: "}") { index += 1; return }
+            throw fail("expected ',' or '}'")
+        }
+    }
+
+    /// At `[`: walks the elements with the parser's grammar and errors. `element` gets the cursor
+    /// at each element, which it must consume, and the element's position.
+    mutating func forEachElement(_ element: (inout JSONCursor, Int) throws(JSONParseError) -> Void) throws(JSONParseError) {
         index += 1
         skipWhitespace()
         if index < buffer.count && buffer[index] == UInt8(ascii: "]") {
             index += 1
             return
         }
-        var element = 0
+        var position = 0
         while true {
             skipWhitespace()
-            try skimMessage(index: element, depth: 1, &visitor)
-            element += 1
+            try element(&self, position)
+            position += 1
             skipWhitespace()
             guard index < buffer.count else { throw fail("unexpected end of input in array") }
             if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
             if buffer[index] == UInt8(ascii: "]") { index += 1; return }
             throw fail("expected ',' or ']'")
+        }
+    }
+
+    mutating func skimArrayOfMessages<V: JSONSkimVisitor>(_ visitor: inout V) throws(JSONParseError) {
+        try forEachElement { cursor, element throws(JSONParseError) in
+            try cursor.skimMessage(index: element, depth: 1, &visitor)
         }
     }
 
@@ -79,49 +116,30 @@ extension JSONCursor {
 
     /// At `{`: offers each member to the visitor.
     mutating func skimObject<V: JSONSkimVisitor>(container: Int, depth: Int, _ visitor: inout V) throws(JSONParseError) {
-        index += 1
-        skipWhitespace()
-        if index < buffer.count && buffer[index] == UInt8(ascii: "}") {
-            index += 1
-            return
-        }
-        while true {
-            skipWhitespace()
-            guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-            let keyStart = index + 1
-            let escaped = try skipString()
+        try forEachMember { cursor, key, escaped throws(JSONParseError) in
             let interest: JSONSkimInterest
             if escaped {
-                var keyCursor = JSONCursor(buffer: UnsafeBufferPointer(rebasing: buffer[(keyStart - 1)..<index]))
-                var key = try keyCursor.parseString()
-                interest = key.withUTF8 { visitor.interest(in: container, key: UnsafeRawBufferPointer($0)) }
+                var keyCursor = JSONCursor(buffer: UnsafeBufferPointer(rebasing: cursor.buffer[(key.lowerBound - 1)...key.upperBound]))
+                var name = try keyCursor.parseString()
+                interest = name.withUTF8 { visitor.interest(in: container, key: UnsafeRawBufferPointer($0)) }
             } else {
-                interest = visitor.interest(in: container, key: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[keyStart..<(index - 1)])))
+                interest = visitor.interest(in: container, key: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: cursor.buffer[key])))
             }
-            skipWhitespace()
-            guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            index += 1
-            skipWhitespace()
             switch interest {
             case .skip:
-                try skipValue(depth: depth + 1)
+                try cursor.skipValue(depth: depth + 1)
             case .capture(let slot):
-                visitor.captured(slot, try parseValue(depth: depth + 1))
+                visitor.captured(slot, try cursor.parseValue(depth: depth + 1))
             case .descend(let child):
-                guard depth + 1 < JSONParser.maximumDepth else { throw fail("nesting deeper than \(JSONParser.maximumDepth)") }
-                let isObject = index < buffer.count && buffer[index] == UInt8(ascii: "{")
+                guard depth + 1 < JSONParser.maximumDepth else { throw cursor.fail("nesting deeper than \(JSONParser.maximumDepth)") }
+                let isObject = cursor.index < cursor.buffer.count && cursor.buffer[cursor.index] == UInt8(ascii: "{")
                 visitor.entered(child, isObject: isObject)
                 if isObject {
-                    try skimObject(container: child, depth: depth + 1, &visitor)
+                    try cursor.skimObject(container: child, depth: depth + 1, &visitor)
                 } else {
-                    try skipValue(depth: depth + 1)
+                    try cursor.skipValue(depth: depth + 1)
                 }
             }
-            skipWhitespace()
-            guard index < buffer.count else { throw fail("unexpected end of input in object") }
-            if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
-            if buffer[index] == UInt8(ascii: "}") { index += 1; return }
-            throw fail("expected ',' or '}'")
         }
     }
 
@@ -131,43 +149,9 @@ extension JSONCursor {
         guard index < buffer.count else { throw fail("unexpected end of input") }
         switch buffer[index] {
         case UInt8(ascii: "{"):
-            index += 1
-            skipWhitespace()
-            if index < buffer.count && buffer[index] == UInt8(ascii: "}") {
-                index += 1
-                return
-            }
-            while true {
-                skipWhitespace()
-                guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-                _ = try skipString()
-                skipWhitespace()
-                guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                index += 1
-                skipWhitespace()
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard index < buffer.count else { throw fail("unexpected end of input in object") }
-                if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
-                if buffer[index] == UInt8(ascii: "}") { index += 1; return }
-                throw fail("expected ',' or '}'")
-            }
+            try forEachMember { cursor, _, _ throws(JSONParseError) in try cursor.skipValue(depth: depth + 1) }
         case UInt8(ascii: "["):
-            index += 1
-            skipWhitespace()
-            if index < buffer.count && buffer[index] == UInt8(ascii: "]") {
-                index += 1
-                return
-            }
-            while true {
-                skipWhitespace()
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard index < buffer.count else { throw fail("unexpected end of input in array") }
-                if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
-                if buffer[index] == UInt8(ascii: "]") { index += 1; return }
-                throw fail("expected ',' or ']'")
-            }
+            try forEachElement { cursor, _ throws(JSONParseError) in try cursor.skipValue(depth: depth + 1) }
         case UInt8(ascii: "\""): _ = try skipString()
         case UInt8(ascii: "t"): try expectLiteral("true")
         case UInt8(ascii: "f"): try expectLiteral("false")
@@ -212,17 +196,7 @@ extension JSONCursor {
                  UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                 break
             case UInt8(ascii: "u"):
-                let scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard index + 1 < buffer.count, buffer[index] == UInt8(ascii: "\\"), buffer[index + 1] == UInt8(ascii: "u") else {
-                        throw fail("unpaired surrogate in string")
-                    }
-                    index += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in string") }
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw fail("unpaired surrogate in string")
-                }
+                _ = try unicodeEscape()
             default:
                 throw fail("invalid escape", at: index - 2)
             }
