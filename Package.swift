@@ -277,9 +277,11 @@ let package = Package(
         .target(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
 
         .testTarget(name: "RecorderJSONTests", dependencies: ["RecorderJSON"]),
-        .testTarget(name: "SegmentFormatTests", dependencies: ["SegmentFormat", "RecorderJSON"]),
+        // A seeded random generator shared by tests.
+        .target(name: "TestRandom", path: "Tests/TestRandom"),
+        .testTarget(name: "SegmentFormatTests", dependencies: ["SegmentFormat", "RecorderJSON", "TestRandom"]),
         .testTarget(name: "SegmentStoreTests", dependencies: ["SegmentStore", "SegmentFormat", "RecorderJSON", "Locking"]),
-        .testTarget(name: "MCPParsingTests", dependencies: ["MCPParsing", "RecorderJSON", "SegmentFormat"]),
+        .testTarget(name: "MCPParsingTests", dependencies: ["MCPParsing", "RecorderJSON", "SegmentFormat", "TestRandom"]),
         .testTarget(
             name: "ProxyCoreTests",
             dependencies: ["ProxyCore", "MCPParsing", "SegmentFormat", "RecorderJSON", .product(name: "NIOCore", package: "swift-nio")]
@@ -342,6 +344,7 @@ let package = Package(
         .testTarget(
             name: "ShippingTests",
             dependencies: [
+                "TestRandom",
                 "Shipping", "TLSSupport", "SegmentStore", "SegmentFormat", "RecorderJSON", "Locking",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,6 +1,7 @@
 import MCPParsing
 import RecorderJSON
 import Testing
+import TestRandom
 
 /// The skimmer must give exactly the classifier's summaries (less the message tree) and refuse
 /// exactly the texts the parser refuses.
@@ -94,7 +95,7 @@ import Testing
 
     /// Mutations of valid messages (bytes flipped, inserted, deleted, cut): same verdict, same facts.
     @Test func randomMutationsAgreeWithTheClassifier() {
-        var rng = SplitMix(seed: 0x5EED)
+        var rng = SplitMix64(seed: 0x5EED)
         let alphabet = Array(#"{}[]":,\ u0123456789abcdefnrtlse-+.Ee"#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xFF]
         for _ in 0..<20_000 {
             var bytes = Array(Self.valid[Int(rng.next() % UInt64(Self.valid.count))].utf8)
@@ -110,17 +111,5 @@ import Testing
             }
             expectSameAsClassifier(bytes)
         }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

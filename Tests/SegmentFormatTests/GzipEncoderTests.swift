@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestRandom
 @testable import SegmentFormat
 
 /// Every encoder library writes standard gzip members that zlib's inflate (the reader's),
@@ -12,7 +13,7 @@ import Testing
 
     /// Made once for all cases.
     static let inputs: [(String, [UInt8])] = {
-        var rng = SplitMix(seed: 24)
+        var rng = SplitMix64(seed: 24)
         let json = Array(#"{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"row 1, row 2"}]}}"#.utf8)
         return [
             ("empty", []),
@@ -95,17 +96,5 @@ import Testing
         #expect(GzipEncodingError.levelOutOfRange(.isal, 4).description == "isal has levels 0–3, not 4")
         #expect(try GzipEncoding(library: .libdeflate).level == 6)
         #expect(GzipEncoding.default == (try GzipEncoding(library: .isal, level: 1)))
-    }
-}
-
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

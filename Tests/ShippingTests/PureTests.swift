@@ -1,5 +1,6 @@
 import NIOSSL
 import Testing
+import TestRandom
 @testable import Shipping
 
 @Suite struct BackoffTests {
@@ -66,19 +67,6 @@ import Testing
         var again = SplitMix64(seed: 42)
         var backoff2 = Backoff(initial: .milliseconds(10), maximum: .milliseconds(300))
         #expect((0..<200).map { _ in backoff2.nextDelay(using: &again) } == delays)
-    }
-}
-
-/// A deterministic generator for tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
