@@ -15,6 +15,9 @@ public actor CollectorStore {
     public nonisolated let directory: String
     /// The index: streams, segments, sessions, calls, events, the access log, approvals.
     public nonisolated let index: any IndexDatabase
+    /// Where the access log is: a SQLite file of its own beside the default index
+    /// (``AccessLogSchema``), else the index.
+    public nonisolated let accessLogDatabase: any IndexDatabase
     /// Where the segments' bytes are.
     public nonisolated let blobs: any SegmentBlobStore
     /// How exchanges without an MCP session id are grouped into sessions.
@@ -24,17 +27,26 @@ public actor CollectorStore {
     /// with `blobs` (by default, files under `directory/segments`). `directory` is used only for
     /// those defaults.
     /// - Parameter reconciling: `false` opens without touching the blobs (a migration's source).
-    public init(directory: String, index: (any IndexDatabase)? = nil, blobs: (any SegmentBlobStore)? = nil, grouping: SessionGrouping = .default,
-                reconciling: Bool = true) async throws {
+    /// - Parameter accessLog: where the access log is; by default a SQLite file of its own under
+    ///   `directory` when the index is the default one, else the given index.
+    public init(directory: String, index: (any IndexDatabase)? = nil, accessLog: (any IndexDatabase)? = nil, blobs: (any SegmentBlobStore)? = nil,
+                grouping: SessionGrouping = .default, reconciling: Bool = true) async throws {
         self.directory = directory
         self.grouping = grouping
         // The directory is written only for the defaults (a shared index and bucket need none).
         self.blobs = try blobs ?? FileSegmentBlobStore(directory: FileSystem.join(directory, "segments"))
         if let index {
             self.index = index
+            self.accessLogDatabase = accessLog ?? index
         } else {
             try FileSystem.createDirectories(directory)
-            self.index = try await SQLiteIndex(path: FileSystem.join(directory, "index.sqlite"))
+            let index = try await SQLiteIndex(path: FileSystem.join(directory, "index.sqlite"))
+            self.index = index
+            if let accessLog {
+                self.accessLogDatabase = accessLog
+            } else {
+                self.accessLogDatabase = try await SQLiteIndex.accessLog(besideIndexAt: index.path, movingEntriesFrom: index)
+            }
         }
         if reconciling { try await reconcile() }
     }
@@ -212,7 +224,7 @@ public actor CollectorStore {
 
     /// Appends to the access log.
     public nonisolated func logAccess(_ entry: AccessLogEntry) async throws {
-        try await index.write { db in
+        try await accessLogDatabase.write { db in
             try db.execute("INSERT INTO access_log(time, subject, groups, method, path, status) VALUES (?, ?, ?, ?, ?, ?)", [entry.time.nanosecondsSinceEpoch, entry.subject, entry.groups.joined(separator: ","), entry.method, entry.path, entry.status])
         }
     }

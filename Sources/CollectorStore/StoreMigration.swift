@@ -88,11 +88,30 @@ public struct StoreMigration: Sendable {
             }
             progress("\(name): \(rows.count) segments")
         }
-        report.logsCopied = try await copyLogs()
+        let accessLogCopied = try await copyAccessLog()
+        report.logsCopied = try await copyLogs() || accessLogCopied
         return report
     }
 
-    /// Legal holds, held calls, heartbeats, told heads, signing keys, the Merkle log and its checkpoints, the access log and the integrity events segments cannot
+    /// The access log, once per source, into the destination's access log database (on SQLite a file
+    /// of its own, so it has its own marker row in the same transaction).
+    func copyAccessLog() async throws -> Bool {
+        let entries = try await source.accessLogDatabase.read { db in try db.rows("SELECT * FROM access_log ORDER BY id") }
+        let marker = "\(sourceName) access log"
+        return try await destination.accessLogDatabase.write { db in
+            try db.execute("CREATE TABLE IF NOT EXISTS mcp_recorder_migrations(source TEXT PRIMARY KEY, finished_at BIGINT NOT NULL)")
+            guard try db.value(String.self, "SELECT source FROM mcp_recorder_migrations WHERE source = ?", [marker]) == nil else { return false }
+            for entry in entries {
+                try db.execute("INSERT INTO access_log(time, subject, groups, method, path, status) VALUES (?, ?, ?, ?, ?, ?)",
+                               [entry["time"] as Int64, entry["subject"] as String, entry["groups"] as String, entry["method"] as String,
+                                entry["path"] as String, entry["status"] as Int64])
+            }
+            try db.execute("INSERT INTO mcp_recorder_migrations(source, finished_at) VALUES (?, ?)", [marker, RecordTime.now().nanosecondsSinceEpoch])
+            return true
+        }
+    }
+
+    /// Legal holds, held calls, heartbeats, told heads, signing keys, the Merkle log and its checkpoints and the integrity events segments cannot
     /// rebuild, once per source (a marker row in the same transaction).
     func copyLogs() async throws -> Bool {
         let source = self.source
@@ -104,7 +123,6 @@ public struct StoreMigration: Sendable {
         // The log and its checkpoints as they are, so checkpoints signed before still verify.
         let leaves = try await source.index.read { db in try db.rows("SELECT * FROM merkle_leaves ORDER BY idx") }
         let checkpoints = try await source.index.read { db in try db.rows("SELECT * FROM checkpoints") }
-        let accessLog = try await source.index.read { db in try db.rows("SELECT * FROM access_log ORDER BY id") }
         let events = try await source.index.read { db in
             try db.rows("SELECT * FROM integrity_events WHERE kind IN ('conflict', 'chain_broken', 'damaged', 'tail_missing', 'head_mismatch', 'unsigned', 'bad_signature', 'replayed_notice') ORDER BY id")
         }
@@ -131,11 +149,6 @@ public struct StoreMigration: Sendable {
             }
             try db.execute("CREATE TABLE IF NOT EXISTS mcp_recorder_migrations(source TEXT PRIMARY KEY, finished_at BIGINT NOT NULL)")
             guard try db.value(String.self, "SELECT source FROM mcp_recorder_migrations WHERE source = ?", [sourceName]) == nil else { return false }
-            for entry in accessLog {
-                try db.execute("INSERT INTO access_log(time, subject, groups, method, path, status) VALUES (?, ?, ?, ?, ?, ?)",
-                               [entry["time"] as Int64, entry["subject"] as String, entry["groups"] as String, entry["method"] as String,
-                                entry["path"] as String, entry["status"] as Int64])
-            }
             for event in events {
                 try db.execute("INSERT INTO integrity_events(time, stream, segment, kind, message) VALUES (?, ?, ?, ?, ?)",
                                [event["time"] as Int64, event["stream"] as String, event["segment"] as Int64?, event["kind"] as String, event["message"] as String])

@@ -146,7 +146,7 @@ extension CollectorStore {
     }
 
     public nonisolated func accessLog(subject: String?, limit: Int) async throws -> [AccessLogEntry] {
-        try await index.read { db in
+        try await accessLogDatabase.read { db in
             try db.rows("SELECT * FROM access_log \(subject == nil ? "" : "WHERE subject = ?") ORDER BY id DESC LIMIT \(limit)", subject.map { [$0] } ?? []).map { r in
                 let groups: String = r["groups"]
                 return AccessLogEntry(time: RecordTime(nanosecondsSinceEpoch: r["time"]), subject: r["subject"],

@@ -88,8 +88,12 @@ struct CollectorMigrateCommand: AsyncParsableCommand {
         guard FileSystem.type(of: source.segments!) == .directory else { throw UsageError("--from: no segments directory at \(source.segments!)") }
         let grouping = SessionGrouping(idleGap: sessionIdleGap.duration)
 
+        // The source's access log is the file beside its index (an older collector kept it in the index).
+        let sourceIndex = try await SQLiteIndex(path: source.index!)
+        let sourceAccessLogPath = SQLiteIndex.accessLogPath(besideIndexAt: source.index!)
+        let sourceAccessLog = FileSystem.type(of: sourceAccessLogPath) == .file ? try await SQLiteIndex.accessLog(besideIndexAt: source.index!) : nil
         let sourceStore = try await CollectorStore(
-            directory: FileSystem.parent(of: source.index!), index: try await SQLiteIndex(path: source.index!),
+            directory: FileSystem.parent(of: source.index!), index: sourceIndex, accessLog: sourceAccessLog,
             blobs: try FileSegmentBlobStore(directory: source.segments!), grouping: grouping, reconciling: false)
 
         let index: IndexChoice = destination.indexKind == "postgres"
@@ -103,9 +107,17 @@ struct CollectorMigrateCommand: AsyncParsableCommand {
         // Given an index and a blob store, the store writes nothing to its directory (the source's is never touched).
         let directory = destination.indexKind == "sqlite" ? FileSystem.parent(of: destination.index!) : FileSystem.parent(of: source.index!)
         let destinationIndex: any IndexDatabase
-        if let openedIndex { destinationIndex = openedIndex } else { destinationIndex = try await SQLiteIndex(path: destination.index!) }
+        var destinationAccessLog: (any IndexDatabase)?
+        if let openedIndex {
+            destinationIndex = openedIndex
+        } else {
+            let sqlite = try await SQLiteIndex(path: destination.index!)
+            destinationIndex = sqlite
+            destinationAccessLog = try await SQLiteIndex.accessLog(besideIndexAt: destination.index!, movingEntriesFrom: sqlite)
+        }
         let destinationBlobs: any SegmentBlobStore = try blobs ?? FileSegmentBlobStore(directory: destination.segments!)
-        let destinationStore = try await CollectorStore(directory: directory, index: destinationIndex, blobs: destinationBlobs, grouping: grouping)
+        let destinationStore = try await CollectorStore(directory: directory, index: destinationIndex, accessLog: destinationAccessLog,
+                                                        blobs: destinationBlobs, grouping: grouping)
         logger.info("migrating", metadata: ["from": "\(sourceStore.index.description), \(sourceStore.blobs.description)",
                                             "to": "\(destinationIndex.description), \(destinationBlobs.description)"])
         let report = try await StoreMigration(source: sourceStore, destination: destinationStore, sourceName: "sqlite:\(source.index!)").run { line in

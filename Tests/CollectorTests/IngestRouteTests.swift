@@ -182,8 +182,8 @@ import Testing
                 #expect(response.status == .badRequest || response.status == .notFound, "\(path): \(response.status) \(response.text)")
             }
         }
-        // Nothing but the index and the (empty) segments directory, inside the data directory or beside it.
-        #expect(tree(collector.root).filter { !$0.hasPrefix("data/index.sqlite") } == ["data", "data/segments"])
+        // Nothing but the index, the access log and the (empty) segments directory, inside the data directory or beside it.
+        #expect(tree(collector.root).filter { !$0.hasPrefix("data/index.sqlite") && !$0.hasPrefix("data/access-log.sqlite") } == ["data", "data/segments"])
         #expect(tree(collector.dataDirectory + "/segments").isEmpty)
     }
 
