@@ -10,6 +10,12 @@ import SegmentFormat
 /// another connection). Session totals are recomputed for every session touched.
 /// Which session an exchange belongs to is ``SessionGrouping``'s decision.
 struct IndexWriter {
+    /// Messages up to this many bytes (serialized) are kept in the `calls` table, the limit of the
+    /// sidecar's inline copies. Longer ones are rebuilt from the segments' body records when a
+    /// session is read (`ReadRoutes.withLargeMessages`), like a message the sidecar did not copy:
+    /// they were 40 % of the benchmark's index and of the pages each ingest commit wrote.
+    static let maximumIndexedMessageBytes = 16 << 10
+
     let db: any IndexConnection
     let stream: String
     let segment: UInt64
@@ -89,7 +95,7 @@ struct IndexWriter {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [
                         session, stream, m.conn, Int64(m.exchange), Int64(m.seq), m.time.nanosecondsSinceEpoch,
-                        m.id, m.method, m.tool, m.message?.serialized(), subject,
+                        m.id, m.method, m.tool, Self.indexed(m.message), subject,
                     ])
                 touch(session, m.time)
             case (.server, .response), (.server, .error):
@@ -105,7 +111,7 @@ struct IndexWriter {
                     UPDATE calls SET response_seq = ?, response_time = ?, response = ?, error_code = ?, error_message = ?, is_error = ?
                     WHERE id = ?
                     """, [
-                        Int64(m.seq), m.time.nanosecondsSinceEpoch, m.message?.serialized(), m.errorCode, m.errorMessage,
+                        Int64(m.seq), m.time.nanosecondsSinceEpoch, Self.indexed(m.message), m.errorCode, m.errorMessage,
                         m.isError ? 1 : 0, call["id"] as Int64,
                     ])
                 touch(callSession, m.time)
@@ -133,6 +139,12 @@ struct IndexWriter {
         for session in touched {
             try recompute(session, times: times[session])
         }
+    }
+
+    /// The message as the index keeps it: serialized, or `nil` when longer than ``maximumIndexedMessageBytes``.
+    static func indexed(_ message: JSONValue?) -> String? {
+        guard let text = message?.serialized(), text.utf8.count <= maximumIndexedMessageBytes else { return nil }
+        return text
     }
 
     /// The session a newly seen exchange belongs to (created if need be): its MCP session,

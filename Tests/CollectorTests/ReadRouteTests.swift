@@ -192,6 +192,33 @@ private func sessionIDs(_ response: TestResponse) throws -> Set<String> {
         }
     }
 
+    @Test func messagesTooLongForTheIndexAreReadFromTheSegments() async throws {
+        let collector = try await TestCollector()
+        let r = Readers(collector.issuer)
+        var a = teamAStream()
+        var dora = MCPConnection(conn: "c1", identity: bearerIdentity("dora"), session: "a-9")
+        let longText = String(repeating: "forecast line with <tags> & \"quotes\"\n", count: 1_000)  // ~40 KB
+        let short = dora.toolCall("get_weather", arguments: ["city": "Oslo"], result: "4 °C")
+        let long = dora.toolCall("get_forecast", arguments: ["city": .string(String(repeating: "x", count: 20_000))], result: longText)
+        let segment = a.segment(dora.open() + short.request + short.response + long.request + long.response + dora.close())
+        try await collector.run { client in
+            #expect(try await client.upload(segment, token: IngestTokens.podA).status == .created)
+            // The index keeps the short call's messages and neither of the long call's.
+            let kept = try await collector.store.index.read { db in
+                try db.rows("SELECT tool, request IS NOT NULL AS has_request, response IS NOT NULL AS has_response FROM calls WHERE method = 'tools/call' ORDER BY seq")
+            }
+            #expect(kept.map { [$0["tool"] as String, String($0["has_request"] as Int64), String($0["has_response"] as Int64)] }
+                    == [["get_weather", "1", "1"], ["get_forecast", "0", "0"]])
+            // A reader sees them all the same.
+            let json = try await client.get("/v1/sessions/\(sessionID(ReadDataset.streamA, mcp: "a-9"))", token: r.teamA).json
+            let calls = try #require(json["calls"]?.arrayValue)
+            #expect(calls.map { $0["tool"] } == ["get_weather", "get_forecast"])
+            #expect(calls[0]["result"]?["content"]?[0]?["text"] == "4 °C")
+            #expect(calls[1]["arguments"]?["city"] == .string(String(repeating: "x", count: 20_000)))
+            #expect(calls[1]["result"]?["content"]?[0]?["text"] == .string(longText))
+        }
+    }
+
     @Test func exportHoldsOnlyTheSessionsRecordsInOrder() async throws {
         let collector = try await TestCollector()
         let data = ReadDataset()
