@@ -276,7 +276,7 @@ let package = Package(
         ),
         .target(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
 
-        .testTarget(name: "RecorderJSONTests", dependencies: ["RecorderJSON"]),
+        .testTarget(name: "RecorderJSONTests", dependencies: ["RecorderJSON", "TestRandom"]),
         // A seeded random generator shared by tests.
         .target(name: "TestRandom", path: "Tests/TestRandom"),
         .testTarget(name: "SegmentFormatTests", dependencies: ["SegmentFormat", "RecorderJSON", "TestRandom"]),

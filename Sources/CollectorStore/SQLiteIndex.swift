@@ -78,12 +78,15 @@ struct GRDBConnection: IndexConnection {
     func lockStream(_ stream: String) throws {}
 
     static func arguments(_ arguments: SQLArguments) -> StatementArguments {
-        StatementArguments(arguments.values.map { value -> DatabaseValue in
+        // Through GRDB's initializer for optional existentials: the one for a sequence of concrete
+        // values maps with a key path, which the runtime resolves for every statement (8 % of
+        // ingest CPU).
+        StatementArguments(arguments.values.map { value -> (any DatabaseValueConvertible)? in
             switch value {
-            case .null: .null
-            case .integer(let v): v.databaseValue
-            case .real(let v): v.databaseValue
-            case .text(let v): v.databaseValue
+            case .null: nil
+            case .integer(let v): v
+            case .real(let v): v
+            case .text(let v): v
             }
         })
     }

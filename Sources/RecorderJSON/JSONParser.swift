@@ -15,17 +15,24 @@ public struct JSONParser {
 
     /// Parses one complete JSON text.
     public static func parse<C: Collection>(_ bytes: C) throws(JSONParseError) -> JSONValue where C.Element == UInt8 {
-        let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-            var parser = JSONCursor(buffer: buffer)
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
-            parser.skipWhitespace()
-            guard parser.index == buffer.count else {
-                throw JSONParseError(offset: parser.index, reason: "unexpected data after the value")
-            }
-            return value
+        // Arrays and their slices are read in place; other collections are copied once.
+        if let result = bytes.withContiguousStorageIfAvailable({ buffer in
+            Result { () throws(JSONParseError) in try parse(buffer: buffer) }
+        }) {
+            return try result.get()
         }
+        return try Array(bytes).withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer: buffer) }
+    }
+
+    static func parse(buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+        var parser = JSONCursor(buffer: buffer)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == buffer.count else {
+            throw JSONParseError(offset: parser.index, reason: "unexpected data after the value")
+        }
+        return value
     }
 
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
@@ -159,22 +166,19 @@ struct JSONCursor {
         index += 1
         // Fast path: no escapes.
         let contentStart = index
-        while index < buffer.count {
-            let b = buffer[index]
-            if b == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: buffer[contentStart..<index])
-                index += 1
-                guard let s = String(validating: slice, as: UTF8.self) else {
-                    throw fail("string is not valid UTF-8", at: start)
-                }
-                return s
-            }
-            if b == UInt8(ascii: "\\") { break }
-            if b < 0x20 { throw fail("unescaped control character in string") }
+        index = plainRunEnd(from: index)
+        if index < buffer.count, buffer[index] == UInt8(ascii: "\"") {
+            let slice = UnsafeBufferPointer(rebasing: buffer[contentStart..<index])
             index += 1
+            guard let s = String(validating: slice, as: UTF8.self) else {
+                throw fail("string is not valid UTF-8", at: start)
+            }
+            return s
         }
-        // Slow path with escapes.
-        var out = Array(UnsafeBufferPointer(rebasing: buffer[contentStart..<index]))
+        // With escapes: runs between them are copied whole.
+        var out: [UInt8] = []
+        out.reserveCapacity(index - contentStart + 64)
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[contentStart..<index]))
         while index < buffer.count {
             let b = buffer[index]
             if b == UInt8(ascii: "\"") {
@@ -185,11 +189,7 @@ struct JSONCursor {
                 return s
             }
             if b < 0x20 { throw fail("unescaped control character in string") }
-            if b != UInt8(ascii: "\\") {
-                out.append(b)
-                index += 1
-                continue
-            }
+            // A backslash: plain runs end only at a quote, a backslash or a control character.
             index += 1
             guard index < buffer.count else { break }
             let e = buffer[index]
@@ -209,8 +209,30 @@ struct JSONCursor {
             default:
                 throw fail("invalid escape", at: index - 2)
             }
+            let run = index
+            index = plainRunEnd(from: index)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[run..<index]))
         }
         throw fail("unterminated string", at: start)
+    }
+
+    /// The index of the first quote, backslash or control character at or after `start` (the
+    /// buffer's end if none): eight bytes at a time, then byte by byte.
+    @inline(__always)
+    func plainRunEnd(from start: Int) -> Int {
+        guard let base = buffer.baseAddress else { return start }
+        var i = start
+        while i &+ 8 <= buffer.count {
+            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            if JSONWriter.needsEscape(word: word) { break }
+            i &+= 8
+        }
+        while i < buffer.count {
+            let b = base[i]
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return i }
+            i &+= 1
+        }
+        return i
     }
 
     /// After `\u`: the scalar of the escape, a surrogate pair taken together; lone surrogates are refused.

@@ -8,7 +8,7 @@ import Testing
 @Suite struct AccessLogStoreTests {
     @Test func aReadIsLoggedWhileAnIngestTransactionHoldsTheIndexWriter() async throws {
         let store = try await CollectorStore(directory: temporaryDataDirectory())
-        let held = Gate()
+        let held = AsyncGate()
         let release = Gate()
         // An index write transaction that does not end until the access log entry is written.
         let writer = Task {
@@ -18,7 +18,7 @@ import Testing
                 #expect(release.wait(seconds: 20), "the access log entry was not written while the index writer was busy")
             }
         }
-        #expect(held.wait(seconds: 20))
+        await held.wait()
         let entry = AccessLogEntry(time: FixtureTime.t0, subject: "alice", groups: ["sre"], method: "GET", path: "/v1/sessions", status: 200)
         try await store.logAccess(entry)
         #expect(try await store.accessLog(subject: "alice", limit: 10) == [entry])
@@ -69,9 +69,38 @@ import Testing
     }
 }
 
-/// A one-shot signal between a blocking transaction body and the test.
+/// A one-shot signal a blocking transaction body (on GRDB's queue, never the test's threads) waits for.
 final class Gate: @unchecked Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     func open() { semaphore.signal() }
     func wait(seconds: Double) -> Bool { semaphore.wait(timeout: .now() + seconds) == .success }
+}
+
+/// A one-shot signal the test awaits without blocking a thread of the shared pool.
+final class AsyncGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var isOpen = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func open() {
+        lock.lock()
+        isOpen = true
+        let waiting = waiters
+        waiters = []
+        lock.unlock()
+        for waiter in waiting { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if isOpen {
+                lock.unlock()
+                continuation.resume()
+            } else {
+                waiters.append(continuation)
+                lock.unlock()
+            }
+        }
+    }
 }
