@@ -26,10 +26,11 @@ import TestRandom
         ]
     }()
 
+    /// The members as zlib inflates them (the reference every other reader must agree with).
     func members(_ bytes: [UInt8]) -> [[UInt8]] {
         var found: [[UInt8]] = []
         bytes.withUnsafeBytes { raw in
-            GzipMemberScanner.scan(raw) { event in
+            GzipMemberScanner.scan(raw, inflation: .zlib) { event in
                 guard case .member(_, _, let data) = event else {
                     Issue.record("not a clean member: \(event)")
                     return false
@@ -42,10 +43,11 @@ import TestRandom
     }
 
     @Test(arguments: encodings)
-    func membersRoundTripThroughZlibsInflate(encoding: GzipEncoding) {
+    func membersRoundTripThroughZlibsInflate(encoding: GzipEncoding) async {
         let encoder = encoding.makeEncoder()
         #expect(encoder.encoding == encoding)
         for (name, input) in Self.inputs {
+            await Task.yield()  // CPU-bound: leave the shared pool to the live-server tests in between
             let member = encoder.member(input)
             #expect(Array(member.prefix(4)) == [0x1F, 0x8B, 8, 0], "\(encoding), \(name): the plain gzip header without FHCRC or a name")
             #expect(members(member) == [input], "\(encoding), \(name)")

@@ -44,6 +44,7 @@ enum SegmentFuzz {
 
     static func run(_ bytes: [UInt8]) {
         let (candidate, mutated) = RealSegments.candidate(bytes)
+        invariant(members(candidate, .fastest) == members(candidate, .zlib), "libdeflate and zlib disagree about the members")
         let (summary, lines) = RealSegments.lines(of: candidate)
         invariant(summary.intactLength <= candidate.count, "intact length past the end of the file")
         let name = SegmentNaming.finishedName(stream: RealSegments.stream.second.stream, segment: 2)
@@ -54,6 +55,16 @@ enum SegmentFuzz {
         if problems.isEmpty && mutated {
             invariant(lines == original, "a damaged segment verified as ok with different content")
         }
+    }
+}
+
+extension SegmentFuzz {
+    static func members(_ bytes: [UInt8], _ inflation: GzipInflation) -> [GzipScanEvent] {
+        var events: [GzipScanEvent] = []
+        bytes.withUnsafeBytes { raw in
+            GzipMemberScanner.scan(raw, maximumMemberSize: 1 << 20, inflation: inflation) { events.append($0); return true }
+        }
+        return events
     }
 }
 
