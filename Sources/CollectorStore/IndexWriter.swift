@@ -2,6 +2,11 @@ import CollectorCore
 import RecorderJSON
 import SegmentFormat
 
+private struct FiledExchangeKey: Hashable {
+    var conn: String
+    var exchange: Int64
+}
+
 /// Applies one segment's facts to the index, inside the ingest transaction.
 ///
 /// Exchanges are merged by `(stream, conn, exchange)`; a JSON-RPC request becomes a
@@ -85,11 +90,22 @@ struct IndexWriter {
             touch(session, e.endTime ?? e.responseTime)
         }
 
+        // Each exchange's session and caller, read once for all its messages (exchanges no longer
+        // move between sessions from here on).
+        var filed: [FiledExchangeKey: (session: String, subject: String?)] = [:]
+        func filedExchange(_ conn: String, _ exchange: Int64) throws -> (session: String, subject: String?)? {
+            let key = FiledExchangeKey(conn: conn, exchange: exchange)
+            if let known = filed[key] { return known }
+            guard let row = try db.row("SELECT session_id, subject FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?", [stream, conn, exchange]) else { return nil }
+            let found = (session: row["session_id"] as String, subject: row["subject"] as String?)
+            filed[key] = found
+            return found
+        }
+
         for m in facts.messages {
-            guard let session = try db.value(String.self, "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?", [stream, m.conn, Int64(m.exchange)]) else { continue }
+            guard let (session, subject) = try filedExchange(m.conn, Int64(m.exchange)) else { continue }
             switch (m.from, m.type) {
             case (.client, .request):
-                let subject = try db.value(String.self, "SELECT subject FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?", [stream, m.conn, Int64(m.exchange)])
                 try db.execute("""
                     INSERT INTO calls(session_id, stream, conn, exchange, seq, time, rpc_id, method, tool, request, subject)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -131,7 +147,7 @@ struct IndexWriter {
                     stream, Int64(a.seq), a.time.nanosecondsSinceEpoch, r.conn, Int64(clamping: r.exchange), r.approval, r.state.rawValue,
                     r.tool, r.rule, r.rpcID?.serialized(), r.decidedBy, r.reason, r.forwarded.map { $0 ? 1 : 0 }, r.timeoutSeconds,
                 ])
-            if let session = try db.value(String.self, "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?", [stream, r.conn, Int64(clamping: r.exchange)]) {
+            if let (session, _) = try filedExchange(r.conn, Int64(clamping: r.exchange)) {
                 touch(session, a.time)
             }
         }

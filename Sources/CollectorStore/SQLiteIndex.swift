@@ -1,4 +1,9 @@
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SegmentStore
 
 /// The embedded index: SQLite through GRDB, WAL, every commit synced. (Also the access log's
@@ -71,11 +76,17 @@ struct GRDBConnection: IndexConnection {
     /// The connection's compiled statement for `sql`, or `nil` when statements are not cached
     /// here or `sql` may hold several statements (GRDB compiles only one; `execute(sql:)` runs all).
     private func cachedStatement(_ sql: String) throws -> Statement? {
-        guard cachesStatements, !sql.utf8.contains(UInt8(ascii: ";")) else { return nil }
+        guard cachesStatements, !Self.mayHoldSeveralStatements(sql) else { return nil }
         return try db.cachedStatement(sql: sql)
     }
 
     func lockStream(_ stream: String) throws {}
+
+    /// Whether `sql` has a `;` (memchr: this runs for every statement the writer executes).
+    static func mayHoldSeveralStatements(_ sql: String) -> Bool {
+        var sql = sql
+        return sql.withUTF8 { utf8 in utf8.baseAddress.map { memchr($0, Int32(UInt8(ascii: ";")), utf8.count) != nil } ?? false }
+    }
 
     static func arguments(_ arguments: SQLArguments) -> StatementArguments {
         // Through GRDB's initializer for optional existentials: the one for a sequence of concrete
