@@ -116,6 +116,7 @@ let package = Package(
             dependencies: [
                 "CollectorCore", "SegmentFormat", "SegmentStore", "RecorderJSON", "Locking", "ObjectStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
