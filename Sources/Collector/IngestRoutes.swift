@@ -5,12 +5,23 @@ import Hummingbird
 import Logging
 import MCPParsing
 import NIOCore
+import NIOPosix
 import RecorderJSON
 import SegmentFormat
 
 /// `PUT /v1/streams/{stream}/segments/{segment}`: authenticate, read the whole body,
 /// check every byte, then store and index — and only then acknowledge.
 struct IngestRoutes: Sendable {
+    /// Threads for checking uploads (inflate, parse, hash: tens of milliseconds of CPU each), one
+    /// per core. Off Swift's shared pool, whose few threads also run every read request: with
+    /// uploads being checked there, a read waits for a free thread; on threads of their own the
+    /// kernel shares the cores between checks and reads.
+    static let checkPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: System.coreCount)
+        pool.start()
+        return pool
+    }()
+
     let store: CollectorStore
     let authenticator: any IngestAuthenticator
     let maxSegmentBytes: Int
@@ -63,7 +74,8 @@ struct IngestRoutes: Sendable {
         let declared = request.headers.first { $0.name.canonicalName == "x-segment-sha256" }?.value
 
         let checked: CheckedSegment
-        switch IngestCheck.check(bytes, stream: stream, segment: segment, declaredSHA256: declared) {
+        let verdict = try await Self.checkPool.runIfActive { IngestCheck.check(bytes, stream: stream, segment: segment, declaredSHA256: declared) }
+        switch verdict {
         case .success(let c): checked = c
         case .failure(let rejection):
             let problems = JSONValue.array(rejection.problems.prefix(20).map { p in
