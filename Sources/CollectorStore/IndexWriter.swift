@@ -159,8 +159,32 @@ struct IndexWriter {
 
     /// The message as the index keeps it: serialized, or `nil` when longer than ``maximumIndexedMessageBytes``.
     static func indexed(_ message: JSONValue?) -> String? {
-        guard let text = message?.serialized(), text.utf8.count <= maximumIndexedMessageBytes else { return nil }
-        return text
+        guard let message, !exceeds(message, maximumIndexedMessageBytes) else { return nil }
+        let text = message.serialized()
+        return text.utf8.count <= maximumIndexedMessageBytes ? text : nil
+    }
+
+    /// Whether `value` certainly serializes to more than `limit` bytes: its strings, keys and
+    /// numbers alone are longer (escapes and punctuation only add). Stops as soon as they are, so
+    /// a large result is not serialized only to be dropped.
+    static func exceeds(_ value: JSONValue, _ limit: Int) -> Bool {
+        var budget = limit
+        func spend(_ value: JSONValue) -> Bool {
+            switch value {
+            case .null, .bool: budget -= 4
+            case .number(let text): budget -= text.utf8.count
+            case .string(let text): budget -= text.utf8.count
+            case .array(let items):
+                for item in items where spend(item) { return true }
+            case .object(let members):
+                for member in members {
+                    budget -= member.key.utf8.count
+                    if spend(member.value) { return true }
+                }
+            }
+            return budget < 0
+        }
+        return spend(value)
     }
 
     /// The session a newly seen exchange belongs to (created if need be): its MCP session,
