@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Crypto
 /// Something wrong with a segment, or with the chain of segments of a stream.
 public struct SegmentProblem: Sendable, Equatable, CustomStringConvertible {
@@ -131,12 +136,16 @@ public enum SegmentParser {
                 if data.last != UInt8(ascii: "\n") {
                     s.problems.append(SegmentProblem(.schema, "member at byte \(offset) does not end at a record boundary", offset: offset))
                 }
-                var lineStart = 0
                 lineInMember = 0
-                for index in data.indices where data[index] == UInt8(ascii: "\n") {
-                    decodeLine(data[lineStart..<index], memberOffset: offset)
-                    lineStart = index + 1
-                    lineInMember += 1
+                data.withUnsafeBufferPointer { buffer in
+                    guard let base = buffer.baseAddress else { return }
+                    var lineStart = 0
+                    while lineStart < buffer.count, let newline = memchr(base + lineStart, Int32(UInt8(ascii: "\n")), buffer.count - lineStart) {
+                        let index = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+                        decodeLine(data[lineStart..<index], memberOffset: offset)
+                        lineStart = index + 1
+                        lineInMember += 1
+                    }
                 }
             case .torn(let offset, let reason):
                 s.tearOffset = offset
