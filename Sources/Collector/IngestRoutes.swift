@@ -73,8 +73,13 @@ struct IngestRoutes: Sendable {
         let bytes = Array(buffer: body)
         let declared = request.headers.first { $0.name.canonicalName == "x-segment-sha256" }?.value
 
+        // The check, and for an upload that passes it the facts the index needs, on the check threads.
+        let (verdict, facts) = try await Self.checkPool.runIfActive { () -> (Result<CheckedSegment, IngestRejection>, SegmentFacts?) in
+            let verdict = IngestCheck.check(bytes, stream: stream, segment: segment, declaredSHA256: declared)
+            guard case .success(let checked) = verdict else { return (verdict, nil) }
+            return (verdict, SegmentIndexer.facts(checked.records))
+        }
         let checked: CheckedSegment
-        let verdict = try await Self.checkPool.runIfActive { IngestCheck.check(bytes, stream: stream, segment: segment, declaredSHA256: declared) }
         switch verdict {
         case .success(let c): checked = c
         case .failure(let rejection):
@@ -89,7 +94,7 @@ struct IngestRoutes: Sendable {
 
         let outcome: IngestOutcome
         do {
-            outcome = try await store.ingest(checked, identity: identity)
+            outcome = try await store.ingest(checked, facts: facts, identity: identity)
         } catch {
             logger.error("cannot store segment", metadata: ["stream": "\(stream)", "segment": "\(segment)", "error": "\(error)"])
             metrics.ingest(result: "storage_error")

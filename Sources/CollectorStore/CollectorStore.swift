@@ -84,7 +84,10 @@ public actor CollectorStore {
     /// decisions, so two uploads of one segment (a shipper retrying while its first attempt is still
     /// being stored) cannot both pass the checks, nor overwrite or delete each other's file. (The
     /// actor alone does not serialize them: it is reentrant at every `await`.)
-    public func ingest(_ upload: CheckedSegment, identity: IngestIdentity, now: RecordTime = .now()) async throws -> IngestOutcome {
+    /// - Parameter facts: the upload's index facts, when the caller has worked them out already
+    ///   (the collector does, on its check threads, so this actor does not spend its time on them);
+    ///   else they are worked out here.
+    public func ingest(_ upload: CheckedSegment, facts: SegmentFacts? = nil, identity: IngestIdentity, now: RecordTime = .now()) async throws -> IngestOutcome {
         let stream = upload.stream
         let segment = Int64(upload.segment)
 
@@ -99,7 +102,7 @@ public actor CollectorStore {
         if known.existing == upload.sha256 { return .alreadyStored }
 
         let staged = try await blobs.stage(upload.bytes, stream: stream, segment: upload.segment, sha256: upload.sha256)
-        let facts = SegmentIndexer.facts(upload.records)
+        let facts = facts ?? SegmentIndexer.facts(upload.records)
         let blobs = self.blobs
         do {
             let outcome = try await index.write { db in
