@@ -225,7 +225,8 @@ struct JSONCursor {
     }
 
     /// The index of the first quote, backslash or control character at or after `start` (the
-    /// buffer's end if none): eight bytes at a time, then byte by byte.
+    /// buffer's end if none): the bytes the writer escapes, eight at a time, then one by one.
+    /// The parser and the skimmer both read strings' plain runs with it.
     @inline(__always)
     func plainRunEnd(from start: Int) -> Int {
         guard let base = buffer.baseAddress else { return start }
@@ -237,7 +238,7 @@ struct JSONCursor {
         }
         while i < buffer.count {
             let b = base[i]
-            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { return i }
+            if JSONWriter.needsEscape(b) { return i }
             i &+= 1
         }
         return i

@@ -168,7 +168,9 @@ extension JSONCursor {
         index += 1
         var run = index
         var escaped = false
-        while index < buffer.count {
+        while true {
+            index = plainRunEnd(from: index)
+            guard index < buffer.count else { break }
             let b = buffer[index]
             if b == UInt8(ascii: "\"") {
                 guard UTF8Validation.isValid(UnsafeBufferPointer(rebasing: buffer[run..<index])) else {
@@ -178,11 +180,7 @@ extension JSONCursor {
                 return escaped
             }
             if b < 0x20 { throw fail("unescaped control character in string") }
-            if b != UInt8(ascii: "\\") {
-                index += 1
-                continue
-            }
-            // A run of raw bytes ends at an escape; escapes themselves always give valid UTF-8.
+            // A backslash. A run of raw bytes ends at an escape; escapes themselves always give valid UTF-8.
             guard UTF8Validation.isValid(UnsafeBufferPointer(rebasing: buffer[run..<index])) else {
                 throw fail("string is not valid UTF-8", at: start)
             }
