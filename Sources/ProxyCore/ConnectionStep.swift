@@ -16,7 +16,7 @@ public struct ConnectionStep: Sendable {
         case cancel
     }
 
-    public var records: [EncodedRecord] = []
+    public var records = EncodedRecords()
     public var toServer: ByteBuffer?
     public var toClient: ByteBuffer?
     public var close: Close = .none

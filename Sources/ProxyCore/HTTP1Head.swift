@@ -46,11 +46,28 @@ public struct HTTP1Head: Sendable, Equatable {
             .map { $0.trimmingASCIISpaces().lowercasedASCII }
     }
 
+    /// Whether a comma-separated header lists `token` (`name` and `token` in lowercase; compared
+    /// case-insensitively, elements trimmed, without allocating).
+    public func hasToken(_ name: String, _ token: String) -> Bool {
+        for field in headers where field.name.equalsLowercasedASCII(name) {
+            var rest = Substring(field.value).utf8[...]
+            while true {
+                let end = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+                var element = rest[rest.startIndex..<end]
+                while let f = element.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { element = element.dropFirst() }
+                while let l = element.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { element = element.dropLast() }
+                if element.equalsLowercasedASCII(token.utf8) { return true }
+                guard end < rest.endIndex else { break }
+                rest = rest[rest.index(after: end)...]
+            }
+        }
+        return false
+    }
+
     /// Whether the connection stays open after this message (RFC 9112 §9.3).
     public var keepAlive: Bool {
-        let connection = tokens("connection")
-        if connection.contains("close") { return false }
-        if version == "HTTP/1.0" { return connection.contains("keep-alive") }
+        if hasToken("connection", "close") { return false }
+        if version == "HTTP/1.0" { return hasToken("connection", "keep-alive") }
         return true
     }
 
@@ -63,15 +80,22 @@ public struct HTTP1Head: Sendable, Equatable {
 
     /// The request asks to switch protocols (`Connection: upgrade` plus `Upgrade`).
     public var requestsUpgrade: Bool {
-        tokens("connection").contains("upgrade") && first("upgrade") != nil
+        hasToken("connection", "upgrade") && first("upgrade") != nil
     }
 }
 
 extension String {
     /// Whether this equals `lowercase` ignoring ASCII case (`lowercase` must be lowercase).
     func equalsLowercasedASCII(_ lowercase: String) -> Bool {
-        guard utf8.count == lowercase.utf8.count else { return false }
-        for (a, b) in zip(utf8, lowercase.utf8) where a != b {
+        utf8.equalsLowercasedASCII(lowercase.utf8)
+    }
+}
+
+extension Collection where Element == UInt8 {
+    /// Whether these bytes equal `lowercase` ignoring ASCII case (`lowercase` must be lowercase).
+    func equalsLowercasedASCII(_ lowercase: String.UTF8View) -> Bool {
+        guard count == lowercase.count else { return false }
+        for (a, b) in zip(self, lowercase) where a != b {
             guard a >= 65 && a <= 90 && a + 32 == b else { return false }
         }
         return true

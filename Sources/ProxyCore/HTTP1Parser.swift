@@ -270,20 +270,38 @@ public struct HTTP1Parser: Sendable {
     /// `Content-Length` (RFC 9110 §8.6): decimal digits only. A request must carry one value;
     /// a response may repeat the same value (the RFC lets a recipient accept that).
     static func contentLength(of head: HTTP1Head, role: Role) throws(HTTP1ParseError) -> UInt64? {
-        let values = head.headers.filter { $0.name.equalsLowercasedASCII("content-length") }
-            .flatMap { $0.value.split(separator: ",", omittingEmptySubsequences: false) }
-            .map { $0.trimmingASCIISpaces() }
         var length: UInt64?
-        for text in values {
-            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-                throw .malformed("invalid Content-Length \(HTTP1Grammar.quoted(text.utf8)): it must be decimal digits")
+        for field in head.headers where field.name.equalsLowercasedASCII("content-length") {
+            var rest = Substring(field.value).utf8[...]
+            while true {
+                let end = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+                let n = try decimalLength(rest[rest.startIndex..<end])
+                if let length, length != n { throw .malformed("conflicting Content-Length values") }
+                if length != nil, role == .request { throw .malformed("more than one Content-Length value in a request") }
+                length = n
+                guard end < rest.endIndex else { break }
+                rest = rest[rest.index(after: end)...]
             }
-            guard let n = UInt64(text) else { throw .malformed("Content-Length \(HTTP1Grammar.quoted(text.utf8)) does not fit in 64 bits") }
-            if let length, length != n { throw .malformed("conflicting Content-Length values") }
-            if length != nil, role == .request { throw .malformed("more than one Content-Length value in a request") }
-            length = n
         }
         return length
+    }
+
+    /// One element of a `Content-Length` list, without its surrounding spaces and tabs: decimal digits that fit in 64 bits.
+    private static func decimalLength(_ element: Substring.UTF8View.SubSequence) throws(HTTP1ParseError) -> UInt64 {
+        var text = element
+        while let f = text.first, f == HTTP1Grammar.space || f == HTTP1Grammar.tab { text = text.dropFirst() }
+        while let l = text.last, l == HTTP1Grammar.space || l == HTTP1Grammar.tab { text = text.dropLast() }
+        guard !text.isEmpty, text.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            throw .malformed("invalid Content-Length \(HTTP1Grammar.quoted(text)): it must be decimal digits")
+        }
+        var n: UInt64 = 0
+        for digit in text {
+            let (times10, overflow1) = n.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit - 48))
+            guard !overflow1 && !overflow2 else { throw .malformed("Content-Length \(HTTP1Grammar.quoted(text)) does not fit in 64 bits") }
+            n = sum
+        }
+        return n
     }
 
     /// A request's `Transfer-Encoding` (RFC 9112 §6.1): HTTP/1.1 only, never with a
@@ -320,8 +338,9 @@ public struct HTTP1Parser: Sendable {
     }
 
     static func parseHeadBytes(_ wire: ByteBuffer, role: Role, maxFields: Int, maxLineBytes: Int) throws(HTTP1ParseError) -> HTTP1Head {
-        var lines: [ArraySlice<UInt8>] = []
         let bytes = Array(wire.readableBytesView)
+        var lines: [ArraySlice<UInt8>] = []
+        lines.reserveCapacity(bytes.count(where: { $0 == UInt8(ascii: "\n") }))
         var start = 0
         for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
             var line = bytes[start..<i]
@@ -336,7 +355,7 @@ public struct HTTP1Parser: Sendable {
         if lines.count - 1 > maxFields { throw .tooManyHeaderFields(limit: maxFields) }
         let startLine: HTTP1Head.StartLine
         let version: String
-        let parts = first.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: false)
+        let parts = Self.startLineParts(first)
         switch role {
         case .request:
             guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenByte), !parts[1].isEmpty else {
@@ -368,6 +387,41 @@ public struct HTTP1Parser: Sendable {
             throw .malformed("more than one Host header")
         }
         return HTTP1Head(startLine: startLine, version: version, headers: headers)
+    }
+
+    /// The start line cut at its first two spaces (up to three parts, empty ones kept), without allocating.
+    static func startLineParts(_ line: ArraySlice<UInt8>) -> StartLineParts {
+        var parts = StartLineParts()
+        var start = line.startIndex
+        while parts.count < 2, let space = line[start...].firstIndex(of: UInt8(ascii: " ")) {
+            parts.append(line[start..<space])
+            start = space + 1
+        }
+        parts.append(line[start...])
+        return parts
+    }
+
+    /// Up to three pieces of a start line.
+    struct StartLineParts {
+        private var pieces: (ArraySlice<UInt8>, ArraySlice<UInt8>, ArraySlice<UInt8>) = ([], [], [])
+        private(set) var count = 0
+
+        mutating func append(_ piece: ArraySlice<UInt8>) {
+            switch count {
+            case 0: pieces.0 = piece
+            case 1: pieces.1 = piece
+            default: pieces.2 = piece
+            }
+            count += 1
+        }
+
+        subscript(index: Int) -> ArraySlice<UInt8> {
+            switch index {
+            case 0: pieces.0
+            case 1: pieces.1
+            default: pieces.2
+            }
+        }
     }
 
     static func isTokenByte(_ b: UInt8) -> Bool {

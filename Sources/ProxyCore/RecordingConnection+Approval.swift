@@ -193,7 +193,7 @@ extension RecordingConnection {
 extension ConnectionStep {
     /// Appends a later step's effects (records, bytes, close, timers) to this one.
     mutating func absorb(_ later: inout ConnectionStep) {
-        records += later.records
+        records.append(contentsOf: later.records)
         if let b = later.toServer { send(toServer: b) }
         if let b = later.toClient { send(toClient: b) }
         if later.close == .both { close = .both }

@@ -170,23 +170,34 @@ extension RecordingConnection {
         let rewriteHost = !settings.preserveHost && head.first("host") != settings.upstreamAuthority
         guard rewriteHost || !credentials.isEmpty || stripAuthorization else { return wire }
         var out = ByteBuffer()
-        out.reserveCapacity(wire.readableBytes + 64)
-        out.writeString("\(head.method ?? "GET") \(head.target ?? "/") \(head.version)\r\n")
+        out.reserveCapacity(wire.readableBytes + 64 + credentials.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+        out.writeString(head.method ?? "GET")
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeString(head.target ?? "/")
+        out.writeInteger(UInt8(ascii: " "))
+        out.writeString(head.version)
+        out.writeStaticString("\r\n")
+        func writeField(_ name: String, _ value: String) {
+            out.writeString(name)
+            out.writeStaticString(": ")
+            out.writeString(value)
+            out.writeStaticString("\r\n")
+        }
         var wroteHost = false
         for field in head.headers {
             if credentials.contains(where: { field.name.equalsLowercasedASCII($0.lowercasedName) }) { continue }
             if stripAuthorization && field.name.equalsLowercasedASCII("authorization") { continue }
             if field.name.equalsLowercasedASCII("host") {
                 if wroteHost { continue }
-                out.writeString("\(field.name): \(rewriteHost ? settings.upstreamAuthority : field.value)\r\n")
+                writeField(field.name, rewriteHost ? settings.upstreamAuthority : field.value)
                 wroteHost = true
             } else {
-                out.writeString("\(field.name): \(field.value)\r\n")
+                writeField(field.name, field.value)
             }
         }
-        if !wroteHost && rewriteHost { out.writeString("Host: \(settings.upstreamAuthority)\r\n") }
-        for credential in credentials { out.writeString("\(credential.name): \(credential.value)\r\n") }
-        out.writeString("\r\n")
+        if !wroteHost && rewriteHost { writeField("Host", settings.upstreamAuthority) }
+        for credential in credentials { writeField(credential.name, credential.value) }
+        out.writeStaticString("\r\n")
         return out
     }
 
@@ -199,7 +210,7 @@ extension RecordingConnection {
 
     /// The session id of the legacy HTTP+SSE transport: `…?session_id=…` on the POST endpoint.
     static func legacySession(inTarget target: String) -> String? {
-        guard let query = target.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        guard target.utf8.contains(UInt8(ascii: "?")), let query = target.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
         for pair in query.split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1)
             if kv.count == 2, kv[0] == "session_id" || kv[0] == "sessionId" { return String(kv[1]) }

@@ -110,9 +110,9 @@ public struct RecordingConnection: Sendable {
     mutating func record(_ body: RecordBody, at time: RecordTime, into step: inout ConnectionStep) {
         if !openRecorded {
             openRecorded = true
-            step.records.append(EncodedRecord(time: time, body: .connectionOpen(ConnectionOpen(conn: conn, peer: peer, local: local, tls: false))))
+            step.records.append(time: time, body: .connectionOpen(ConnectionOpen(conn: conn, peer: peer, local: local, tls: false)))
         }
-        step.records.append(EncodedRecord(time: time, body: body))
+        step.records.append(time: time, body: body)
     }
 
     func note(_ level: Note.Level, _ code: String, _ message: String, exchange: UInt64? = nil) -> RecordBody {
@@ -120,8 +120,8 @@ public struct RecordingConnection: Sendable {
     }
 
     /// The connection is over: its `conn_close` record (if anything of it was recorded).
-    public mutating func close(reason: String, error: String? = nil, at time: RecordTime) -> [EncodedRecord] {
-        guard !finished else { return [] }
+    public mutating func close(reason: String, error: String? = nil, at time: RecordTime) -> EncodedRecords {
+        guard !finished else { return EncodedRecords() }
         finished = true
         var step = ConnectionStep()
         if let call = holding?.call {
@@ -133,9 +133,9 @@ public struct RecordingConnection: Sendable {
         for body in [request?.body, response?.body].compactMap({ $0 }) where !body.probe {
             record(.bodyEnd(BodyEnd(conn: conn, exchange: body.exchange, from: body.from, bytes: body.bytes, complete: false)), at: time, into: &step)
         }
-        guard openRecorded else { return [] }
-        step.records.append(EncodedRecord(time: time, body: .connectionClose(ConnectionClose(
-            conn: conn, bytesFromClient: bytesFromClient, bytesFromServer: bytesFromServer, reason: reason, error: error))))
+        guard openRecorded else { return EncodedRecords() }
+        step.records.append(time: time, body: .connectionClose(ConnectionClose(
+            conn: conn, bytesFromClient: bytesFromClient, bytesFromServer: bytesFromServer, reason: reason, error: error)))
         return step.records
     }
 

@@ -55,9 +55,9 @@ public final class SidecarMetrics: Sendable {
     }
 
     /// Counts what a step records.
-    func count(_ records: [EncodedRecord]) {
+    func count(_ records: EncodedRecords) {
         self.records.increment(by: records.count)
-        requests.increment(by: records.reduce(0) { $0 + ($1.kind == .httpRequest ? 1 : 0) })
+        requests.increment(by: records.httpRequests)
     }
 
     /// The Prometheus text of these metrics plus the writer's counters.

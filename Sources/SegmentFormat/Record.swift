@@ -440,4 +440,7 @@ extension RecordBody {
         default: 0
         }
     }
+
+    /// About how many bytes the record's line takes (payloads grow by a third as base64).
+    var encodedSizeEstimate: Int { 160 + payloadBytes * 4 / 3 }
 }

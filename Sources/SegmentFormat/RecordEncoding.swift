@@ -4,20 +4,22 @@ import RecorderJSON
 ///
 /// `tail` is the record's JSON line without its opening `{"seq":N,`; the
 /// writer prepends that when it assigns the sequence number, so the costly
-/// part of encoding happens outside the writer.
+/// part of encoding happens outside the writer. ``EncodedRecords`` holds many
+/// of them in one buffer.
 public struct EncodedRecord: Sendable {
     public var kind: RecordKind
     public var tail: [UInt8]
 
     public init(time: RecordTime, body: RecordBody) {
-        // No opening brace: the writer's `{"seq":N,` opens the object.
-        var fields = FieldWriter(capacity: 160 + body.payloadBytes * 4 / 3, openingBrace: false)
-        fields.time("ts", time)
-        fields.string("kind", body.kind.rawValue)
-        body.encodeFields(into: &fields)
-        fields.writer.raw("}\n")
+        var fields = FieldWriter(capacity: body.encodedSizeEstimate, openingBrace: false)
+        fields.tail(time: time, body: body)
         self.kind = body.kind
         self.tail = fields.writer.bytes
+    }
+
+    init(kind: RecordKind, tail: [UInt8]) {
+        self.kind = kind
+        self.tail = tail
     }
 
     /// The complete line for sequence number `seq`.
@@ -29,12 +31,7 @@ public struct EncodedRecord: Sendable {
     }
 
     public func appendLine(seq: UInt64, to out: inout [UInt8]) {
-        out.append(contentsOf: "{\"seq\":".utf8)
-        var digits = JSONWriter(capacity: 20)
-        digits.int(seq)
-        out.append(contentsOf: digits.bytes)
-        out.append(UInt8(ascii: ","))
-        out.append(contentsOf: tail)
+        EncodedRecords.appendLine(seq: seq, tail: tail[...], to: &out)
     }
 }
 
@@ -158,6 +155,14 @@ struct FieldWriter {
             key(name)
             writer.write(value)
         }
+    }
+
+    /// A data record's line without its opening `{"seq":N,` (the writer's prefix opens the object).
+    mutating func tail(time: RecordTime, body: RecordBody) {
+        self.time("ts", time)
+        string("kind", body.kind.rawValue)
+        body.encodeFields(into: &self)
+        writer.raw("}\n")
     }
 
     mutating func time(_ name: StaticString, _ value: RecordTime) {

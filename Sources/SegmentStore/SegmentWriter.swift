@@ -20,7 +20,7 @@ public final class SegmentWriter: Sendable {
     public typealias Completion = @Sendable (Result<Range<UInt64>, SegmentWriterError>) -> Void
 
     private struct Submission {
-        var records: [EncodedRecord]
+        var records: EncodedRecords
         var rawBytes: Int
         var completion: Completion
     }
@@ -72,8 +72,8 @@ public final class SegmentWriter: Sendable {
     /// Submits records; `completion` runs once they are written (or refused): on the
     /// caller's thread when the writer was idle, else on the writer's queue.
     /// The result is the range of sequence numbers assigned, in submission order.
-    public func append(_ records: [EncodedRecord], completion: @escaping Completion) {
-        let raw = records.reduce(0) { $0 + $1.tail.count + 24 }
+    public func append(_ records: EncodedRecords, completion: @escaping Completion) {
+        let raw = records.bytes.count + 24 * records.count
         enum Outcome { case refused, queued, startDrain, inline }
         let outcome: Outcome = pending.withLock { p in
             if p.closed { return .refused }
@@ -113,17 +113,26 @@ public final class SegmentWriter: Sendable {
         }
     }
 
-    public func append(_ records: [EncodedRecord]) async throws(SegmentWriterError) -> Range<UInt64> {
+    /// Submits records encoded one by one (see ``append(_:completion:)``).
+    public func append(_ records: [EncodedRecord], completion: @escaping Completion) {
+        append(EncodedRecords(records), completion: completion)
+    }
+
+    public func append(_ records: EncodedRecords) async throws(SegmentWriterError) -> Range<UInt64> {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Range<UInt64>, SegmentWriterError>, Never>) in
             append(records) { continuation.resume(returning: $0) }
         }
         return try result.get()
     }
 
+    public func append(_ records: [EncodedRecord]) async throws(SegmentWriterError) -> Range<UInt64> {
+        try await append(EncodedRecords(records))
+    }
+
     /// Encodes `body` with the current time and appends it.
     @discardableResult
     public func append(_ body: RecordBody) async throws(SegmentWriterError) -> UInt64 {
-        try await append([EncodedRecord(time: clock.wallNow(), body: body)]).lowerBound
+        try await append(EncodedRecords(time: clock.wallNow(), body: body)).lowerBound
     }
 
     /// Seals the open segment now (if it holds records).

@@ -48,6 +48,10 @@ final class WriterCore {
     var spoolUsed = 0
     var closed = false
     var armedDeadline: MonotonicInstant?
+    /// A batch's lines, then its gzip member: kept between batches so writing allocates nothing once warm.
+    private var lines: [UInt8] = []
+    private var member: [UInt8] = []
+    private static let keptBufferBytes = 256 << 10
     /// The latest run of consecutive dropped segments, declared cumulatively by each new gap record.
     var dropRun: Gap?
 
@@ -84,30 +88,34 @@ final class WriterCore {
 
     // MARK: Writing
 
-    func write(_ batch: [[EncodedRecord]]) -> [Result<Range<UInt64>, SegmentWriterError>] {
+    func write(_ batch: [EncodedRecords]) -> [Result<Range<UInt64>, SegmentWriterError>] {
         let recordCount = batch.reduce(0) { $0 + $1.count }
+        defer {
+            // A large body's buffers are not kept: an idle sidecar stays small.
+            if lines.capacity > Self.keptBufferBytes { lines = [] }
+            if member.capacity > Self.keptBufferBytes { member = [] }
+        }
         var pendingGaps: [Gap] = []
         for _ in 0..<4 {
-            var raw: [UInt8] = []
-            raw.reserveCapacity(batch.reduce(0) { $0 + $1.reduce(0) { $0 + $1.tail.count + 24 } } + 256)
+            // The line and member buffers are kept from batch to batch: no allocation once they are big enough.
+            lines.removeAll(keepingCapacity: true)
+            lines.reserveCapacity(batch.reduce(0) { $0 + $1.bytes.count + 24 * $1.count } + 256)
             var seq = nextSeq
             for gap in pendingGaps {
-                EncodedRecord(time: clock.wallNow(), body: .gap(gap)).appendLine(seq: seq, to: &raw)
+                EncodedRecord(time: clock.wallNow(), body: .gap(gap)).appendLine(seq: seq, to: &lines)
                 seq += 1
             }
             var ranges: [Range<UInt64>] = []
             ranges.reserveCapacity(batch.count)
             for records in batch {
-                let lower = seq
-                for record in records {
-                    record.appendLine(seq: seq, to: &raw)
-                    seq += 1
-                }
-                ranges.append(lower..<seq)
+                records.appendLines(firstSeq: seq, to: &lines)
+                ranges.append(seq..<seq + UInt64(records.count))
+                seq += UInt64(records.count)
             }
-            if raw.isEmpty { return ranges.map { .success($0) } }
-            var member: [UInt8] = []
-            compressor.compressMember(raw, appendingTo: &member)
+            if lines.isEmpty { return ranges.map { .success($0) } }
+            member.removeAll(keepingCapacity: true)
+            compressor.compressMember(lines, appendingTo: &member)
+            let rawCount = lines.count
 
             if let budget {
                 let incoming = member.count + (current == nil ? SpoolBudget.segmentOverheadReserve : 0)
@@ -158,7 +166,7 @@ final class WriterCore {
             updateStatistics {
                 $0.records += UInt64(written)
                 $0.batches += 1
-                $0.rawBytes += UInt64(raw.count)
+                $0.rawBytes += UInt64(rawCount)
                 $0.compressedBytes += UInt64(member.count)
                 $0.spoolBytes = UInt64(used)
                 $0.healthy = true

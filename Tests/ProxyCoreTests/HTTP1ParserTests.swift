@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
 @testable import ProxyCore
+import SegmentFormat
 
 /// Feeds `input` in pieces of `chunk` bytes and collects the events, joined per kind.
 func parse(_ input: String, role: HTTP1Parser.Role, chunk: Int = .max, methods: [String] = [], maxHeaderBytes: Int = 64 << 10) throws -> (heads: [HTTP1Head], body: String, ends: Int, wire: String, raw: String) {
@@ -71,6 +72,56 @@ func parse(_ input: String, role: HTTP1Parser.Role, chunk: Int = .max, methods: 
         #expect(head.headers.map(\.name) == ["X-A", "x-a", "Mcp-Session-Id"])
         #expect(head.first("mcp-session-id") == "abc")
         #expect(head.tokens("x-a") == ["1", "2"])
+    }
+
+    @Test(arguments: [
+        ("Connection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n", true),
+        ("Connection: UPGRADE\r\nUpgrade: h2c\r\n", true),
+        ("Connection: close\r\nConnection:\t upgrade \t\r\nUpgrade: x\r\n", true),
+        ("Connection: upgrader\r\nUpgrade: x\r\n", false),
+        ("Connection: up grade\r\nUpgrade: x\r\n", false),
+        ("Connection: upgrade\r\n", false),
+        ("Upgrade: websocket\r\n", false),
+    ])
+    func connectionTokensAreMatchedWholeAndIgnoringCase(_ fields: String, upgrade: Bool) throws {
+        let head = try #require(try parse("GET / HTTP/1.1\r\nHost: x\r\n\(fields)\r\n", role: .request).heads.first)
+        #expect(head.requestsUpgrade == upgrade)
+    }
+
+    @Test func keepAliveFollowsTheVersionAndTheConnectionTokens() throws {
+        func head(_ text: String) throws -> HTTP1Head { try #require(try parse(text, role: .request).heads.first) }
+        #expect(try head("GET / HTTP/1.1\r\nHost: x\r\n\r\n").keepAlive)
+        #expect(try !head("GET / HTTP/1.1\r\nHost: x\r\nConnection: foo, Close\r\n\r\n").keepAlive)
+        #expect(try !head("GET / HTTP/1.0\r\n\r\n").keepAlive)
+        #expect(try head("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keepAlive)
+        #expect(try !head("GET / HTTP/1.0\r\nConnection: keep-alive-ish\r\n\r\n").keepAlive)
+    }
+
+    static func response(_ fields: [HeaderField]) -> HTTP1Head {
+        HTTP1Head(startLine: .response(status: 200, reason: "OK"), version: "HTTP/1.1", headers: fields)
+    }
+
+    @Test(arguments: [
+        ("12", UInt64?(12)),
+        (" \t7 ", UInt64?(7)),
+        ("0", UInt64?(0)),
+        ("18446744073709551615", UInt64?(.max)),
+        ("3, 3", UInt64?(3)),
+    ])
+    func contentLengthIsReadFromItsDigits(_ value: String, length: UInt64?) throws {
+        #expect(try HTTP1Parser.contentLength(of: Self.response([HeaderField("Content-Length", value)]), role: .response) == length)
+        #expect(try HTTP1Parser.contentLength(of: Self.response([HeaderField("X-Other", value)]), role: .response) == nil)
+    }
+
+    @Test func aResponseMayRepeatOneContentLengthButNotConflict() throws {
+        let same = Self.response([HeaderField("Content-Length", "3, 3"), HeaderField("content-length", "3")])
+        #expect(try HTTP1Parser.contentLength(of: same, role: .response) == 3)
+        #expect(throws: HTTP1ParseError.self) { try HTTP1Parser.contentLength(of: same, role: .request) }
+        for bad in ["3, 4", "3,", ",3", "+3", "3 3", "", "18446744073709551616", "99999999999999999999"] {
+            #expect(throws: HTTP1ParseError.self, "\(bad)") {
+                try HTTP1Parser.contentLength(of: Self.response([HeaderField("Content-Length", bad)]), role: .response)
+            }
+        }
     }
 
     @Test(arguments: [

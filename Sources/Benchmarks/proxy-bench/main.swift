@@ -62,7 +62,7 @@ struct Measurement {
         for step in [connection.receiveFromClient(request, at: clock.wallNow()), connection.receiveFromServer(response, at: clock.wallNow())] {
             precondition(step.toServer != nil || step.toClient != nil, "the exchange was not forwarded")
             m.records += step.records.count
-            for record in step.records { m.recordBytes += record.tail.count }
+            m.recordBytes += step.records.bytes.count
             if write {
                 writer.append(step.records) { result in
                     if case .failure(let error) = result { fatalError("\(error)") }

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Data records encoded one after another into one buffer, waiting for their `seq`:
+/// what one step of a connection records, handed to the segment writer as one value.
+///
+/// Each record is its JSON line without the opening `{"seq":N,` (see ``EncodedRecord``).
+/// A line holds no raw newline (JSON escapes it in strings), so the `\n` that ends each
+/// record is also what separates them: no per-record arrays or offsets are kept.
+public struct EncodedRecords: Sendable, Sequence {
+    /// The records' tails, back to back, each ending in `\n`.
+    public private(set) var bytes: [UInt8] = []
+    /// How many records `bytes` holds.
+    public private(set) var count = 0
+    /// How many of them are `http_request` records.
+    public private(set) var httpRequests = 0
+
+    public init() {}
+
+    public init(time: RecordTime, body: RecordBody) {
+        append(time: time, body: body)
+    }
+
+    public init(_ records: [EncodedRecord]) {
+        bytes.reserveCapacity(records.reduce(0) { $0 + $1.tail.count })
+        for record in records { append(record) }
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Encodes a record at the end of the buffer.
+    public mutating func append(time: RecordTime, body: RecordBody) {
+        reserve(body.encodedSizeEstimate)
+        // The field writer borrows the buffer (swapped in and out: no copy).
+        var fields = FieldWriter(capacity: 0, openingBrace: false)
+        swap(&fields.writer.bytes, &bytes)
+        fields.tail(time: time, body: body)
+        swap(&fields.writer.bytes, &bytes)
+        count += 1
+        if body.kind == .httpRequest { httpRequests += 1 }
+    }
+
+    /// Adds a record encoded on its own.
+    public mutating func append(_ record: EncodedRecord) {
+        reserve(record.tail.count)
+        bytes.append(contentsOf: record.tail)
+        count += 1
+        if record.kind == .httpRequest { httpRequests += 1 }
+    }
+
+    /// Adds the records of another step after these.
+    public mutating func append(contentsOf other: EncodedRecords) {
+        reserve(other.bytes.count)
+        bytes.append(contentsOf: other.bytes)
+        count += other.count
+        httpRequests += other.httpRequests
+    }
+
+    /// Grows the buffer geometrically (repeated exact reservations would copy it each time).
+    private mutating func reserve(_ more: Int) {
+        let needed = bytes.count + more
+        if needed > bytes.capacity { bytes.reserveCapacity(Swift.max(needed, bytes.capacity * 2, 1024)) }
+    }
+
+    /// The records one by one (a copy of each tail: for tests and tools, not the hot path).
+    public func makeIterator() -> Iterator { Iterator(bytes: bytes) }
+
+    public struct Iterator: IteratorProtocol {
+        let bytes: [UInt8]
+        var start = 0
+
+        public mutating func next() -> EncodedRecord? {
+            guard start < bytes.count, let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            defer { start = newline + 1 }
+            let tail = Array(bytes[start...newline])
+            return EncodedRecord(kind: EncodedRecords.kind(ofTail: tail[...]), tail: tail)
+        }
+    }
+
+    /// Calls `body` with each record's tail, in order, without copying.
+    public func forEachTail(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        bytes.withUnsafeBufferPointer { all in
+            guard let base = all.baseAddress else { return }
+            var start = 0
+            while start < all.count {
+                let rest = UnsafeRawPointer(base + start)
+                guard let found = memchr(rest, Int32(UInt8(ascii: "\n")), all.count - start) else { return }
+                let end = rest.distance(to: UnsafeRawPointer(found)) + start + 1
+                body(UnsafeBufferPointer(rebasing: all[start..<end]))
+                start = end
+            }
+        }
+    }
+
+    /// Appends the line `{"seq":N,` + `tail`.
+    static func appendLine(seq: UInt64, tail: some Collection<UInt8>, to out: inout [UInt8]) {
+        out.append(contentsOf: "{\"seq\":".utf8)
+        appendDecimal(seq, to: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: tail)
+    }
+
+    /// The decimal digits of `value`, without a String or a scratch array.
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        var divisor: UInt64 = 1
+        while value / divisor >= 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// The kind a record's tail names (its second field, after `ts`).
+    static func kind(ofTail tail: ArraySlice<UInt8>) -> RecordKind {
+        let marker = Array(#""kind":""#.utf8)
+        guard let start = tail.firstRange(of: marker)?.upperBound,
+              let end = tail[start...].firstIndex(of: UInt8(ascii: "\"")),
+              let kind = RecordKind(rawValue: String(decoding: tail[start..<end], as: UTF8.self)) else {
+            preconditionFailure("an encoded record without a known kind")
+        }
+        return kind
+    }
+
+    /// Appends the lines of these records, numbered from `firstSeq`.
+    public func appendLines(firstSeq: UInt64, to out: inout [UInt8]) {
+        var seq = firstSeq
+        forEachTail { tail in
+            Self.appendLine(seq: seq, tail: tail, to: &out)
+            seq += 1
+        }
+    }
+}
