@@ -27,6 +27,8 @@ final class ProxyConnection {
     var machine: RecordingConnection
     let context: SidecarContext
     let logger: Logger
+    /// Writes this loop's records, one batch per turn of the loop.
+    let batcher: LoopRecordBatcher
 
     private var pendingToServer: ByteBuffer?
     private(set) var inFlight: Set<Side> = []
@@ -47,6 +49,7 @@ final class ProxyConnection {
         self.eventLoop = client.eventLoop
         self.client = client
         self.context = context
+        self.batcher = context.batcher(for: client.eventLoop)
         var logger = context.logger
         logger[metadataKey: "conn"] = "\(conn)"
         self.logger = logger
@@ -218,7 +221,6 @@ final class ProxyConnection {
         }
         context.metrics.count(step.records)
         let started = context.clock.monotonicNow()
-        let loop = eventLoop
         let box = UnsafeTransfer(self)
         let written: @Sendable (Result<Range<UInt64>, SegmentWriterError>) -> Void = { result in
             let connection = box.value
@@ -230,14 +232,8 @@ final class ProxyConnection {
                 connection.recordingFailed(error)
             }
         }
-        context.writer.append(step.records) { result in
-            // An idle writer writes inline, on this loop: forward at once, no hop through the task queue.
-            if loop.inEventLoop {
-                written(result)
-            } else {
-                loop.execute { written(result) }
-            }
-        }
+        // The loop's batcher joins this step with the other connections' of this turn and completes on this loop.
+        batcher.append(step.records, completion: written)
     }
 
     private func apply(_ step: ConnectionStep, from side: Side) {
@@ -431,7 +427,8 @@ final class ProxyConnection {
         context.connections.remove(self)
         if !records.isEmpty {
             context.metrics.count(records)
-            context.writer.append(records) { _ in }
+            // Through the batcher: after any step of this connection that is still waiting there.
+            batcher.append(records) { _ in }
         }
     }
 

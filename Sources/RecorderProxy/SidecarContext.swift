@@ -16,6 +16,8 @@ final class SidecarContext: Sendable {
     let logger: Logger
     let connections = ConnectionRegistry()
     private let counter = Atomic<UInt64>(0)
+    /// One record batcher per event loop, made on first use.
+    private let batchers = Locked<[ObjectIdentifier: NIOLoopBound<LoopRecordBatcher>]>([:])
     /// This start's suffix (its wall-clock second in base 36), so that ids stay unique
     /// within the stream across restarts of the sidecar: the collector keys on them.
     private let startSuffix = String(SystemClock().wallNow().nanosecondsSinceEpoch / 1_000_000_000, radix: 36)
@@ -26,6 +28,18 @@ final class SidecarContext: Sendable {
         self.writer = writer
         self.metrics = metrics
         self.logger = logger
+    }
+
+    /// The record batcher of `eventLoop` (call on that loop).
+    func batcher(for eventLoop: any EventLoop) -> LoopRecordBatcher {
+        let bound = batchers.withLock { batchers in
+            let key = ObjectIdentifier(eventLoop)
+            if let existing = batchers[key] { return existing }
+            let made = NIOLoopBound(LoopRecordBatcher(eventLoop: eventLoop, writer: writer), eventLoop: eventLoop)
+            batchers[key] = made
+            return made
+        }
+        return bound.value
     }
 
     /// A connection id unique within the stream: `c1-<start>`, `c2-<start>`, …
