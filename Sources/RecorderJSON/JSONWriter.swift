@@ -64,7 +64,7 @@ public struct JSONWriter: Sendable {
         while i < count {
             let room = count - i + (count - i) / 8 + 64
             let start = bytes.count
-            bytes.append(contentsOf: repeatElement(0, count: room))
+            bytes.appendZeros(room)
             var o = 0
             bytes.withUnsafeMutableBufferPointer { all in
                 let out = all.baseAddress! + start

@@ -96,7 +96,7 @@ public struct EncodedRecords: Sendable, Sequence {
     }
 
     /// Appends the line `{"seq":N,` + `tail`.
-    static func appendLine(seq: UInt64, tail: some Collection<UInt8>, to out: inout [UInt8]) {
+    static func appendLine(seq: UInt64, tail: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(contentsOf: "{\"seq\":".utf8)
         appendDecimal(seq, to: &out)
         out.append(UInt8(ascii: ","))

@@ -1,3 +1,5 @@
+import RecorderJSON
+
 /// A gzip encoder library that writes segment members.
 ///
 /// All three write standard single-member gzip (RFC 1952) with the plain 10-byte header,
@@ -104,7 +106,7 @@ extension Array where Element == UInt8 {
     @inlinable
     mutating func appendFilling(upTo capacity: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
         let start = count
-        append(contentsOf: repeatElement(0, count: capacity))
+        appendZeros(capacity)
         let written = withUnsafeMutableBytes { all in
             body(UnsafeMutableRawBufferPointer(rebasing: all[start..<(start + capacity)]))
         }

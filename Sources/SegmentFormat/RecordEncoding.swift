@@ -31,7 +31,7 @@ public struct EncodedRecord: Sendable {
     }
 
     public func appendLine(seq: UInt64, to out: inout [UInt8]) {
-        EncodedRecords.appendLine(seq: seq, tail: tail[...], to: &out)
+        tail.withUnsafeBufferPointer { EncodedRecords.appendLine(seq: seq, tail: $0, to: &out) }
     }
 }
 

@@ -84,8 +84,9 @@ final class UpstreamHandler: ChannelInboundHandler {
             for (i, piece) in pieces.enumerated() {
                 context.eventLoop.scheduleTask(in: pause * Int64(i)) {
                     let ctx = loopBound.value
-                    ctx.writeAndFlush(NIOAny(ByteBuffer(string: piece)), promise: nil)
-                    if i == pieces.count - 1 { ctx.close(promise: nil) }
+                    let written = ctx.writeAndFlush(NIOAny(ByteBuffer(string: piece)))
+                    // Close once the last piece went out (a close discards writes still queued).
+                    if i == pieces.count - 1 { written.whenComplete { _ in loopBound.value.close(promise: nil) } }
                 }
             }
         }
