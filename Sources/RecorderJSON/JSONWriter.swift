@@ -73,12 +73,20 @@ public struct JSONWriter: Sendable {
                 while i < count && o + 48 <= room {
                     if i + 8 <= count {
                         let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                        if !Self.needsEscape(word: word) {
-                            UnsafeMutableRawPointer(out + o).storeBytes(of: word, as: UInt64.self)
+                        let escapes = Self.escapeMask(word: UInt64(littleEndian: word))
+                        // The bytes before the first escape go out with the word; the escape is written over the rest.
+                        UnsafeMutableRawPointer(out + o).storeBytes(of: word, as: UInt64.self)
+                        if escapes == 0 {
                             i += 8
                             o += 8
                             continue
                         }
+                        let plain = escapes.trailingZeroBitCount >> 3
+                        i += plain
+                        o += plain
+                        o += Self.writeEscape(input[i], to: out + o)
+                        i += 1
+                        continue
                     }
                     let end = min(i + 8, count)
                     while i < end {
@@ -107,11 +115,19 @@ public struct JSONWriter: Sendable {
     /// false positive only sends the word through the byte-by-byte path).
     @inline(__always)
     static func needsEscape(word: UInt64) -> Bool {
+        escapeMask(word: word) != 0
+    }
+
+    /// The high bit of each byte of a little-endian word that may need an escape. The lowest
+    /// one set is exact (a borrow only reaches bytes above a byte that really needs one), so
+    /// `trailingZeroBitCount / 8` is the index of the first byte to escape.
+    @inline(__always)
+    static func escapeMask(word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let quote = word ^ (ones &* 0x22)
         let backslash = word ^ (ones &* 0x5C)
         let control = (word &- ones &* 0x20) & ~word
-        return ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | control) & 0x8080_8080_8080_8080 != 0
+        return ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | control) & 0x8080_8080_8080_8080
     }
 
     static func escapeLength(_ byte: UInt8) -> Int {

@@ -4,21 +4,21 @@ import Testing
 @Suite struct JSONWriterStringTests {
     /// The escaping every record relies on, one byte at a time.
     static func reference(_ text: String) -> String {
-        var out = "\""
+        var out: [UInt8] = [0x22]
         for byte in text.utf8 {
             switch byte {
-            case 0x22: out += "\\\""
-            case 0x5C: out += "\\\\"
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0x08: out += "\\b"
-            case 0x0C: out += "\\f"
-            case 0..<0x20: out += "\\u00" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
-            default: out += String(decoding: [byte], as: UTF8.self) == "\u{FFFD}" ? "" : String(UnicodeScalar(byte))
+            case 0x22: out += Array("\\\"".utf8)
+            case 0x5C: out += Array("\\\\".utf8)
+            case 0x0A: out += Array("\\n".utf8)
+            case 0x0D: out += Array("\\r".utf8)
+            case 0x09: out += Array("\\t".utf8)
+            case 0x08: out += Array("\\b".utf8)
+            case 0x0C: out += Array("\\f".utf8)
+            case 0..<0x20: out += Array(("\\u00" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)).utf8)
+            default: out.append(byte)  // the bytes of multi-byte characters as they are
             }
         }
-        return out + "\""
+        return String(decoding: out + [0x22], as: UTF8.self)
     }
 
     func written(_ text: String) -> String {
@@ -52,6 +52,23 @@ import Testing
             let text = String(decoding: bytes, as: UTF8.self)
             #expect(written(text) == Self.reference(text), "length \(length)")
             #expect(try JSONParser.parse(written(text)) == .string(text))
+        }
+    }
+
+    /// Escapes at every offset of the eight-byte words, next to multi-byte characters (whose
+    /// bytes are above 0x7F and must never be taken for an escape or hide one after them).
+    @Test func escapesBetweenMultiByteCharactersLandWhereTheReferenceDoes() async throws {
+        var state: UInt64 = 0xFEED_F00D
+        let pieces = ["a", "Z", " ", "\"", "\\", "\n", "\u{1}", "\u{1F}", "\u{7F}", "é", "東", "😀", "ab", "12345678"]
+        for length in 0..<300 {
+            var text = ""
+            for _ in 0..<length {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                text += pieces[Int(state >> 33) % pieces.count]
+            }
+            #expect(written(text) == Self.reference(text), "length \(length)")
+            #expect(try JSONParser.parse(written(text)) == .string(text))
+            await Task.yield()
         }
     }
 }
