@@ -388,6 +388,21 @@ final class ProxyConnection {
         closeAfterFlush()
     }
 
+    /// The sidecar stops: close now (`force`), or as soon as no exchange is in progress
+    /// (at once if none is); what this closes is recorded with the reason `shutdown`.
+    func drain(force: Bool) {
+        if force {
+            closeReason = closeReason ?? ("shutdown", nil)
+            closeBoth()
+            return
+        }
+        closeWhenIdle = true
+        if isIdle {
+            closeReason = closeReason ?? ("shutdown", nil)
+            closeAfterFlush()
+        }
+    }
+
     /// Closes the server side now and the client side once everything written to it
     /// has gone out (a close would otherwise discard queued bytes).
     func closeAfterFlush() {
@@ -424,11 +439,18 @@ final class ProxyConnection {
         context.metrics.connectionsActive.decrement()
         let (reason, error) = closeReason ?? ("closed", nil)
         let records = machine.close(reason: reason, error: error, at: now)
-        context.connections.remove(self)
-        if !records.isEmpty {
-            context.metrics.count(records)
-            // Through the batcher: after any step of this connection that is still waiting there.
-            batcher.append(records) { _ in }
+        guard !records.isEmpty else {
+            context.connections.remove(self)
+            return
+        }
+        context.metrics.count(records)
+        // Through the batcher: after any step of this connection that is still waiting there. The
+        // connection leaves the registry once its `conn_close` is written, so a stop that waits
+        // for the registry to empty never closes the writer before it.
+        let box = UnsafeTransfer(self)
+        batcher.append(records) { _ in
+            let connection = box.value
+            connection.context.connections.remove(connection)
         }
     }
 

@@ -71,15 +71,7 @@ final class ConnectionRegistry: Sendable {
     func drain(force: Bool) {
         for entry in entries.withLock({ Array($0.values) }) {
             let transfer = UnsafeTransfer(entry.connection)
-            entry.eventLoop.execute {
-                let connection = transfer.value
-                if force {
-                    connection.closeBoth()
-                } else {
-                    connection.closeWhenIdle = true
-                    if connection.isIdle { connection.closeAfterFlush() }
-                }
-            }
+            entry.eventLoop.execute { transfer.value.drain(force: force) }
         }
     }
 }

@@ -109,4 +109,24 @@ import Testing
         let (_, problems) = try SegmentReader.verify([spool])
         #expect(problems.isEmpty)
     }
+    /// A stop closes idle keep-alive connections and seals the segment only after every
+    /// connection's `conn_close` is written: none is refused by a writer closed too early.
+    @Test func stopWritesEveryConnectionsCloseBeforeSealing() async throws {
+        let upstream = try await ScriptedUpstream { _ in .respond(okJSON) }
+        let (sidecar, port, _, spool) = try await makeSidecar(upstreamPort: upstream.port)
+        let clients = try (0..<20).map { _ in try TestClient(port: port) }
+        for client in clients {
+            client.send(mcpPost())
+            #expect(client.read { $0.hasSuffix("{}}") }.text.hasPrefix("HTTP/1.1 200 OK"))
+        }
+        await sidecar.stop()
+        let bodies = try recordedBodies(spool)
+        let closes = bodies.compactMap { body -> ConnectionClose? in if case .connectionClose(let c) = body { c } else { nil } }
+        #expect(closes.count == 20, "every connection's end is recorded")
+        #expect(Set(closes.map(\.conn)).count == 20)
+        #expect(closes.allSatisfy { $0.reason == "shutdown" }, "\(closes.map(\.reason))")
+        let (_, problems) = try SegmentReader.verify([spool])
+        #expect(problems.isEmpty)
+        await upstream.close()
+    }
 }
