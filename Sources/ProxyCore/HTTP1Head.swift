@@ -49,19 +49,14 @@ public struct HTTP1Head: Sendable, Equatable {
     /// Whether a comma-separated header lists `token` (`name` and `token` in lowercase; compared
     /// case-insensitively, elements trimmed, without allocating).
     public func hasToken(_ name: String, _ token: String) -> Bool {
-        for field in headers where field.name.equalsLowercasedASCII(name) {
-            var rest = Substring(field.value).utf8[...]
-            while true {
-                let end = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
-                var element = rest[rest.startIndex..<end]
-                while let f = element.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { element = element.dropFirst() }
-                while let l = element.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { element = element.dropLast() }
-                if element.equalsLowercasedASCII(token.utf8) { return true }
-                guard end < rest.endIndex else { break }
-                rest = rest[rest.index(after: end)...]
+        var found = false
+        for field in headers where field.name.equalsLowercasedASCII(name) && !found {
+            field.forEachListElement { element in
+                found = element.equalsLowercasedASCII(token.utf8)
+                return !found
             }
         }
-        return false
+        return found
     }
 
     /// Whether the connection stays open after this message (RFC 9112 §9.3).
@@ -81,6 +76,22 @@ public struct HTTP1Head: Sendable, Equatable {
     /// The request asks to switch protocols (`Connection: upgrade` plus `Upgrade`).
     public var requestsUpgrade: Bool {
         hasToken("connection", "upgrade") && first("upgrade") != nil
+    }
+}
+
+extension HeaderField {
+    /// Calls `body` with each element of the comma-separated value, spaces and tabs around it
+    /// trimmed, empty ones included, without allocating; stops early when `body` returns false.
+    func forEachListElement<E: Error>(_ body: (Substring.UTF8View) throws(E) -> Bool) throws(E) {
+        var rest = Substring(value).utf8
+        while true {
+            let end = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+            var element = rest[rest.startIndex..<end]
+            while let f = element.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { element = element.dropFirst() }
+            while let l = element.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { element = element.dropLast() }
+            guard try body(element), end < rest.endIndex else { return }
+            rest = rest[rest.index(after: end)...]
+        }
     }
 }
 

@@ -272,25 +272,19 @@ public struct HTTP1Parser: Sendable {
     static func contentLength(of head: HTTP1Head, role: Role) throws(HTTP1ParseError) -> UInt64? {
         var length: UInt64?
         for field in head.headers where field.name.equalsLowercasedASCII("content-length") {
-            var rest = Substring(field.value).utf8[...]
-            while true {
-                let end = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
-                let n = try decimalLength(rest[rest.startIndex..<end])
+            try field.forEachListElement { (element) throws(HTTP1ParseError) -> Bool in
+                let n = try decimalLength(element)
                 if let length, length != n { throw .malformed("conflicting Content-Length values") }
                 if length != nil, role == .request { throw .malformed("more than one Content-Length value in a request") }
                 length = n
-                guard end < rest.endIndex else { break }
-                rest = rest[rest.index(after: end)...]
+                return true
             }
         }
         return length
     }
 
-    /// One element of a `Content-Length` list, without its surrounding spaces and tabs: decimal digits that fit in 64 bits.
-    private static func decimalLength(_ element: Substring.UTF8View.SubSequence) throws(HTTP1ParseError) -> UInt64 {
-        var text = element
-        while let f = text.first, f == HTTP1Grammar.space || f == HTTP1Grammar.tab { text = text.dropFirst() }
-        while let l = text.last, l == HTTP1Grammar.space || l == HTTP1Grammar.tab { text = text.dropLast() }
+    /// One (trimmed) element of a `Content-Length` list: decimal digits that fit in 64 bits.
+    private static func decimalLength(_ text: Substring.UTF8View) throws(HTTP1ParseError) -> UInt64 {
         guard !text.isEmpty, text.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
             throw .malformed("invalid Content-Length \(HTTP1Grammar.quoted(text)): it must be decimal digits")
         }

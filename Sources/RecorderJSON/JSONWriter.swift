@@ -34,9 +34,10 @@ public struct JSONWriter: Sendable {
     }
 
     /// The quoted, escaped string. Bodies are mostly JSON text full of quotes, so this is the
-    /// recorder's busiest loop: eight bytes that need no escape are copied as one word, the
-    /// others one by one, all through a pointer into room grown ahead (one growth per string
-    /// unless escapes outgrow an eighth of it), instead of one append per run and escape.
+    /// recorder's busiest loop: eight bytes that need no escape are copied as one word; a word
+    /// with an escape copies the bytes before it as one word too, then writes the escape; the
+    /// last bytes go one by one. All through a pointer into room grown ahead (one growth per
+    /// string unless escapes outgrow an eighth of it), instead of one append per run and escape.
     private mutating func stringBody(utf8: UnsafeBufferPointer<UInt8>) {
         let count = utf8.count
         bytes.append(UInt8(ascii: "\""))
@@ -160,21 +161,26 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func int<T: BinaryInteger>(_ value: T) {
+        Self.appendInteger(value, to: &bytes)
+    }
+
+    /// The decimal digits of `value` (with a `-` when negative), without a String for any value
+    /// that fits in 64 bits: numbers are most of a record's fields.
+    public static func appendInteger<T: BinaryInteger>(_ value: T, to bytes: inout [UInt8]) {
         if value >= 0 && value < 10 {
             bytes.append(UInt8(ascii: "0") + UInt8(value))
         } else if let small = Int64(exactly: value) {
-            decimal(small)
+            decimal(small, to: &bytes)
         } else {
             var text = String(value)
             text.withUTF8 { bytes.append(contentsOf: $0) }
         }
     }
 
-    /// Decimal digits without a String: numbers are most of a record's fields.
-    private mutating func decimal(_ value: Int64) {
+    private static func decimal(_ value: Int64, to bytes: inout [UInt8]) {
         var magnitude = value.magnitude
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: 20 digits and a sign fit
-        let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
+        withUnsafeMutableBytes(of: &digits) { buffer in
             var position = buffer.count
             repeat {
                 position -= 1
@@ -186,9 +192,7 @@ public struct JSONWriter: Sendable {
                 buffer[position] = UInt8(ascii: "-")
             }
             bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[position...]))
-            return buffer.count - position
         }
-        _ = count
     }
 
     public mutating func bool(_ value: Bool) {

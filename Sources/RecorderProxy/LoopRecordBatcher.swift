@@ -19,8 +19,8 @@ final class LoopRecordBatcher {
     private let writer: SegmentWriter
     /// The records of this turn; the first submission is kept as it came (no copy for a lone one).
     private var records = EncodedRecords()
+    /// This turn's submissions; a flush is scheduled exactly while there are any.
     private var waiting: [(count: Int, completion: Completion)] = []
-    private var flushScheduled = false
 
     init(eventLoop: any EventLoop, writer: SegmentWriter) {
         self.eventLoop = eventLoop
@@ -30,16 +30,15 @@ final class LoopRecordBatcher {
     /// Adds a step's records to this turn's batch; `completion` runs on the loop once they are written.
     func append(_ submitted: EncodedRecords, completion: @escaping Completion) {
         eventLoop.preconditionInEventLoop()
-        if waiting.isEmpty { records = submitted } else { records.append(contentsOf: submitted) }
+        let first = waiting.isEmpty
+        if first { records = submitted } else { records.append(contentsOf: submitted) }
         waiting.append((submitted.count, completion))
-        guard !flushScheduled else { return }
-        flushScheduled = true
+        guard first else { return }
         let transfer = UnsafeTransfer(self)
         eventLoop.execute { transfer.value.flush() }
     }
 
     private func flush() {
-        flushScheduled = false
         let batch = records
         let completions = waiting
         records = EncodedRecords()

@@ -43,7 +43,7 @@ final class ProxyConnection {
     private var headerTimer: Scheduled<Void>?
     private var upstreamTimer: Scheduled<Void>?
     /// Set when the sidecar drains: close as soon as no exchange is in progress.
-    var closeWhenIdle = false
+    private var closeWhenIdle = false
 
     init(client: any Channel, conn: String, context: SidecarContext) {
         self.eventLoop = client.eventLoop

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RecorderJSON
 
 /// Data records encoded one after another into one buffer, waiting for their `seq`:
 /// what one step of a connection records, handed to the segment writer as one value.
@@ -30,6 +31,9 @@ public struct EncodedRecords: Sendable, Sequence {
     }
 
     public var isEmpty: Bool { count == 0 }
+
+    /// About how many bytes their lines take once numbered (a `{"seq":N,` of up to 24 bytes each).
+    public var lineBytesEstimate: Int { bytes.count + 24 * count }
 
     /// Encodes a record at the end of the buffer.
     public mutating func append(time: RecordTime, body: RecordBody) {
@@ -98,21 +102,9 @@ public struct EncodedRecords: Sendable, Sequence {
     /// Appends the line `{"seq":N,` + `tail`.
     static func appendLine(seq: UInt64, tail: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(contentsOf: "{\"seq\":".utf8)
-        appendDecimal(seq, to: &out)
+        JSONWriter.appendInteger(seq, to: &out)
         out.append(UInt8(ascii: ","))
         out.append(contentsOf: tail)
-    }
-
-    /// The decimal digits of `value`, without a String or a scratch array.
-    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        var divisor: UInt64 = 1
-        while value / divisor >= 10 { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 
     /// The kind a record's tail names (its second field, after `ts`).

@@ -73,7 +73,7 @@ public final class SegmentWriter: Sendable {
     /// caller's thread when the writer was idle, else on the writer's queue.
     /// The result is the range of sequence numbers assigned, in submission order.
     public func append(_ records: EncodedRecords, completion: @escaping Completion) {
-        let raw = records.bytes.count + 24 * records.count
+        let raw = records.lineBytesEstimate
         enum Outcome { case refused, queued, startDrain, inline }
         let outcome: Outcome = pending.withLock { p in
             if p.closed { return .refused }

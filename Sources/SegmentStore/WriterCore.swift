@@ -99,7 +99,7 @@ final class WriterCore {
         for _ in 0..<4 {
             // The line and member buffers are kept from batch to batch: no allocation once they are big enough.
             lines.removeAll(keepingCapacity: true)
-            lines.reserveCapacity(batch.reduce(0) { $0 + $1.bytes.count + 24 * $1.count } + 256)
+            lines.reserveCapacity(batch.reduce(0) { $0 + $1.lineBytesEstimate } + 256)
             var seq = nextSeq
             for gap in pendingGaps {
                 EncodedRecord(time: clock.wallNow(), body: .gap(gap)).appendLine(seq: seq, to: &lines)

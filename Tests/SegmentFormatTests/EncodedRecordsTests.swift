@@ -68,8 +68,9 @@ import Testing
 
     @Test(arguments: [0, 1, 9, 10, 99, 100, 12_345, 1 << 32, UInt64(Int64.max), UInt64.max])
     func sequenceNumbersAreWrittenInDecimal(_ seq: UInt64) {
+        // The digits come from JSONWriter.appendInteger, the writer's integer encoder.
         var out: [UInt8] = []
-        EncodedRecords.appendDecimal(seq, to: &out)
+        JSONWriter.appendInteger(seq, to: &out)
         #expect(String(decoding: out, as: UTF8.self) == String(seq))
     }
 
