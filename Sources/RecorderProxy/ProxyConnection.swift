@@ -133,6 +133,10 @@ final class ProxyConnection {
             return
         }
         process(buffer, from: side)
+        // While this step waits for the writer, ask for the side's next bytes now: the read interest
+        // stays registered (no `epoll_ctl` off and on around every read), and what arrives queues
+        // behind this step, at most one read more per side.
+        if inFlight.contains(side) && queued[side]!.isEmpty { readAhead(side) }
     }
 
     private func process(_ buffer: ByteBuffer, from side: Side) {
@@ -320,6 +324,12 @@ final class ProxyConnection {
         if let broker = context.configuration.approvals {
             Task { await broker.withdraw(call, reason: why) }
         }
+    }
+
+    /// Reads on while a step is in flight, unless a call is held (its backlog decides when reads go on).
+    private func readAhead(_ side: Side) {
+        if side == .client && machine.heldCall != nil { return }
+        readMore(side)
     }
 
     private func readMore(_ side: Side) {
