@@ -16,8 +16,9 @@ public struct Redactor: Sendable {
     public let jsonKeys: Set<String>
 
     private let hmacKey: HMACSHA256Key
-    /// The UTF-8 bytes of `jsonKeys`, for matching keys without building strings.
-    private let jsonKeyBytes: Set<[UInt8]>
+    /// The UTF-8 bytes of `jsonKeys` by length (index: byte count), for matching keys without
+    /// building strings or hashing: most keys of a body have a length no redacted key has.
+    private let jsonKeysByLength: [[[UInt8]]]
     /// Longest UTF-8 length among `jsonKeys`.
     let longestKey: Int
 
@@ -27,8 +28,11 @@ public struct Redactor: Sendable {
         self.headers = Set(headers.map { $0.lowercased() })
         let keys = Set(jsonKeys.map { $0.lowercased() })
         self.jsonKeys = keys
-        self.jsonKeyBytes = Set(keys.map { Array($0.utf8) })
-        self.longestKey = keys.map(\.utf8.count).max() ?? 0
+        let longest = keys.map(\.utf8.count).max() ?? 0
+        var byLength = [[[UInt8]]](repeating: [], count: longest + 1)
+        for key in keys { byLength[key.utf8.count].append(Array(key.utf8)) }
+        self.jsonKeysByLength = byLength
+        self.longestKey = longest
     }
 
     /// `"[redacted hmac-sha256:<first 32 hex digits of HMAC-SHA256(key, value)>]"`.
@@ -80,22 +84,27 @@ public struct Redactor: Sendable {
         let utf8 = key.utf8
         guard utf8.count <= 4 * longestKey else { return false }
         if utf8.allSatisfy({ $0 < 0x80 }) {
-            guard utf8.count <= longestKey else { return false }
-            return jsonKeyBytes.contains(utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 })
+            return utf8.withContiguousStorageIfAvailable(isRedactedASCIIKey) ?? Array(utf8).withUnsafeBufferPointer(isRedactedASCIIKey)
         }
         return jsonKeys.contains(key.lowercased())
     }
 
     /// Whether the raw content of a JSON string token (escapes not yet decoded) names a redacted key.
-    /// `scratch` is reused to avoid allocating for the common ASCII case.
-    func isRedactedKey(rawJSONString raw: [UInt8], scratch: inout [UInt8]) -> Bool {
+    /// The common case (ASCII without escapes) allocates nothing.
+    func isRedactedKey(rawJSONString raw: [UInt8]) -> Bool {
         if !raw.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: "\\") }) {
-            guard raw.count <= longestKey else { return false }
-            scratch.removeAll(keepingCapacity: true)
-            for b in raw { scratch.append(b >= 0x41 && b <= 0x5A ? b | 0x20 : b) }
-            return jsonKeyBytes.contains(scratch)
+            return raw.withUnsafeBufferPointer(isRedactedASCIIKey)
         }
         return isRedactedKey(String(decoding: JSONStringUnescaper.unescape(raw), as: UTF8.self))
+    }
+
+    /// Whether ASCII bytes name a redacted key, ignoring case.
+    private func isRedactedASCIIKey(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count < jsonKeysByLength.count else { return false }
+        return jsonKeysByLength[bytes.count].contains { key in
+            for (k, b) in zip(key, bytes) where k != (b >= 0x41 && b <= 0x5A ? b | 0x20 : b) { return false }
+            return true
+        }
     }
 
     /// Replaces the value of every member whose name is in `jsonKeys`, at any depth, with

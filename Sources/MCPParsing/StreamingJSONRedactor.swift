@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import RecorderJSON
+
 /// Redacts JSON member values in a byte stream without parsing it as a document.
 ///
 /// A tolerant scanner: it follows JSON strings (quotes, backslash escapes) and, when a
@@ -31,8 +38,6 @@ public struct StreamingJSONRedactor: Sendable {
     private var key: [UInt8] = []
     private var keyTooLong = false
     private let maxKeyBytes: Int
-    /// Lowercased key bytes while matching.
-    private var keyScratch: [UInt8] = []
     /// Decoded bytes of an escape sequence, before they are hashed.
     private var scratch: [UInt8] = []
     private var hmac: RunningHMACSHA256
@@ -85,7 +90,7 @@ public struct StreamingJSONRedactor: Sendable {
             let b = buf[i]
             switch mode {
             case .scan:
-                while i < n && buf[i] != Self.quote { i += 1 }
+                i = Self.index(of: Self.quote, in: buf, from: i)
                 if i < n {
                     mode = .string
                     escaped = false
@@ -95,6 +100,14 @@ public struct StreamingJSONRedactor: Sendable {
                     segment = i
                 }
             case .string:
+                if !escaped {
+                    // Past a run without quotes, backslashes or control characters (so no CR or LF either).
+                    let runEnd = JSONScanning.plainStringRunEnd(buf, from: i)
+                    if runEnd != i {
+                        i = runEnd
+                        continue
+                    }
+                }
                 if escaped {
                     escaped = false
                 } else if b == Self.backslash {
@@ -109,7 +122,7 @@ public struct StreamingJSONRedactor: Sendable {
                 if Self.isWhitespace(b) {
                     i += 1
                 } else if b == Self.colon {
-                    mode = !keyTooLong && redactor.isRedactedKey(rawJSONString: key, scratch: &keyScratch) ? .afterColon : .scan
+                    mode = !keyTooLong && redactor.isRedactedKey(rawJSONString: key) ? .afterColon : .scan
                     i += 1
                 } else {
                     mode = .scan
@@ -249,6 +262,14 @@ public struct StreamingJSONRedactor: Sendable {
         redactions += 1
         mode = .scan
         escaped = false
+    }
+
+    /// The index of the first `byte` at or after `start`, or the buffer's end.
+    @inline(__always)
+    private static func index(of byte: UInt8, in buf: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard start < buf.count, let base = buf.baseAddress,
+              let found = memchr(base + start, Int32(byte), buf.count - start) else { return buf.count }
+        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
     }
 
     @inline(__always)

@@ -224,24 +224,11 @@ struct JSONCursor {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The index of the first quote, backslash or control character at or after `start` (the
-    /// buffer's end if none): the bytes the writer escapes, eight at a time, then one by one.
+    /// The end of a string's plain run at or after `start` (see ``JSONScanning/plainStringRunEnd(_:from:)``).
     /// The parser and the skimmer both read strings' plain runs with it.
     @inline(__always)
     func plainRunEnd(from start: Int) -> Int {
-        guard let base = buffer.baseAddress else { return start }
-        var i = start
-        while i &+ 8 <= buffer.count {
-            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-            if JSONWriter.needsEscape(word: word) { break }
-            i &+= 8
-        }
-        while i < buffer.count {
-            let b = base[i]
-            if JSONWriter.needsEscape(b) { return i }
-            i &+= 1
-        }
-        return i
+        JSONScanning.plainStringRunEnd(buffer, from: start)
     }
 
     /// After `\u`: the scalar of the escape, a surrogate pair taken together; lone surrogates are refused.

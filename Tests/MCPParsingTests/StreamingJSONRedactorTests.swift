@@ -161,4 +161,33 @@ private func quoted(_ value: String) -> String {
         let (out, _) = redactAll(bytes(input))
         #expect(text(out) == "data: {\"token\":\(quoted("abc"))\ndata: {\"x\":\"y\"}\n")
     }
+
+    /// Strings are skipped eight bytes at a time: a quote, backslash or line break at any offset
+    /// of a word must still be seen, whole or split anywhere.
+    @Test(arguments: 0..<17)
+    func stringsAreFollowedAtEveryOffsetOfAWord(padding: Int) {
+        let pad = String(repeating: "a", count: padding)
+        // An escaped key inside a long string is text, not a key; the member after it is one.
+        let input = #"{"note":""# + pad + #"\"password\":\"x"# + pad + #"","password":"v"}"#
+        let (out, count) = redactAll(bytes(input))
+        #expect(count == 1)
+        #expect(text(out) == #"{"note":""# + pad + #"\"password\":\"x"# + pad + #"","password":"# + quoted("v") + "}")
+        for pieces in splittings(bytes(input)) { #expect(redactChunks(pieces) == out) }
+        // A raw line break ends a string (SSE resynchronises there); the key after it is found.
+        let broken = "data: {\"note\":\"" + pad + "\ndata: {\"token\":\"t\"}\n"
+        let (brokenOut, brokenCount) = redactAll(bytes(broken))
+        #expect(brokenCount == 1)
+        #expect(text(brokenOut) == "data: {\"note\":\"" + pad + "\ndata: {\"token\":" + quoted("t") + "}\n")
+    }
+
+    @Test func keysAreMatchedWhateverTheirCaseAndOnlyWhole() {
+        let input = #"{"PassWord":"a","passwordx":"b","xpassword":"c","API_KEY":"d","tokens":"e","id_TOKEN":"f"}"#
+        let (out, count) = redactAll(bytes(input))
+        #expect(count == 3)
+        #expect(text(out) == #"{"PassWord":"# + quoted("a") + #","passwordx":"b","xpassword":"c","API_KEY":"# + quoted("d")
+            + #","tokens":"e","id_TOKEN":"# + quoted("f") + "}")
+        #expect(testRedactor.isRedactedKey("Client_Secret"))
+        #expect(!testRedactor.isRedactedKey("client_secrets"))
+        #expect(!testRedactor.isRedactedKey(""))
+    }
 }
