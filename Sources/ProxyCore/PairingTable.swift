@@ -9,7 +9,15 @@ import Locking
 /// is looked up the same way. Bounded: the oldest entries go first.
 public final class PairingTable: Sendable {
     public struct Key: Hashable, Sendable {
-        var scope: String
+        enum Scope: Hashable, Sendable {
+            /// One exchange of one connection (the Streamable HTTP transport answers on it).
+            case exchange(conn: String, exchange: UInt64)
+            /// One MCP session, whatever the connection.
+            case session(String)
+        }
+
+        var scope: Scope
+        /// The request id's JSON text.
         var id: String
     }
 
@@ -31,11 +39,11 @@ public final class PairingTable: Sendable {
     public init(capacity: Int = 100_000) { self.capacity = capacity }
 
     public static func key(exchangeScope conn: String, exchange: UInt64, id: JSONValue) -> Key {
-        Key(scope: "x:\(conn)/\(exchange)", id: id.serialized())
+        Key(scope: .exchange(conn: conn, exchange: exchange), id: id.serialized())
     }
 
     public static func key(session: String, id: JSONValue) -> Key {
-        Key(scope: "s:\(session)", id: id.serialized())
+        Key(scope: .session(session), id: id.serialized())
     }
 
     public func request(_ keys: [Key], at time: RecordTime) {

@@ -111,7 +111,7 @@ extension RecordingConnection {
         let protocolVersion = head.first("mcp-protocol-version")
         let state = RequestState(head: head, body: makeBody(
             exchange: exchange, from: .client, probe: probe, mediaType: head.mediaType ?? "",
-            session: session, protocolVersion: protocolVersion), identity: identity.caller ?? "peer:\(Self.host(ofPeer: peer))")
+            session: session, protocolVersion: protocolVersion), identity: identity.caller ?? peerCaller)
         if !probe && identity.json?["bearer"] != nil {
             if identity.verified { step.verifiedIdentities += 1 } else { step.unverifiedIdentities += 1 }
         }

@@ -52,6 +52,8 @@ public struct RecordingConnection: Sendable {
 
     public let conn: String
     let peer: String
+    /// Who the caller is when no verified identity says so: `peer:<address>`.
+    let peerCaller: String
     let local: String?
     let settings: ProxySettings
     let pairing: PairingTable
@@ -82,6 +84,7 @@ public struct RecordingConnection: Sendable {
     public init(conn: String, peer: String, local: String?, settings: ProxySettings, pairing: PairingTable) {
         self.conn = conn
         self.peer = peer
+        self.peerCaller = "peer:\(Self.host(ofPeer: peer))"
         self.local = local
         self.settings = settings
         self.pairing = pairing

@@ -31,8 +31,8 @@ final class ProxyConnection {
     let batcher: LoopRecordBatcher
 
     private var pendingToServer: ByteBuffer?
-    private(set) var inFlight: Set<Side> = []
-    private var waitingForWritable: Set<Side> = []
+    private(set) var inFlight = SideSet()
+    private var waitingForWritable = SideSet()
     private var clientOpen = true
     private var serverOpen = false
     /// An upstream connection was asked for (it is made lazily, for the first bytes to forward).
@@ -124,19 +124,19 @@ final class ProxyConnection {
         case decision(ApprovalOutcome, id: String)
     }
 
-    private var queued: [Side: [Input]] = [.client: [], .server: []]
+    private var queued = PerSide<[Input]>(client: [], server: [])
 
     func received(_ buffer: ByteBuffer, from side: Side) {
         guard !closing else { return }
-        if inFlight.contains(side) || !queued[side]!.isEmpty {
-            queued[side]!.append(.bytes(buffer))
+        if inFlight.contains(side) || !queued[side].isEmpty {
+            queued[side].append(.bytes(buffer))
             return
         }
         process(buffer, from: side)
         // While this step waits for the writer, ask for the side's next bytes now: the read interest
         // stays registered (no `epoll_ctl` off and on around every read), and what arrives queues
         // behind this step, at most one read more per side.
-        if inFlight.contains(side) && queued[side]!.isEmpty { readAhead(side) }
+        if inFlight.contains(side) && queued[side].isEmpty { readAhead(side) }
     }
 
     private func process(_ buffer: ByteBuffer, from side: Side) {
@@ -155,8 +155,8 @@ final class ProxyConnection {
 
     /// Runs the next queued input of a side; false when there was none.
     private func processQueued(_ side: Side) -> Bool {
-        guard !queued[side]!.isEmpty, !closing else { return false }
-        switch queued[side]!.removeFirst() {
+        guard !queued[side].isEmpty, !closing else { return false }
+        switch queued[side].removeFirst() {
         case .bytes(let buffer): process(buffer, from: side)
         case .serverEOF: processServerEOF()
         case .decision(let outcome, let id): applyDecision(outcome, id: id)
@@ -176,8 +176,8 @@ final class ProxyConnection {
     func serverClosed() {
         serverOpen = false
         // Steps of the server's may still be waiting for the writer: their bytes go to the client first.
-        if inFlight.contains(.server) || !queued[.server]!.isEmpty {
-            queued[.server]!.append(.serverEOF)
+        if inFlight.contains(.server) || !queued[.server].isEmpty {
+            queued[.server].append(.serverEOF)
         } else {
             processServerEOF()
         }
@@ -300,8 +300,8 @@ final class ProxyConnection {
     private func decided(_ outcome: ApprovalOutcome, id: String) {
         approvalTask = nil
         guard clientOpen, !closing else { return }
-        if inFlight.contains(.client) || !queued[.client]!.isEmpty {
-            queued[.client]!.append(.decision(outcome, id: id))
+        if inFlight.contains(.client) || !queued[.client].isEmpty {
+            queued[.client].append(.decision(outcome, id: id))
             return
         }
         applyDecision(outcome, id: id)
