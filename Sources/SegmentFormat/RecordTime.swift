@@ -38,23 +38,27 @@ public struct RecordTime: Sendable, Hashable, Comparable, CustomStringConvertibl
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
         let (year, month, day) = Self.civil(fromDays: days)
-        func digits(_ value: Int64, _ width: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<width { divisor *= 10 }
-            var v = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8((v / divisor) % 10))
-                v %= divisor
-                divisor /= 10
+        // `YYYY-MM-DDTHH:MM:SS.ffffffZ`, 27 bytes: written into a small buffer, appended at once.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { text in
+            var at = 0
+            func digits(_ value: Int64, _ width: Int, then separator: UInt8) {
+                var v = value
+                for i in stride(from: at + width - 1, through: at, by: -1) {
+                    text[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                }
+                text[at + width] = separator
+                at += width + 1
             }
+            digits(year, 4, then: UInt8(ascii: "-"))
+            digits(month, 2, then: UInt8(ascii: "-"))
+            digits(day, 2, then: UInt8(ascii: "T"))
+            digits(secondOfDay / 3600, 2, then: UInt8(ascii: ":"))
+            digits(secondOfDay / 60 % 60, 2, then: UInt8(ascii: ":"))
+            digits(secondOfDay % 60, 2, then: UInt8(ascii: "."))
+            digits(fraction, 6, then: UInt8(ascii: "Z"))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[0..<at]))
         }
-        digits(year, 4); out.append(UInt8(ascii: "-"))
-        digits(month, 2); out.append(UInt8(ascii: "-"))
-        digits(day, 2); out.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2); out.append(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2); out.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2); out.append(UInt8(ascii: "."))
-        digits(fraction, 6); out.append(UInt8(ascii: "Z"))
     }
 
     /// Parses RFC 3339 as written by ``rfc3339`` (also accepts 0–9 fraction digits and a `Z` or `±HH:MM` offset).
