@@ -160,20 +160,35 @@ public struct JSONWriter: Sendable {
         return 2
     }
 
+    @inlinable
     public mutating func int<T: BinaryInteger>(_ value: T) {
         Self.appendInteger(value, to: &bytes)
     }
 
     /// The decimal digits of `value` (with a `-` when negative), without a String for any value
-    /// that fits in 64 bits: numbers are most of a record's fields.
+    /// that fits in 64 bits: numbers are most of a record's fields. Inlinable, so that callers in
+    /// other modules get it for their integer type instead of the generic code.
+    @inlinable
     public static func appendInteger<T: BinaryInteger>(_ value: T, to bytes: inout [UInt8]) {
-        if value >= 0 && value < 10 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value))
-        } else if let small = Int64(exactly: value) {
-            decimal(small, to: &bytes)
+        if let small = Int64(exactly: value) {
+            appendDecimal(small, to: &bytes)
         } else {
-            var text = String(value)
-            text.withUTF8 { bytes.append(contentsOf: $0) }
+            appendText(String(value), to: &bytes)
+        }
+    }
+
+    @usableFromInline
+    static func appendText(_ text: String, to bytes: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    @usableFromInline
+    static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        if value >= 0 && value < 10 {
+            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
+        } else {
+            decimal(value, to: &bytes)
         }
     }
 
