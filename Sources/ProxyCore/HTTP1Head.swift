@@ -106,8 +106,22 @@ extension Collection where Element == UInt8 {
     /// Whether these bytes equal `lowercase` ignoring ASCII case (`lowercase` must be lowercase).
     func equalsLowercasedASCII(_ lowercase: String.UTF8View) -> Bool {
         guard count == lowercase.count else { return false }
+        // Native strings and their slices are contiguous: compare the bytes in place.
+        if let result = withContiguousStorageIfAvailable({ mine in
+            lowercase.withContiguousStorageIfAvailable { theirs in Self.equalsLowercasedASCII(mine, theirs) }
+        }), let result {
+            return result
+        }
         for (a, b) in zip(self, lowercase) where a != b {
             guard a >= 65 && a <= 90 && a + 32 == b else { return false }
+        }
+        return true
+    }
+
+    private static func equalsLowercasedASCII(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: UnsafeBufferPointer<UInt8>) -> Bool {
+        for i in 0..<bytes.count where bytes[i] != lowercase[i] {
+            let a = bytes[i]
+            guard a >= 65 && a <= 90 && a &+ 32 == lowercase[i] else { return false }
         }
         return true
     }

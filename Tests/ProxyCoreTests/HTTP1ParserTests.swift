@@ -74,6 +74,21 @@ func parse(_ input: String, role: HTTP1Parser.Role, chunk: Int = .max, methods: 
         #expect(head.tokens("x-a") == ["1", "2"])
     }
 
+    @Test func headerNamesAreMatchedIgnoringASCIICaseOnly() throws {
+        let parsed = try #require(try parse("GET / HTTP/1.1\r\nMCP-PROTOCOL-VERSION: 1\r\nUser-Agen: short\r\n\r\n", role: .request).heads.first)
+        #expect(parsed.first("mcp-protocol-version") == "1")
+        #expect(parsed.first("user-agent") == nil)
+        #expect(parsed.first("user-agen") == "short")
+        // Only A–Z fold: "@" (0x40) and "[" (0x5B) are 32 below "`" and "{" but are not letters.
+        // (The parser refuses such names; a head built in code may hold them.)
+        let built = HTTP1Head(startLine: .request(method: "GET", target: "/"), version: "HTTP/1.1",
+                              headers: [HeaderField("@", "at"), HeaderField("X[Y", "bracket"), HeaderField(String(Substring("Caf\u{e9}-Id")), "e")])
+        #expect(built.first("`") == nil)
+        #expect(built.first("x{y") == nil)
+        #expect(built.first("caf\u{e9}-id") == "e")
+        #expect(built.first("caf\u{c9}-id") == nil)
+    }
+
     @Test(arguments: [
         ("Connection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n", true),
         ("Connection: UPGRADE\r\nUpgrade: h2c\r\n", true),
