@@ -30,7 +30,7 @@ public enum RecordDecoder {
         default:
             guard let recordKind = RecordKind(rawValue: kind) else { throw RecordSchemaError("unknown record kind \"\(kind)\"") }
             let seq = try f.uint("seq")
-            let fields = Fields(members: members, context: "\(kind) record \(seq)")
+            let fields = Fields(members: members, kind: kind, seq: seq)
             let time = try fields.time("ts")
             return .record(Record(seq: seq, time: time, body: try decodeBody(recordKind, fields)))
         }
@@ -175,7 +175,24 @@ public enum RecordDecoder {
 /// Typed access to an object's members, with schema errors that name the field.
 struct Fields {
     let members: [JSONMember]
-    let context: String
+    private let fixedContext: String
+    /// A data record's kind and `seq`: its context is written only for an error (not for every line).
+    private let record: (kind: String, seq: UInt64)?
+
+    init(members: [JSONMember], context: String) {
+        self.members = members
+        self.fixedContext = context
+        self.record = nil
+    }
+
+    init(members: [JSONMember], kind: String, seq: UInt64) {
+        self.members = members
+        self.fixedContext = ""
+        self.record = (kind, seq)
+    }
+
+    /// What the errors name: `header`, `trailer sig`, `http_request record 12`, ….
+    var context: String { record.map { "\($0.kind) record \($0.seq)" } ?? fixedContext }
 
     func error(_ message: String) -> RecordSchemaError { RecordSchemaError("\(context): \(message)") }
 

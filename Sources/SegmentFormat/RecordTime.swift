@@ -63,7 +63,13 @@ public struct RecordTime: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     /// Parses RFC 3339 as written by ``rfc3339`` (also accepts 0–9 fraction digits and a `Z` or `±HH:MM` offset).
     public init?(rfc3339 text: String) {
-        let b = Array(text.utf8)
+        var text = text
+        // Read in place (a record's time is parsed for every line a reader decodes).
+        guard let nanoseconds = text.withUTF8(Self.nanoseconds(rfc3339:)) else { return nil }
+        self.nanosecondsSinceEpoch = nanoseconds
+    }
+
+    private static func nanoseconds(rfc3339 b: UnsafeBufferPointer<UInt8>) -> Int64? {
         func number(_ range: Range<Int>) -> Int64? {
             guard range.upperBound <= b.count else { return nil }
             var v: Int64 = 0
@@ -109,7 +115,7 @@ public struct RecordTime: Sendable, Hashable, Comparable, CustomStringConvertibl
         guard index == b.count else { return nil }
         let days = Self.days(fromCivil: year, month, day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        self.nanosecondsSinceEpoch = seconds * 1_000_000_000 + nanos
+        return seconds * 1_000_000_000 + nanos
     }
 
     // Howard Hinnant's civil-from-days / days-from-civil algorithms.
