@@ -19,6 +19,8 @@ public struct Redactor: Sendable {
     /// The UTF-8 bytes of `jsonKeys` by length (index: byte count), for matching keys without
     /// building strings or hashing: most keys of a body have a length no redacted key has.
     private let jsonKeysByLength: [[[UInt8]]]
+    /// The UTF-8 bytes of `headers` by length, like `jsonKeysByLength`.
+    private let headerBytesByLength: [[[UInt8]]]
     /// Longest UTF-8 length among `jsonKeys`.
     let longestKey: Int
 
@@ -28,11 +30,9 @@ public struct Redactor: Sendable {
         self.headers = Set(headers.map { $0.lowercased() })
         let keys = Set(jsonKeys.map { $0.lowercased() })
         self.jsonKeys = keys
-        let longest = keys.map(\.utf8.count).max() ?? 0
-        var byLength = [[[UInt8]]](repeating: [], count: longest + 1)
-        for key in keys { byLength[key.utf8.count].append(Array(key.utf8)) }
-        self.jsonKeysByLength = byLength
-        self.longestKey = longest
+        self.jsonKeysByLength = Self.byLength(keys)
+        self.longestKey = keys.map(\.utf8.count).max() ?? 0
+        self.headerBytesByLength = Self.byLength(self.headers)
     }
 
     /// `"[redacted hmac-sha256:<first 32 hex digits of HMAC-SHA256(key, value)>]"`.
@@ -54,15 +54,32 @@ public struct Redactor: Sendable {
     /// The same fields in the same order with the values of redacted headers replaced.
     /// `Authorization` and `Proxy-Authorization` keep their scheme (`Bearer [redacted hmac-sha256:…]`);
     /// the fingerprint covers the credential only.
+    /// Fields without a redacted name come back as they are, and a head without any comes back
+    /// as the same array (nothing allocated: most heads of an exchange).
     public func redact(headers fields: [HeaderField]) -> [HeaderField] {
-        fields.map { field in
+        guard let first = fields.firstIndex(where: { isRedactedHeader($0.name) }) else { return fields }
+        var out = fields
+        for index in first..<out.count where isRedactedHeader(out[index].name) {
+            let field = out[index]
             let name = field.name.lowercased()
-            guard headers.contains(name) else { return field }
             if name == "authorization" || name == "proxy-authorization" {
-                return HeaderField(field.name, redactCredentials(field.value))
+                out[index] = HeaderField(field.name, redactCredentials(field.value))
+            } else {
+                out[index] = HeaderField(field.name, fingerprint(field.value.utf8))
             }
-            return HeaderField(field.name, fingerprint(field.value.utf8))
         }
+        return out
+    }
+
+    /// Whether a header name is redacted, ignoring case (ASCII names compared in place).
+    public func isRedactedHeader(_ name: String) -> Bool {
+        let utf8 = name.utf8
+        if let result = utf8.withContiguousStorageIfAvailable({ bytes -> Bool? in
+            bytes.allSatisfy { $0 < 0x80 } ? Self.containsIgnoringASCIICase(bytes, in: headerBytesByLength) : nil
+        }), let result {
+            return result
+        }
+        return headers.contains(name.lowercased())
     }
 
     private func redactCredentials(_ value: String) -> String {
@@ -100,11 +117,23 @@ public struct Redactor: Sendable {
 
     /// Whether ASCII bytes name a redacted key, ignoring case.
     private func isRedactedASCIIKey(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count < jsonKeysByLength.count else { return false }
-        return jsonKeysByLength[bytes.count].contains { key in
-            for (k, b) in zip(key, bytes) where k != (b >= 0x41 && b <= 0x5A ? b | 0x20 : b) { return false }
+        Self.containsIgnoringASCIICase(bytes, in: jsonKeysByLength)
+    }
+
+    /// Whether ASCII `bytes`, lowercased, are one of `names` (lowercase names by byte count).
+    private static func containsIgnoringASCIICase(_ bytes: UnsafeBufferPointer<UInt8>, in names: [[[UInt8]]]) -> Bool {
+        guard bytes.count < names.count else { return false }
+        return names[bytes.count].contains { name in
+            for (n, b) in zip(name, bytes) where n != (b >= 0x41 && b <= 0x5A ? b | 0x20 : b) { return false }
             return true
         }
+    }
+
+    /// Lowercase names' UTF-8 bytes by byte count (index: count).
+    private static func byLength(_ names: Set<String>) -> [[[UInt8]]] {
+        var table = [[[UInt8]]](repeating: [], count: (names.map(\.utf8.count).max() ?? 0) + 1)
+        for name in names { table[name.utf8.count].append(Array(name.utf8)) }
+        return table
     }
 
     /// Replaces the value of every member whose name is in `jsonKeys`, at any depth, with

@@ -47,6 +47,18 @@ let testRedactor = Redactor(key: bytes("test-key"))
         ])
     }
 
+    @Test func namesAreMatchedWholeAndHeadsWithoutThemComeBackUnchanged() {
+        let plain = [HeaderField("Host", "h"), HeaderField("Cookies", "c"), HeaderField("X-Api-Keys", "k"), HeaderField("Authorizatio", "a")]
+        #expect(testRedactor.redact(headers: plain) == plain)
+        #expect(testRedactor.redact(headers: []) == [])
+        #expect(testRedactor.isRedactedHeader("SET-cookie"))
+        #expect(!testRedactor.isRedactedHeader("set-cookie2"))
+        #expect(!testRedactor.isRedactedHeader("Coökie"))
+        let r = Redactor(key: bytes("k"), headers: ["X-Tëst"])
+        #expect(r.isRedactedHeader("x-TËST"))
+        #expect(r.redact(headers: [HeaderField("X-TËST", "v")]) == [HeaderField("X-TËST", r.fingerprint(bytes("v")))])
+    }
+
     @Test func configuredHeaders() {
         let r = Redactor(key: bytes("k"), headers: ["X-Secret"])
         let out = r.redact(headers: [HeaderField("x-secret", "v"), HeaderField("Authorization", "Bearer t")])
