@@ -46,7 +46,13 @@ public struct JSONWriter: Sendable {
             return
         }
         if count <= 32 {
-            // Names, ids, header values: no room to grow ahead (it would cost a reallocation).
+            // Names, ids, header values: no room to grow ahead (it would cost a reallocation), and
+            // most have nothing to escape: then they go in one append.
+            if !utf8.contains(where: Self.needsEscape) {
+                bytes.append(contentsOf: utf8)
+                bytes.append(UInt8(ascii: "\""))
+                return
+            }
             var escape: (UInt64, UInt64) = (0, 0)
             for byte in utf8 {
                 if Self.needsEscape(byte) {
@@ -215,6 +221,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes `"key":` (the caller writes the separating comma).
+    @inlinable
     public mutating func key(_ name: StaticString) {
         bytes.append(UInt8(ascii: "\""))
         raw(name)
