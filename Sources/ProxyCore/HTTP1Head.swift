@@ -69,7 +69,28 @@ public struct HTTP1Head: Sendable, Equatable {
     /// The media type of `Content-Type`, lowercased, without parameters.
     public var mediaType: String? {
         first("content-type").map { value in
-            String(value.split(separator: ";", maxSplits: 1).first ?? "").trimmingASCIISpaces().lowercasedASCII
+            // Cut at `;`, trim, and lowercase only when there is an uppercase letter: one string, built once.
+            var utf8 = Substring(value).utf8
+            if let semicolon = utf8.firstIndex(of: UInt8(ascii: ";")) { utf8 = utf8[..<semicolon] }
+            while let f = utf8.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { utf8 = utf8.dropFirst() }
+            while let l = utf8.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { utf8 = utf8.dropLast() }
+            let type = Substring(utf8)
+            return utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? type.lowercasedASCII : String(type)
+        }
+    }
+
+    /// Whether a media type is JSON: `application/json`, `application/json-rpc`,
+    /// `application/vnd.x+json`, … (any that contains `json`; a byte search, no regex machinery).
+    public static func isJSON(mediaType: String) -> Bool {
+        var mediaType = mediaType
+        return mediaType.withUTF8 { bytes in
+            guard bytes.count >= 4 else { return false }
+            for start in 0...(bytes.count - 4)
+            where bytes[start] == UInt8(ascii: "j") && bytes[start + 1] == UInt8(ascii: "s")
+                && bytes[start + 2] == UInt8(ascii: "o") && bytes[start + 3] == UInt8(ascii: "n") {
+                return true
+            }
+            return false
         }
     }
 

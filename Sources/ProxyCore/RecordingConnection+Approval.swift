@@ -63,7 +63,7 @@ extension RecordingConnection {
 
     func shouldInspect(_ head: HTTP1Head, probe: Bool) -> Bool {
         guard settings.approvalPolicy != nil, !probe, head.method == "POST", let media = head.mediaType else { return false }
-        return media.utf8.count >= 4 && media.utf8.indices.dropLast(3).contains { media.utf8[$0...].starts(with: "json".utf8) }
+        return HTTP1Head.isJSON(mediaType: media)
     }
 
     /// A body part of a request being inspected; answers 413 once it cannot be checked whole.

@@ -6,10 +6,7 @@ import SegmentFormat
 extension RecordingConnection {
     /// Starts following a body: redacted in full capture when it is JSON or SSE.
     func makeBody(exchange: UInt64, from sender: Sender, probe: Bool, mediaType: String, session: String?, protocolVersion: String?) -> BodyCapture {
-        // `application/json`, `application/json-rpc`, `application/vnd.x+json`, … (a byte search: no regex machinery).
-        let json = mediaType.utf8.count >= 4 && mediaType.utf8.indices.dropLast(3).contains { i in
-            mediaType.utf8[i...].starts(with: "json".utf8)
-        }
+        let json = HTTP1Head.isJSON(mediaType: mediaType)
         var body = BodyCapture(exchange: exchange, from: sender, probe: probe, json: json, session: session, protocolVersion: protocolVersion)
         if settings.capture == .full && (json || mediaType == "text/event-stream") {
             body.redactor = settings.redactor.makeStreamRedactor()

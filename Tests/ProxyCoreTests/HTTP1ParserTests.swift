@@ -74,6 +74,23 @@ func parse(_ input: String, role: HTTP1Parser.Role, chunk: Int = .max, methods: 
         #expect(head.tokens("x-a") == ["1", "2"])
     }
 
+    @Test(arguments: [
+        ("application/json", "application/json", true),
+        ("Application/JSON; charset=utf-8", "application/json", true),
+        ("  text/event-stream\t;x=1", "text/event-stream", false),
+        ("application/vnd.api+json", "application/vnd.api+json", true),
+        ("application/json-rpc;", "application/json-rpc", true),
+        ("text/plain;json=1", "text/plain", false),
+        ("; json", "", false),
+        ("jso", "jso", false),
+        ("JSON", "json", true),
+    ])
+    func mediaTypeIsCutTrimmedAndLowercased(_ contentType: String, _ mediaType: String, _ json: Bool) {
+        let head = HTTP1Head(startLine: .request(method: "POST", target: "/"), version: "HTTP/1.1", headers: [HeaderField("Content-Type", contentType)])
+        #expect(head.mediaType == mediaType)
+        #expect(HTTP1Head.isJSON(mediaType: mediaType) == json)
+    }
+
     @Test func headerNamesAreMatchedIgnoringASCIICaseOnly() throws {
         let parsed = try #require(try parse("GET / HTTP/1.1\r\nMCP-PROTOCOL-VERSION: 1\r\nUser-Agen: short\r\n\r\n", role: .request).heads.first)
         #expect(parsed.first("mcp-protocol-version") == "1")
