@@ -166,7 +166,9 @@ public enum FileSystem {
 }
 
 /// An open file the writer appends to.
-final class AppendFile {
+/// Sendable for the writer's background fsync: `fd` and `path` never change, and `size` is
+/// read and written only under the writer's core lock.
+final class AppendFile: @unchecked Sendable {
     let path: String
     let fd: Int32
     private(set) var size: Int

@@ -15,7 +15,9 @@ import Locking
 /// thread (no thread hop); appends that arrive while a batch is being written
 /// queue up and are written together by a drain on the writer's queue.
 /// Rotation, fsync and the spool cap follow ``SegmentScheduler`` and
-/// ``SpoolBudget``; start-up seals a segment a crash left in progress.
+/// ``SpoolBudget``; start-up seals a segment a crash left in progress. Interval fsyncs run on
+/// a queue of their own, outside the core lock (a write never waits for one); with an fsync
+/// interval of zero every batch is fsynced before its completion, as before.
 public final class SegmentWriter: Sendable {
     public typealias Completion = @Sendable (Result<Range<UInt64>, SegmentWriterError>) -> Void
 
@@ -33,6 +35,8 @@ public final class SegmentWriter: Sendable {
     }
 
     private let queue = DispatchQueue(label: "mcp-recorder.segment-writer")
+    /// Interval fsyncs, one at a time, without the core lock: a slow disk never stalls an event loop.
+    private let syncQueue: DispatchQueue
     private let pending = Locked(Pending())
     /// Guards every use of the core: writes, timers, sealing.
     private let coreLock = Locked(())
@@ -50,7 +54,30 @@ public final class SegmentWriter: Sendable {
         self.clock = clock
         let stats = SharedStatistics()
         self.statisticsBox = stats
-        self.core = WriterCore.Box(try WriterCore(configuration: configuration, clock: clock, statistics: stats))
+        let core = try WriterCore(configuration: configuration, clock: clock, statistics: stats)
+        let syncQueue = DispatchQueue(label: "mcp-recorder.segment-sync")
+        self.syncQueue = syncQueue
+        core.backgroundSync = { file in
+            syncQueue.async {
+                do throws(FileSystemError) {
+                    try file.sync()
+                    stats.update { $0.fsyncs += 1 }
+                } catch {
+                    stats.update {
+                        $0.ioErrors += 1
+                        $0.healthy = false
+                    }
+                }
+            }
+        }
+        self.core = WriterCore.Box(core)
+    }
+
+    /// Waits until the interval fsyncs asked for so far have run.
+    private func waitForBackgroundSyncs() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            syncQueue.async { continuation.resume() }
+        }
     }
 
     /// A snapshot of the counters.
@@ -144,6 +171,7 @@ public final class SegmentWriter: Sendable {
     /// Runs the timer's work (age rotation, interval fsync) as of the clock's now.
     public func runDueMaintenance() async {
         await onQueue { core in core.maintenance() }
+        await waitForBackgroundSyncs()
     }
 
     /// Writes what was submitted, seals the open segment and refuses further records.
@@ -157,6 +185,7 @@ public final class SegmentWriter: Sendable {
             _ = core.seal(reason: .shutdown)
             core.closed = true
         }
+        await waitForBackgroundSyncs()
     }
 
     /// Runs `body` with the core on the writer's queue, under the core lock.

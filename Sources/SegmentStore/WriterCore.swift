@@ -54,6 +54,10 @@ final class WriterCore {
     private static let keptBufferBytes = 256 << 10
     /// The latest run of consecutive dropped segments, declared cumulatively by each new gap record.
     var dropRun: Gap?
+    /// Runs an interval fsync off the writing thread (an event loop, on the inline path), set by
+    /// ``SegmentWriter``; `nil` fsyncs inline. `--fsync-interval 0` always fsyncs inline: it
+    /// promises durability before the completion.
+    var backgroundSync: ((AppendFile) -> Void)?
 
     var directory: String { configuration.directory }
     var stream: String { configuration.stream }
@@ -281,6 +285,12 @@ final class WriterCore {
 
     private func sync() {
         guard let current else { return }
+        if let backgroundSync, configuration.policy.fsyncInterval > .zero {
+            // The file object keeps its descriptor open until the sync has run, even past a seal.
+            backgroundSync(current.file)
+            scheduler.synced()
+            return
+        }
         do throws(FileSystemError) {
             try current.file.sync()
             scheduler.synced()
