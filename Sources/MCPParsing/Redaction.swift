@@ -73,13 +73,7 @@ public struct Redactor: Sendable {
 
     /// Whether a header name is redacted, ignoring case (ASCII names compared in place).
     public func isRedactedHeader(_ name: String) -> Bool {
-        let utf8 = name.utf8
-        if let result = utf8.withContiguousStorageIfAvailable({ bytes -> Bool? in
-            bytes.allSatisfy { $0 < 0x80 } ? Self.containsIgnoringASCIICase(bytes, in: headerBytesByLength) : nil
-        }), let result {
-            return result
-        }
-        return headers.contains(name.lowercased())
+        Self.contains(name, byLength: headerBytesByLength, lowercased: headers)
     }
 
     private func redactCredentials(_ value: String) -> String {
@@ -98,12 +92,17 @@ public struct Redactor: Sendable {
 
     /// Whether a member name (unescaped) is one to redact.
     public func isRedactedKey(_ key: String) -> Bool {
-        let utf8 = key.utf8
-        guard utf8.count <= 4 * longestKey else { return false }
-        if utf8.allSatisfy({ $0 < 0x80 }) {
-            return utf8.withContiguousStorageIfAvailable(isRedactedASCIIKey) ?? Array(utf8).withUnsafeBufferPointer(isRedactedASCIIKey)
-        }
-        return jsonKeys.contains(key.lowercased())
+        guard key.utf8.count <= 4 * longestKey else { return false }
+        return Self.contains(key, byLength: jsonKeysByLength, lowercased: jsonKeys)
+    }
+
+    /// Whether `name`, ignoring case, is one of a set of names: ASCII names are compared in place
+    /// with `byLength` (the set's bytes by count), others lowercased and looked up in `set`.
+    private static func contains(_ name: String, byLength: [[[UInt8]]], lowercased set: Set<String>) -> Bool {
+        let utf8 = name.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return set.contains(name.lowercased()) }
+        return utf8.withContiguousStorageIfAvailable { containsIgnoringASCIICase($0, in: byLength) }
+            ?? Array(utf8).withUnsafeBufferPointer { containsIgnoringASCIICase($0, in: byLength) }
     }
 
     /// Whether the raw content of a JSON string token (escapes not yet decoded) names a redacted key.

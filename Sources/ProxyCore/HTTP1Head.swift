@@ -72,8 +72,7 @@ public struct HTTP1Head: Sendable, Equatable {
             // Cut at `;`, trim, and lowercase only when there is an uppercase letter: one string, built once.
             var utf8 = Substring(value).utf8
             if let semicolon = utf8.firstIndex(of: UInt8(ascii: ";")) { utf8 = utf8[..<semicolon] }
-            while let f = utf8.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { utf8 = utf8.dropFirst() }
-            while let l = utf8.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { utf8 = utf8.dropLast() }
+            utf8 = utf8.trimmingSpacesAndTabs()
             let type = Substring(utf8)
             return utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? type.lowercasedASCII : String(type)
         }
@@ -107,10 +106,7 @@ extension HeaderField {
         var rest = Substring(value).utf8
         while true {
             let end = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
-            var element = rest[rest.startIndex..<end]
-            while let f = element.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { element = element.dropFirst() }
-            while let l = element.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { element = element.dropLast() }
-            guard try body(element), end < rest.endIndex else { return }
+            guard try body(rest[rest.startIndex..<end].trimmingSpacesAndTabs()), end < rest.endIndex else { return }
             rest = rest[rest.index(after: end)...]
         }
     }
@@ -155,9 +151,16 @@ extension StringProtocol {
     }
 
     func trimmingASCIISpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return String(s)
+        String(Substring(Substring(self).utf8.trimmingSpacesAndTabs()))
+    }
+}
+
+extension Substring.UTF8View {
+    /// Without the spaces and tabs at either end (HTTP's optional whitespace), in place.
+    func trimmingSpacesAndTabs() -> Substring.UTF8View {
+        var bytes = self
+        while let f = bytes.first, f == UInt8(ascii: " ") || f == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
+        while let l = bytes.last, l == UInt8(ascii: " ") || l == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
+        return bytes
     }
 }
