@@ -5,7 +5,11 @@ import SegmentFormat
 
 extension RecordingConnection {
     /// Starts following a body: redacted in full capture when it is JSON or SSE.
-    func makeBody(exchange: UInt64, from sender: Sender, probe: Bool, mediaType: String, session: String?, protocolVersion: String?) -> BodyCapture {
+    ///
+    /// `mutating` although it changes nothing: called from the mutating step functions, a
+    /// non-mutating method got a copy of the whole connection (and released it) on every request
+    /// and response; a mutating one borrows it.
+    mutating func makeBody(exchange: UInt64, from sender: Sender, probe: Bool, mediaType: String, session: String?, protocolVersion: String?) -> BodyCapture {
         let json = HTTP1Head.isJSON(mediaType: mediaType)
         var body = BodyCapture(exchange: exchange, from: sender, probe: probe, json: json, session: session, protocolVersion: protocolVersion)
         if settings.capture == .full && (json || mediaType == "text/event-stream") {

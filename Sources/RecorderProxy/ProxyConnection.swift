@@ -40,8 +40,10 @@ final class ProxyConnection {
     private var serverConnecting = false
     private var closing = false
     private var closeReason: (String, String?)?
-    private var headerTimer: Scheduled<Void>?
-    private var upstreamTimer: Scheduled<Void>?
+    /// `--header-timeout`: from accept (or the end of a response) until the next request's head.
+    private lazy var headerTimer = DeadlineTimer(eventLoop: eventLoop) { [weak self] in self?.headerTimedOut() }
+    /// `--upstream-timeout`: from a request forwarded until its response starts.
+    private lazy var upstreamTimer = DeadlineTimer(eventLoop: eventLoop) { [weak self] in self?.upstreamTimedOut() }
     /// Set when the sidecar drains: close as soon as no exchange is in progress.
     private var closeWhenIdle = false
 
@@ -354,37 +356,28 @@ final class ProxyConnection {
 
     private func applyTimers(_ step: ConnectionStep) {
         switch step.headerTimer {
-        case .start?:
-            if headerTimer == nil {
-                headerTimer = eventLoop.scheduleTask(in: context.configuration.headerTimeout.timeAmount) { [self] in
-                    headerTimer = nil
-                    guard !inFlight.contains(.client) else { return }
-                    inFlight.insert(.client)
-                    handle(machine.headerTimedOut(at: now), from: .client)
-                }
-            }
-        case .cancel?:
-            headerTimer?.cancel()
-            headerTimer = nil
-        case nil:
-            break
+        case .start?: headerTimer.startIfStopped(context.configuration.headerTimeout.timeAmount)
+        case .cancel?: headerTimer.stop()
+        case nil: break
         }
         switch step.upstreamTimer {
-        case .start?:
-            upstreamTimer?.cancel()
-            upstreamTimer = eventLoop.scheduleTask(in: context.configuration.upstreamTimeout.timeAmount) { [self] in
-                upstreamTimer = nil
-                guard !inFlight.contains(.server) else { return }
-                closeReason = closeReason ?? ("upstream_timeout", nil)
-                inFlight.insert(.server)
-                handle(machine.upstreamTimedOut(at: now), from: .server)
-            }
-        case .cancel?:
-            upstreamTimer?.cancel()
-            upstreamTimer = nil
-        case nil:
-            break
+        case .start?: upstreamTimer.restart(context.configuration.upstreamTimeout.timeAmount)
+        case .cancel?: upstreamTimer.stop()
+        case nil: break
         }
+    }
+
+    private func headerTimedOut() {
+        guard !inFlight.contains(.client) else { return }
+        inFlight.insert(.client)
+        handle(machine.headerTimedOut(at: now), from: .client)
+    }
+
+    private func upstreamTimedOut() {
+        guard !inFlight.contains(.server) else { return }
+        closeReason = closeReason ?? ("upstream_timeout", nil)
+        inFlight.insert(.server)
+        handle(machine.upstreamTimedOut(at: now), from: .server)
     }
 
     /// The writer refused (spool full, disk error): nothing more may be forwarded.
@@ -421,8 +414,8 @@ final class ProxyConnection {
             return
         }
         closing = true
-        headerTimer?.cancel()
-        upstreamTimer?.cancel()
+        headerTimer.cancel()
+        upstreamTimer.cancel()
         if let server, serverOpen { server.close(promise: nil) }
         client.writeAndFlush(ByteBuffer()).whenComplete { [self] _ in closeBoth() }
     }
@@ -431,8 +424,8 @@ final class ProxyConnection {
     func closeBoth() {
         withdrawHeldCall(closeReason?.0 == "shutdown" ? "the sidecar stopped" : "the connection was closed")
         closing = true
-        headerTimer?.cancel()
-        upstreamTimer?.cancel()
+        headerTimer.cancel()
+        upstreamTimer.cancel()
         if clientOpen { client.close(promise: nil) }
         if let server, serverOpen { server.close(promise: nil) }
         if !clientOpen && (server == nil || !serverOpen) && !serverConnecting { finish() }
@@ -444,8 +437,8 @@ final class ProxyConnection {
     private func finish() {
         guard !finishedOnce else { return }
         finishedOnce = true
-        headerTimer?.cancel()
-        upstreamTimer?.cancel()
+        headerTimer.cancel()
+        upstreamTimer.cancel()
         context.metrics.connectionsActive.decrement()
         let (reason, error) = closeReason ?? ("closed", nil)
         let records = machine.close(reason: reason, error: error, at: now)
