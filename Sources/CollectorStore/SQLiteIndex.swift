@@ -1,10 +1,6 @@
 import GRDB
 import GRDBSQLite
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RecorderJSON
 import SegmentStore
 
 /// The embedded index: SQLite through GRDB, WAL, every commit synced. (Also the access log's
@@ -123,7 +119,7 @@ struct GRDBConnection: IndexConnection {
     /// Whether `sql` has a `;` (memchr: this runs for every statement the writer executes).
     static func mayHoldSeveralStatements(_ sql: String) -> Bool {
         var sql = sql
-        return sql.withUTF8 { utf8 in utf8.baseAddress.map { memchr($0, Int32(UInt8(ascii: ";")), utf8.count) != nil } ?? false }
+        return sql.withUTF8 { $0.firstIndex(of: UInt8(ascii: ";"), from: 0) != nil }
     }
 
     static func arguments(_ arguments: SQLArguments) -> StatementArguments {

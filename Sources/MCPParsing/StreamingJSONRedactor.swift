@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import RecorderJSON
 
 /// Redacts JSON member values in a byte stream without parsing it as a document.
@@ -267,9 +262,7 @@ public struct StreamingJSONRedactor: Sendable {
     /// The index of the first `byte` at or after `start`, or the buffer's end.
     @inline(__always)
     private static func index(of byte: UInt8, in buf: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        guard start < buf.count, let base = buf.baseAddress,
-              let found = memchr(base + start, Int32(byte), buf.count - start) else { return buf.count }
-        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        buf.firstIndex(of: byte, from: start) ?? buf.count
     }
 
     @inline(__always)

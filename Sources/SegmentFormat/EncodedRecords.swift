@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import RecorderJSON
 
 /// Data records encoded one after another into one buffer, waiting for their `seq`:
@@ -87,15 +82,7 @@ public struct EncodedRecords: Sendable, Sequence {
     /// Calls `body` with each record's tail, in order, without copying.
     public func forEachTail(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         bytes.withUnsafeBufferPointer { all in
-            guard let base = all.baseAddress else { return }
-            var start = 0
-            while start < all.count {
-                let rest = UnsafeRawPointer(base + start)
-                guard let found = memchr(rest, Int32(UInt8(ascii: "\n")), all.count - start) else { return }
-                let end = rest.distance(to: UnsafeRawPointer(found)) + start + 1
-                body(UnsafeBufferPointer(rebasing: all[start..<end]))
-                start = end
-            }
+            all.forEachLine { line in body(UnsafeBufferPointer(rebasing: all[line.lowerBound...line.upperBound])) }
         }
     }
 

@@ -1,9 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Crypto
+import RecorderJSON
+
 /// Something wrong with a segment, or with the chain of segments of a stream.
 public struct SegmentProblem: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
@@ -138,12 +135,8 @@ public enum SegmentParser {
                 }
                 lineInMember = 0
                 data.withUnsafeBufferPointer { buffer in
-                    guard let base = buffer.baseAddress else { return }
-                    var lineStart = 0
-                    while lineStart < buffer.count, let newline = memchr(base + lineStart, Int32(UInt8(ascii: "\n")), buffer.count - lineStart) {
-                        let index = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
-                        decodeLine(data[lineStart..<index], memberOffset: offset)
-                        lineStart = index + 1
+                    buffer.forEachLine { line in
+                        decodeLine(data[line], memberOffset: offset)
                         lineInMember += 1
                     }
                 }
