@@ -61,28 +61,28 @@ public enum JSONRPCSkimmer {
             let (bit, interest): (UInt32, JSONSkimInterest)
             switch container {
             case Container.message:
-                if key.elementsEqual("id".utf8) { (bit, interest) = (1 << 0, .capture(Slot.id.rawValue)) }
-                else if key.elementsEqual("method".utf8) { (bit, interest) = (1 << 1, .capture(Slot.method.rawValue)) }
-                else if key.elementsEqual("params".utf8) { (bit, interest) = (1 << 2, .descend(Container.params)) }
-                else if key.elementsEqual("error".utf8) { (bit, interest) = (1 << 3, .descend(Container.error)) }
-                else if key.elementsEqual("result".utf8) { (bit, interest) = (1 << 4, .descend(Container.result)) }
+                if key.equals("id") { (bit, interest) = (1 << 0, .capture(Slot.id.rawValue)) }
+                else if key.equals("method") { (bit, interest) = (1 << 1, .capture(Slot.method.rawValue)) }
+                else if key.equals("params") { (bit, interest) = (1 << 2, .descend(Container.params)) }
+                else if key.equals("error") { (bit, interest) = (1 << 3, .descend(Container.error)) }
+                else if key.equals("result") { (bit, interest) = (1 << 4, .descend(Container.result)) }
                 else { return .skip }
             case Container.params:
-                if key.elementsEqual("name".utf8) { (bit, interest) = (1 << 5, .capture(Slot.name.rawValue)) }
-                else if key.elementsEqual("uri".utf8) { (bit, interest) = (1 << 6, .capture(Slot.uri.rawValue)) }
-                else if key.elementsEqual("progressToken".utf8) { (bit, interest) = (1 << 7, .capture(Slot.progressToken.rawValue)) }
-                else if key.elementsEqual("protocolVersion".utf8) { (bit, interest) = (1 << 8, .capture(Slot.paramsProtocolVersion.rawValue)) }
-                else if key.elementsEqual("_meta".utf8) { (bit, interest) = (1 << 9, .descend(Container.meta)) }
+                if key.equals("name") { (bit, interest) = (1 << 5, .capture(Slot.name.rawValue)) }
+                else if key.equals("uri") { (bit, interest) = (1 << 6, .capture(Slot.uri.rawValue)) }
+                else if key.equals("progressToken") { (bit, interest) = (1 << 7, .capture(Slot.progressToken.rawValue)) }
+                else if key.equals("protocolVersion") { (bit, interest) = (1 << 8, .capture(Slot.paramsProtocolVersion.rawValue)) }
+                else if key.equals("_meta") { (bit, interest) = (1 << 9, .descend(Container.meta)) }
                 else { return .skip }
             case Container.meta:
-                guard key.elementsEqual("progressToken".utf8) else { return .skip }
+                guard key.equals("progressToken") else { return .skip }
                 (bit, interest) = (1 << 10, .capture(Slot.metaProgressToken.rawValue))
             case Container.error:
-                if key.elementsEqual("code".utf8) { (bit, interest) = (1 << 11, .capture(Slot.errorCode.rawValue)) }
-                else if key.elementsEqual("message".utf8) { (bit, interest) = (1 << 12, .capture(Slot.errorMessage.rawValue)) }
+                if key.equals("code") { (bit, interest) = (1 << 11, .capture(Slot.errorCode.rawValue)) }
+                else if key.equals("message") { (bit, interest) = (1 << 12, .capture(Slot.errorMessage.rawValue)) }
                 else { return .skip }
             case Container.result:
-                guard key.elementsEqual("protocolVersion".utf8) else { return .skip }
+                guard key.equals("protocolVersion") else { return .skip }
                 (bit, interest) = (1 << 13, .capture(Slot.resultProtocolVersion.rawValue))
             default:
                 return .skip

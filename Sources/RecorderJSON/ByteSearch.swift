@@ -25,3 +25,14 @@ extension UnsafeBufferPointer where Element == UInt8 {
         }
     }
 }
+
+extension UnsafeRawBufferPointer {
+    /// Whether these bytes are exactly `text`'s UTF-8: a length check and one `memcmp` (JSON keys
+    /// are matched this way on hot paths, instead of walking a `String.UTF8View`).
+    @inlinable
+    public func equals(_ text: StaticString) -> Bool {
+        guard count == text.utf8CodeUnitCount else { return false }
+        guard count > 0, let base = baseAddress else { return true }
+        return memcmp(base, text.utf8Start, count) == 0
+    }
+}

@@ -42,4 +42,17 @@ import RecorderJSON
         #expect(Self.lines("a\n\nbc\ntail") == ["a", "", "bc"])
         #expect(Self.lines("\n\n") == ["", ""])
     }
+
+    @Test func rawBytesEqualAStaticStringOnlyByteForByte() {
+        func equal(_ bytes: [UInt8], _ text: StaticString) -> Bool { bytes.withUnsafeBytes { $0.equals(text) } }
+        #expect(equal(Array("id".utf8), "id"))
+        #expect(equal(Array("progressToken".utf8), "progressToken"))
+        #expect(!equal(Array("Id".utf8), "id"), "case matters")
+        #expect(!equal(Array("i".utf8), "id"), "a prefix is not equal")
+        #expect(!equal(Array("idx".utf8), "id"), "nor a longer key")
+        #expect(equal([], ""))
+        #expect(!equal([], "id"))
+        #expect(!equal(Array("id".utf8), ""))
+        #expect(equal(Array("é".utf8), "é"))
+    }
 }
