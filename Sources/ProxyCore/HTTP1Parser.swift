@@ -1,4 +1,5 @@
 import NIOCore
+import RecorderJSON
 import SegmentFormat
 
 /// Why bytes could not be parsed as HTTP/1.x.
@@ -126,7 +127,9 @@ public struct HTTP1Parser: Sendable {
     /// Parses the next bytes. On error the parser is failed and parses no more.
     public mutating func feed(_ input: ByteBuffer) throws(HTTP1ParseError) -> [HTTP1Event] {
         var input = input
+        // One array for all of this input's events (a request is usually head, body, end).
         var events: [HTTP1Event] = []
+        events.reserveCapacity(3)
         if state == .failed { throw .malformed("parser already failed") }
         do {
             while input.readableBytes > 0 {
@@ -137,13 +140,11 @@ public struct HTTP1Parser: Sendable {
                     events.append(.raw(input))
                     return events
                 case .head:
-                    guard let event = try parseHead(&input) else { return events }
-                    events.append(contentsOf: event)
+                    guard try parseHead(&input, into: &events) else { return events }
                 case .body(let framing):
-                    events.append(contentsOf: parseBody(&input, framing))
+                    parseBody(&input, framing, into: &events)
                 case .chunk(let chunkState):
-                    guard let produced = try parseChunked(&input, chunkState) else { return events }
-                    events.append(contentsOf: produced)
+                    guard try parseChunked(&input, chunkState, into: &events) else { return events }
                 }
             }
         } catch {
@@ -181,21 +182,27 @@ public struct HTTP1Parser: Sendable {
 
     // MARK: Head
 
-    private mutating func parseHead(_ input: inout ByteBuffer) throws(HTTP1ParseError) -> [HTTP1Event]? {
+    /// Appends the head's events; false when the head is not complete yet (its bytes are kept).
+    private mutating func parseHead(_ input: inout ByteBuffer, into events: inout [HTTP1Event]) throws(HTTP1ParseError) -> Bool {
         // Bytes before the first request/response line: a request must start with a token.
         if !sawFirstByte, let first = input.getInteger(at: input.readerIndex, as: UInt8.self) {
             sawFirstByte = true
             if role == .request && !Self.isTokenByte(first) { throw .notHTTP1 }
         }
         let searchStart = max(0, pending.readableBytes - 3)
-        var combined = pending
-        combined.writeImmutableBuffer(input)
+        // A head that arrived whole is parsed in the read's own buffer (no copy); a head in pieces
+        // is joined in `pending`.
+        var combined = input
+        if pending.readableBytes > 0 {
+            combined = pending
+            combined.writeImmutableBuffer(input)
+        }
         guard let end = Self.headEnd(in: combined, from: searchStart) else {
             if combined.readableBytes > maxHeaderBytes { throw .headerTooLarge(limit: maxHeaderBytes) }
             try precheckRequestLine(combined)
             pending = combined
             input.moveReaderIndex(forwardBy: input.readableBytes)
-            return nil
+            return false
         }
         if end > maxHeaderBytes { throw .headerTooLarge(limit: maxHeaderBytes) }
         let consumedFromInput = end - pending.readableBytes
@@ -203,8 +210,8 @@ public struct HTTP1Parser: Sendable {
         input.moveReaderIndex(forwardBy: consumedFromInput)
         pending = ByteBuffer()
         let head = try Self.parseHeadBytes(wire, role: role, maxFields: maxHeaderFields, maxLineBytes: maxHeaderLineBytes)
-        var events: [HTTP1Event] = [.head(head, wire: wire)]
         let framing = try framing(for: head)
+        events.append(.head(head, wire: wire))
         switch framing {
         case .none:
             events.append(.end(trailers: nil, wire: ByteBuffer()))
@@ -220,7 +227,7 @@ public struct HTTP1Parser: Sendable {
         case .untilClose:
             state = .body(.untilClose)
         }
-        return events
+        return true
     }
 
     private var lastAnsweredMethod: String?
@@ -334,14 +341,15 @@ public struct HTTP1Parser: Sendable {
     static func parseHeadBytes(_ wire: ByteBuffer, role: Role, maxFields: Int, maxLineBytes: Int) throws(HTTP1ParseError) -> HTTP1Head {
         let bytes = Array(wire.readableBytesView)
         var lines: [ArraySlice<UInt8>] = []
-        lines.reserveCapacity(bytes.count(where: { $0 == UInt8(ascii: "\n") }))
-        var start = 0
-        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
-            var line = bytes[start..<i]
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            if line.count > maxLineBytes { throw .headerLineTooLong(limit: maxLineBytes) }
-            lines.append(line)
-            start = i + 1
+        lines.reserveCapacity(16)
+        try bytes.withUnsafeBufferPointer { buffer throws(HTTP1ParseError) in
+            var start = 0
+            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n"), from: start) {
+                let end = newline > start && buffer[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
+                if end - start > maxLineBytes { throw .headerLineTooLong(limit: maxLineBytes) }
+                lines.append(bytes[start..<end])
+                start = newline + 1
+            }
         }
         // Drop the terminating empty line.
         while let last = lines.last, last.isEmpty { lines.removeLast() }
@@ -430,45 +438,49 @@ public struct HTTP1Parser: Sendable {
 
     // MARK: Bodies
 
-    private mutating func parseBody(_ input: inout ByteBuffer, _ framing: BodyFraming) -> [HTTP1Event] {
+    private mutating func parseBody(_ input: inout ByteBuffer, _ framing: BodyFraming, into events: inout [HTTP1Event]) {
         switch framing {
         case .length(let remaining):
             let take = Int(min(UInt64(input.readableBytes), remaining))
             let slice = input.readSlice(length: take)!
             let left = remaining - UInt64(take)
+            events.append(.body(slice, wire: slice))
             if left == 0 {
                 state = .head
-                return [.body(slice, wire: slice), .end(trailers: nil, wire: ByteBuffer())]
+                events.append(.end(trailers: nil, wire: ByteBuffer()))
+            } else {
+                state = .body(.length(left))
             }
-            state = .body(.length(left))
-            return [.body(slice, wire: slice)]
         case .untilClose:
             let slice = input.readSlice(length: input.readableBytes)!
-            return [.body(slice, wire: slice)]
+            events.append(.body(slice, wire: slice))
         case .none, .chunked:
-            return []
+            break
         }
     }
 
-    private mutating func parseChunked(_ input: inout ByteBuffer, _ chunkState: ChunkState) throws(HTTP1ParseError) -> [HTTP1Event]? {
+    /// Appends what a piece of chunked framing gives; false when a line or CRLF is not complete yet.
+    private mutating func parseChunked(_ input: inout ByteBuffer, _ chunkState: ChunkState, into events: inout [HTTP1Event]) throws(HTTP1ParseError) -> Bool {
         switch chunkState {
         case .size:
-            guard let (line, wire) = try takeLine(&input, limit: 4096, what: "chunk size line") else { return nil }
+            guard let (line, wire) = try takeLine(&input, limit: 4096, what: "chunk size line") else { return false }
             let size = try HTTP1Grammar.chunkSize(line)
             if size == 0 {
                 state = .chunk(.trailers)
                 trailerLines = []
                 pendingWire = wire
-                return []
+                return true
             }
             state = .chunk(.data(size))
-            return [.body(ByteBuffer(), wire: wire)]
+            events.append(.body(ByteBuffer(), wire: wire))
+            return true
         case .data(let remaining):
             let take = Int(min(UInt64(input.readableBytes), remaining))
             let slice = input.readSlice(length: take)!
             let left = remaining - UInt64(take)
             state = .chunk(left == 0 ? .dataEnd : .data(left))
-            return [.body(slice, wire: slice)]
+            events.append(.body(slice, wire: slice))
+            return true
         case .dataEnd:
             // Exactly CRLF; a byte at a time when it arrives split.
             var wire = pending
@@ -479,13 +491,14 @@ public struct HTTP1Parser: Sendable {
             }
             guard wire.readableBytes == 2 else {
                 pending = wire
-                return nil
+                return false
             }
             pending = ByteBuffer()
             state = .chunk(.size)
-            return [.body(ByteBuffer(), wire: wire)]
+            events.append(.body(ByteBuffer(), wire: wire))
+            return true
         case .trailers:
-            guard let (line, wire) = try takeLine(&input, limit: maxHeaderLineBytes, what: "trailer line") else { return nil }
+            guard let (line, wire) = try takeLine(&input, limit: maxHeaderLineBytes, what: "trailer line") else { return false }
             pendingWire.writeImmutableBuffer(wire)
             if pendingWire.readableBytes > maxHeaderBytes { throw .headerTooLarge(limit: maxHeaderBytes) }
             if line.isEmpty {
@@ -493,7 +506,8 @@ public struct HTTP1Parser: Sendable {
                 let trailers = trailerLines.isEmpty ? nil : trailerLines
                 let allWire = pendingWire
                 pendingWire = ByteBuffer()
-                return [.end(trailers: trailers, wire: allWire)]
+                events.append(.end(trailers: trailers, wire: allWire))
+                return true
             }
             do {
                 trailerLines.append(try HTTP1Grammar.fieldLine(line[...], isFirst: false))
@@ -501,7 +515,7 @@ public struct HTTP1Parser: Sendable {
                 throw .malformed("trailer: \(why)")
             }
             if trailerLines.count > maxHeaderFields { throw .tooManyHeaderFields(limit: maxHeaderFields) }
-            return []
+            return true
         }
     }
 
