@@ -81,16 +81,17 @@ extension RecordingConnection {
             exchanges += 1
             startRequest(head, wire: wire, at: time, into: &step)
         case .body(let data, let wire):
-            if var r = request {
+            // Taken out and put back, not copied: a copy would share the parse buffer and the
+            // redactor's state, so every append would copy them whole.
+            if var r = request.take() {
                 capture(data, into: &r.body, at: time, into: &step)
                 request = r
             }
             if holding != nil { hold(wire, at: time, into: &step) } else { step.send(toServer: wire) }
         case .end(let trailers, let wire):
             var summaries: [JSONRPCSummary] = []
-            if var r = request {
+            if var r = request.take() {
                 summaries = finish(&r.body, trailers: trailers, at: time, into: &step)
-                request = nil
             }
             if holding != nil {
                 holding!.bytes.writeImmutableBuffer(wire)

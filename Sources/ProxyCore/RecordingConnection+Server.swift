@@ -67,7 +67,8 @@ extension RecordingConnection {
             startResponse(head, at: time, into: &step)
             step.send(toClient: wire)
         case .body(let data, let wire):
-            if var r = response {
+            // Taken out and put back, not copied (see the request side).
+            if var r = response.take() {
                 capture(data, into: &r.body, at: time, into: &step)
                 if r.sse != nil && !r.body.probe && data.readableBytes > 0 {
                     sseEvents(r.sse!.feed(data.readableBytesView), in: &r, at: time, into: &step)
@@ -119,8 +120,7 @@ extension RecordingConnection {
     }
 
     mutating func finishResponse(trailers: [HeaderField]?, at time: RecordTime, into step: inout ConnectionStep) {
-        guard var r = response else { return }
-        response = nil
+        guard var r = response.take() else { return }
         if let index = outstanding.firstIndex(where: { $0.exchange == r.body.exchange }) { outstanding.remove(at: index) }
         if r.sse != nil && !r.body.probe { sseEvents(r.sse!.finish(), in: &r, at: time, into: &step) }
         finish(&r.body, trailers: trailers, at: time, into: &step)
