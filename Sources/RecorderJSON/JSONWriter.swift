@@ -40,19 +40,24 @@ public struct JSONWriter: Sendable {
     /// string unless escapes outgrow an eighth of it), instead of one append per run and escape.
     private mutating func stringBody(utf8: UnsafeBufferPointer<UInt8>) {
         let count = utf8.count
-        bytes.append(UInt8(ascii: "\""))
         guard let input = utf8.baseAddress, count > 0 else {
-            bytes.append(UInt8(ascii: "\""))
+            raw("\"\"")
             return
         }
         if count <= 32 {
             // Names, ids, header values: no room to grow ahead (it would cost a reallocation), and
-            // most have nothing to escape: then they go in one append.
+            // most have nothing to escape: then they go in one append, quotes and all.
             if !utf8.contains(where: Self.needsEscape) {
-                bytes.append(contentsOf: utf8)
-                bytes.append(UInt8(ascii: "\""))
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 34) { text in
+                    let base = text.baseAddress!
+                    base[0] = UInt8(ascii: "\"")
+                    (base + 1).initialize(from: input, count: count)
+                    base[count + 1] = UInt8(ascii: "\"")
+                    bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: count + 2))
+                }
                 return
             }
+            bytes.append(UInt8(ascii: "\""))
             var escape: (UInt64, UInt64) = (0, 0)
             for byte in utf8 {
                 if Self.needsEscape(byte) {
@@ -67,6 +72,7 @@ public struct JSONWriter: Sendable {
             bytes.append(UInt8(ascii: "\""))
             return
         }
+        bytes.append(UInt8(ascii: "\""))
         var i = 0
         while i < count {
             let room = count - i + (count - i) / 8 + 64
@@ -220,12 +226,21 @@ public struct JSONWriter: Sendable {
         if value { raw("true") } else { raw("false") }
     }
 
-    /// Writes `"key":` (the caller writes the separating comma).
+    /// Writes `"key":`, after a `,` when `comma` is set, in one append: a record has a dozen
+    /// keys, and each append of a few bytes costs more than the bytes.
     @inlinable
-    public mutating func key(_ name: StaticString) {
-        bytes.append(UInt8(ascii: "\""))
-        raw(name)
-        raw("\":")
+    public mutating func key(_ name: StaticString, comma: Bool = false) {
+        let count = name.utf8CodeUnitCount
+        let lead = comma ? 2 : 1
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count + 4) { text in
+            let base = text.baseAddress!
+            if comma { base[0] = UInt8(ascii: ",") }
+            base[lead - 1] = UInt8(ascii: "\"")
+            (base + lead).initialize(from: name.utf8Start, count: count)
+            base[lead + count] = UInt8(ascii: "\"")
+            base[lead + count + 1] = UInt8(ascii: ":")
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: lead + count + 2))
+        }
     }
 
     public mutating func write(_ value: JSONValue) {

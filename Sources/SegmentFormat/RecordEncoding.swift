@@ -100,8 +100,8 @@ struct FieldWriter {
     }
 
     mutating func key(_ name: StaticString) {
-        if first { first = false } else { writer.raw(UInt8(ascii: ",")) }
-        writer.key(name)
+        writer.key(name, comma: !first)
+        first = false
     }
 
     mutating func string(_ name: StaticString, _ value: String) {
