@@ -324,18 +324,18 @@ public struct HTTP1Parser: Sendable {
 
     /// Offset just past the blank line ending the head (CRLFCRLF or LFLF), if present.
     static func headEnd(in buffer: ByteBuffer, from start: Int) -> Int? {
-        let view = buffer.readableBytesView
-        var i = view.startIndex + start
-        let end = view.endIndex
-        while i < end {
-            if view[i] == UInt8(ascii: "\n") {
-                // "\n\n" or "\n\r\n"
-                if i + 1 < end && view[i + 1] == UInt8(ascii: "\n") { return i + 2 - view.startIndex }
-                if i + 2 < end && view[i + 1] == UInt8(ascii: "\r") && view[i + 2] == UInt8(ascii: "\n") { return i + 3 - view.startIndex }
+        buffer.withUnsafeReadableBytes { raw in
+            let bytes = raw.assumingMemoryBound(to: UInt8.self)
+            let end = bytes.count
+            // From one line end to the next (memchr), until an empty line: "\n\n" or "\n\r\n".
+            var from = start
+            while let i = bytes.firstIndex(of: UInt8(ascii: "\n"), from: from) {
+                if i + 1 < end && bytes[i + 1] == UInt8(ascii: "\n") { return i + 2 }
+                if i + 2 < end && bytes[i + 1] == UInt8(ascii: "\r") && bytes[i + 2] == UInt8(ascii: "\n") { return i + 3 }
+                from = i + 1
             }
-            i += 1
+            return nil
         }
-        return nil
     }
 
     static func parseHeadBytes(_ wire: ByteBuffer, role: Role, maxFields: Int, maxLineBytes: Int) throws(HTTP1ParseError) -> HTTP1Head {

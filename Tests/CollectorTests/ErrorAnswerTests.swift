@@ -75,7 +75,7 @@ import Testing
     ])
     func bytesTheDecoderRefusesGetAJSON400(request: String, mentions: String) async throws {
         let collector = try await TestCollector()
-        let answer = try await collector.runLive { port in try await RawHTTP.exchange(port: port, request) }
+        let answer = try await collector.runLive { port in try await RawHTTP.exchange(port: port, request, timeout: 30) }
         #expect(answer.status == 400, "\(answer.text)")
         #expect(answer.header("content-type") == "application/json")
         let json = try JSONParser.parse(Array(answer.body.utf8))

@@ -61,6 +61,19 @@ func parse(_ input: String, role: HTTP1Parser.Role, chunk: Int = .max, methods: 
         #expect(r.ends == 4, "the close-delimited body ends at finish()")
     }
 
+    @Test func theHeadEndIsFoundWhereverTheReadStartsAndWhateverTheLineEndings() throws {
+        let head = "GET / HTTP/1.1\r\nHost: x\nA: \r\n\r\n"
+        var buffer = ByteBuffer(string: "junk" + head + "body")
+        buffer.moveReaderIndex(forwardBy: 4)
+        #expect(HTTP1Parser.headEnd(in: buffer, from: 0) == head.utf8.count, "relative to the readable bytes")
+        #expect(HTTP1Parser.headEnd(in: ByteBuffer(string: "GET / HTTP/1.1\nHost: x\n\nrest"), from: 0) == "GET / HTTP/1.1\nHost: x\n\n".utf8.count)
+        #expect(HTTP1Parser.headEnd(in: ByteBuffer(string: "GET / HTTP/1.1\r\nHost: x\r\n"), from: 0) == nil)
+        for split in 1..<head.utf8.count {
+            let r = try parse(head, role: .request, chunk: split)
+            #expect(r.heads.count == 1 && r.wire == head, "split every \(split) bytes")
+        }
+    }
+
     @Test func lfOnlyLineEndingsAreAccepted() throws {
         let r = try parse("GET / HTTP/1.1\nHost: x\n\n", role: .request)
         #expect(r.heads.first?.first("host") == "x")

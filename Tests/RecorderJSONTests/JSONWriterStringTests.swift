@@ -94,4 +94,31 @@ import Testing
             #expect(Array(valid.utf8).withUnsafeBufferPointer { UTF8Validation.isValid($0) })
         }
     }
+
+    /// Around the one-append short path: 31, 32 and 33 bytes, plain and with an escape, after other text.
+    @Test(arguments: [31, 32, 33])
+    func shortAndLongStringsAroundTheOneAppendLimitMatchTheReference(length: Int) throws {
+        for text in [String(repeating: "x", count: length), String(repeating: "x", count: length - 1) + "\""] {
+            var writer = JSONWriter()
+            writer.raw("[")
+            writer.string(text)
+            writer.raw("]")
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == "[" + JSONWriterStringTests.reference(text) + "]")
+        }
+    }
+
+    @Test func keysComeWithTheirQuotesColonAndACommaWhenAsked() throws {
+        var writer = JSONWriter()
+        writer.raw("{")
+        writer.key("a")
+        writer.int(1)
+        writer.key("progressToken", comma: true)
+        writer.string("t")
+        writer.key("", comma: true)
+        writer.bool(true)
+        writer.raw("}")
+        let text = String(decoding: writer.bytes, as: UTF8.self)
+        #expect(text == #"{"a":1,"progressToken":"t","":true}"#)
+        #expect(try JSONParser.parse(text)["progressToken"] == .string("t"))
+    }
 }

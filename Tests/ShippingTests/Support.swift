@@ -61,7 +61,7 @@ func finishedSegments(_ spool: String) -> [String] {
 func fileExists(_ path: String) -> Bool { FileSystem.type(of: path) != nil }
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(_ timeout: Duration = .seconds(15), _ what: String = "", _ condition: () throws -> Bool) async throws {
+func eventually(_ timeout: Duration = .seconds(60), _ what: String = "", _ condition: () throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try condition() { return }
