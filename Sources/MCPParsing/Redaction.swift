@@ -99,10 +99,12 @@ public struct Redactor: Sendable {
     /// Whether `name`, ignoring case, is one of a set of names: ASCII names are compared in place
     /// with `byLength` (the set's bytes by count), others lowercased and looked up in `set`.
     private static func contains(_ name: String, byLength: [[[UInt8]]], lowercased set: Set<String>) -> Bool {
-        let utf8 = name.utf8
-        guard utf8.allSatisfy({ $0 < 0x80 }) else { return set.contains(name.lowercased()) }
-        return utf8.withContiguousStorageIfAvailable { containsIgnoringASCIICase($0, in: byLength) }
-            ?? Array(utf8).withUnsafeBufferPointer { containsIgnoringASCIICase($0, in: byLength) }
+        // ASCII, the usual case, is compared in place; `nil` sends the rest to the set.
+        let ascii: Bool? = name.utf8.withContiguousStorageIfAvailable { bytes in
+            for byte in bytes where byte >= 0x80 { return nil }
+            return containsIgnoringASCIICase(bytes, in: byLength)
+        } ?? nil
+        return ascii ?? set.contains(name.lowercased())
     }
 
     /// Whether the raw content of a JSON string token (escapes not yet decoded) names a redacted key.

@@ -7,7 +7,9 @@ public struct JSONWriter: Sendable {
 
     public init(capacity: Int = 256) {
         bytes = []
-        bytes.reserveCapacity(capacity)
+        // Not for 0: reserving nothing still allocates an empty buffer (a writer that borrows its
+        // buffer, as each record of a step does, is made with capacity 0).
+        if capacity > 0 { bytes.reserveCapacity(capacity) }
     }
 
     @inlinable
