@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Instructions the sidecar executes per exchange (user space, all threads), counted by
+# valgrind's callgrind: a figure that does not move with a noisy neighbour, for comparing two
+# builds of the sidecar on a shared machine where CPU time per exchange varies by ±15 %.
+#
+#   scripts/bench-proxy-instructions.sh [BINARY ...]
+#
+# Each binary (default: the release build in .build-release) runs the sidecar under callgrind
+# in front of bench-backend's trivial backend; `hey` sends 200 warm-up exchanges, the counters
+# are zeroed, then EXCHANGES (992) POSTs of the bench's MCP tools/call request with 16
+# connections, then the counters are dumped. Prints the instructions per exchange and, with
+# TOP=N, the N functions that execute the most instructions (self).
+#
+# Needs valgrind (Debian: valgrind) and hey (Debian: hey). Valgrind 3.19 cannot read Swift's
+# DWARF 5, so each binary is copied without debug info first (objcopy --strip-debug); symbols
+# stay. About 20 s per binary. Kernel work (syscalls, loopback TCP) is not counted: use
+# scripts/bench-proxy.sh for CPU time and throughput.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EXCHANGES="${EXCHANGES:-992}"   # hey sends a multiple of its 16 connections
+TOP="${TOP:-0}"
+BASE_PORT="${BASE_PORT:-19300}"
+SCRATCH="${SCRATCH:-.build-release}"
+WORK="${BENCH_DIR:-/tmp/mcp-recorder-bench-instructions}"
+BIN_DIR="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
+BACKEND="$BIN_DIR/bench-backend"
+[[ $# -gt 0 ]] || set -- "$BIN_DIR/mcp-recorder"
+
+for tool in valgrind callgrind_control hey objcopy curl; do
+    command -v "$tool" >/dev/null || { echo "error: $tool not found" >&2; exit 1; }
+done
+[[ -x "$BACKEND" ]] || { echo "error: $BACKEND not built (swift build -c release --product bench-backend --scratch-path $SCRATCH)" >&2; exit 1; }
+
+mkdir -p "$WORK"
+BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_docs","arguments":{"query":"deployment guide for the pod namespace","limit":10},"_meta":{"progressToken":1}}}'
+UPSTREAM=$BASE_PORT LISTEN=$((BASE_PORT + 1)) ADMIN=$((BASE_PORT + 2))
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+"$BACKEND" --port "$UPSTREAM" --delay-ms 0 --threads 1 >"$WORK/backend.log" 2>&1 &
+pids+=($!)
+
+send() {
+    hey -n "$1" -c 16 -m POST -T application/json -H "Accept: application/json, text/event-stream" \
+        -d "$BODY" "http://127.0.0.1:$LISTEN/mcp"
+}
+
+for binary in "$@"; do
+    stripped="$WORK/$(basename "$binary").nodebug"
+    objcopy --strip-debug "$binary" "$stripped"
+    rm -rf "$WORK/spool" "$WORK"/callgrind.out.*
+    valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out.%p" --dump-instr=no \
+        "$stripped" sidecar --listen "127.0.0.1:$LISTEN" --upstream "127.0.0.1:$UPSTREAM" \
+        --spool "$WORK/spool" --admin-listen "127.0.0.1:$ADMIN" --stream instructions \
+        --spool-max-bytes 8GiB --log-level warning >"$WORK/sidecar.log" 2>&1 &
+    sidecar=$!
+    pids+=($sidecar)
+    for _ in $(seq 600); do curl -fsS -o /dev/null -m 1 "http://127.0.0.1:$ADMIN/readyz" 2>/dev/null && break; sleep 0.1; done
+    send 200 >/dev/null
+    callgrind_control -z "$sidecar" >/dev/null 2>&1
+    answered=$(send "$EXCHANGES" | awk '/\[200\]/ {print $2}')
+    callgrind_control -d "$sidecar" >/dev/null 2>&1
+    sleep 1
+    kill "$sidecar" 2>/dev/null || true
+    wait "$sidecar" 2>/dev/null || true
+    dump=$(ls -t "$WORK"/callgrind.out.* | grep -v "\.$sidecar$" | head -1)
+    total=$(awk '/^summary:/ {print $2}' "$dump")
+    echo "$binary: ${answered:-0} of $EXCHANGES exchanges answered 200; $((total / ${answered:-1})) instructions per exchange"
+    if [[ "$TOP" -gt 0 ]]; then
+        python3 - "$dump" "$TOP" "${answered:-1}" <<'PY'
+import collections, re, sys
+names, own = {}, collections.Counter()
+fn, after_call = None, False
+for line in open(sys.argv[1]):
+    # Names are given once, at their first "fn=" or "cfn=", and by number after that.
+    m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+    if m and m.group(2): names[m.group(1)] = m.group(2)
+    if line.startswith("fn="):
+        fn, after_call = names.get(m.group(1), m.group(1)), False
+    elif line.startswith("calls="):
+        after_call = True
+    elif line[:1].isdigit() or line[:1] in "+-*":
+        fields = line.split()
+        if len(fields) >= 2 and not after_call: own[fn] += int(fields[1])
+        after_call = False
+total, per = sum(own.values()), float(sys.argv[3])
+for name, count in own.most_common(int(sys.argv[2])):
+    print(f"  {100 * count / total:5.2f} %  {count / per:8.0f}  {name[:140]}")
+PY
+    fi
+done
