@@ -57,19 +57,7 @@ public final class SegmentWriter: Sendable {
         let core = try WriterCore(configuration: configuration, clock: clock, statistics: stats)
         let syncQueue = DispatchQueue(label: "mcp-recorder.segment-sync")
         self.syncQueue = syncQueue
-        core.backgroundSync = { file in
-            syncQueue.async {
-                do throws(FileSystemError) {
-                    try file.sync()
-                    stats.update { $0.fsyncs += 1 }
-                } catch {
-                    stats.update {
-                        $0.ioErrors += 1
-                        $0.healthy = false
-                    }
-                }
-            }
-        }
+        core.backgroundSync = { file in syncQueue.async { stats.sync(file) } }
         self.core = WriterCore.Box(core)
     }
 

@@ -92,4 +92,26 @@ final class SharedStatistics: Sendable {
     private let mutex = Locked(SegmentWriterStatistics())
     func update(_ body: (inout SegmentWriterStatistics) -> Void) { mutex.withLock { body(&$0) } }
     var snapshot: SegmentWriterStatistics { mutex.withLock { $0 } }
+
+    /// Counts an I/O error; the writer is unhealthy until a batch is written again.
+    func countIOError() {
+        update {
+            $0.ioErrors += 1
+            $0.healthy = false
+        }
+    }
+
+    /// fsyncs `file` and counts it, or counts the error; whether it succeeded. For the inline
+    /// interval fsync and the background one alike.
+    @discardableResult
+    func sync(_ file: AppendFile) -> Bool {
+        do throws(FileSystemError) {
+            try file.sync()
+            update { $0.fsyncs += 1 }
+            return true
+        } catch {
+            countIOError()
+            return false
+        }
+    }
 }

@@ -153,10 +153,7 @@ final class WriterCore {
                 try ensureOpenSegment()
                 try current!.file.append(member)
             } catch {
-                updateStatistics {
-                    $0.ioErrors += 1
-                    $0.healthy = false
-                }
+                statistics.countIOError()
                 return batch.map { _ in .failure(.io(error)) }
             }
             current!.hash.update(member)
@@ -291,16 +288,7 @@ final class WriterCore {
             scheduler.synced()
             return
         }
-        do throws(FileSystemError) {
-            try current.file.sync()
-            scheduler.synced()
-            updateStatistics { $0.fsyncs += 1 }
-        } catch {
-            updateStatistics {
-                $0.ioErrors += 1
-                $0.healthy = false
-            }
-        }
+        if statistics.sync(current.file) { scheduler.synced() }
     }
 
     /// Writes the trailer, fsyncs, renames to the finished name and records the chain state.
@@ -322,10 +310,7 @@ final class WriterCore {
         } catch {
             // The segment stays open; its in-progress file is sealed on the next try or the next start.
             current = open
-            updateStatistics {
-                $0.ioErrors += 1
-                $0.healthy = false
-            }
+            statistics.countIOError()
             return .failure(.io(error))
         }
         spoolUsed += member.count
