@@ -100,17 +100,26 @@ extension GzipMemberEncoder {
     }
 }
 
-extension Array where Element == UInt8 {
-    /// Grows the array by `capacity` bytes, lets `body` fill a prefix of them and return how
-    /// many it wrote, and drops the rest: one reservation, no intermediate buffer.
-    @inlinable
-    mutating func appendFilling(upTo capacity: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) {
-        let start = count
-        appendZeros(capacity)
-        let written = withUnsafeMutableBytes { all in
-            body(UnsafeMutableRawBufferPointer(rebasing: all[start..<(start + capacity)]))
+/// An encoder's output area, reused from member to member: a member is compressed into it
+/// and then appended to the caller's array, so no output byte is written twice (zeroing the
+/// array's new bytes first cost as much as a third of the compressor's own work on large
+/// bodies). A large area is given back at the next smaller member.
+final class MemberScratch {
+    private var area = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    /// Kept between members up to this size; a larger one lasts until a member that fits in this.
+    static let keptBytes = 256 << 10
+
+    deinit { area.deallocate() }
+
+    /// Lets `body` compress into an area of at least `capacity` bytes and return how many it
+    /// wrote, then appends those bytes to `output`.
+    func fill(upTo capacity: Int, appendingTo output: inout [UInt8], _ body: (UnsafeMutableRawBufferPointer) -> Int) {
+        if area.count < capacity || (area.count > Self.keptBytes && capacity <= Self.keptBytes) {
+            area.deallocate()
+            area = .allocate(byteCount: Swift.max(capacity, 4096), alignment: 64)
         }
+        let written = body(UnsafeMutableRawBufferPointer(rebasing: area[..<capacity]))
         precondition(written <= capacity, "encoder wrote past its bound")
-        removeLast(capacity - written)
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: area[..<written]))
     }
 }

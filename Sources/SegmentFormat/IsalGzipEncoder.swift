@@ -8,6 +8,7 @@ public final class IsalGzipEncoder: GzipMemberEncoder {
     private let stream: UnsafeMutablePointer<isal_zstream>
     private let levelBuffer: UnsafeMutableRawBufferPointer
     public let encoding: GzipEncoding
+    private let scratch = MemberScratch()
 
     public init(level: Int32 = 1) {
         precondition(GzipEncoderLibrary.isal.levels.contains(level), "ISA-L level must be 0…3")
@@ -26,7 +27,7 @@ public final class IsalGzipEncoder: GzipMemberEncoder {
     static func bound(_ count: Int) -> Int { count + 5 * (count / 65_535 + 1) + 10 + 8 + 64 }
 
     public func compressMember(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) {
-        output.appendFilling(upTo: Self.bound(input.count)) { out in
+        scratch.fill(upTo: Self.bound(input.count), appendingTo: &output) { out in
             isal_deflate_stateless_init(stream)
             stream.pointee.level = UInt32(encoding.level)
             stream.pointee.level_buf = encoding.level == 0 ? nil : levelBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self)

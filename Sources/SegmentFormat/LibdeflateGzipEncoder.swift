@@ -4,6 +4,7 @@ import CLibdeflate
 public final class LibdeflateGzipEncoder: GzipMemberEncoder {
     private let compressor: OpaquePointer
     public let encoding: GzipEncoding
+    private let scratch = MemberScratch()
 
     public init(level: Int32 = 6) {
         precondition(GzipEncoderLibrary.libdeflate.levels.contains(level), "libdeflate level must be 1…12")
@@ -16,7 +17,7 @@ public final class LibdeflateGzipEncoder: GzipMemberEncoder {
 
     public func compressMember(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) {
         let bound = libdeflate_gzip_compress_bound(compressor, input.count)
-        output.appendFilling(upTo: bound) { out in
+        scratch.fill(upTo: bound, appendingTo: &output) { out in
             let written = libdeflate_gzip_compress(compressor, input.baseAddress, input.count, out.baseAddress, out.count)
             precondition(written > 0, "libdeflate did not fit its own bound")
             return written

@@ -4,6 +4,7 @@ import CZlib
 public final class ZlibGzipEncoder: GzipMemberEncoder {
     private let stream: UnsafeMutablePointer<z_stream>
     public let encoding: GzipEncoding
+    private let scratch = MemberScratch()
     public var level: Int32 { encoding.level }
 
     /// - Parameter level: zlib level, 1 (fastest) to 9 (smallest).
@@ -25,7 +26,7 @@ public final class ZlibGzipEncoder: GzipMemberEncoder {
     public func compressMember(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) {
         deflateReset(stream)
         let bound = Int(deflateBound(stream, uLong(input.count))) + 64
-        output.appendFilling(upTo: bound) { out in
+        scratch.fill(upTo: bound, appendingTo: &output) { out in
             stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
             stream.pointee.avail_in = uInt(input.count)
             stream.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)

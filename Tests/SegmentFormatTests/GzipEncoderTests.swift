@@ -91,6 +91,21 @@ import TestRandom
         }
     }
 
+    /// The output area grows for a large member and is given back at the next small one:
+    /// members of alternating sizes around the kept size all come out whole, after what the
+    /// output already held.
+    @Test func membersAlternatingAroundTheKeptOutputSizeComeOutWhole() {
+        var rng = SplitMix64(seed: 7)
+        let sizes = [MemberScratch.keptBytes + 1, 3, 4 * MemberScratch.keptBytes, 0, MemberScratch.keptBytes, 70_000, 1]
+        let inputs = sizes.map { size in (0..<size).map { _ in UInt8(truncatingIfNeeded: rng.next() % 7) } }
+        for library in GzipEncoderLibrary.allCases {
+            let encoder = try! GzipEncoding(library: library).makeEncoder()
+            var file: [UInt8] = []
+            for input in inputs { encoder.compressMember(input, appendingTo: &file) }
+            #expect(members(file) == inputs, "\(library)")
+        }
+    }
+
     @Test func levelsOutsideALibrarysRangeAreRefusedWithTheRange() throws {
         #expect(throws: GzipEncodingError.levelOutOfRange(.isal, 4)) { try GzipEncoding(library: .isal, level: 4) }
         #expect(throws: GzipEncodingError.levelOutOfRange(.zlib, 0)) { try GzipEncoding(library: .zlib, level: 0) }
