@@ -170,6 +170,7 @@ extension RecordingConnection {
     func forwardedHead(_ head: HTTP1Head, wire: ByteBuffer, credentials: [UpstreamCredentials.Header], stripAuthorization: Bool) -> ByteBuffer {
         let rewriteHost = !settings.preserveHost && head.first("host") != settings.upstreamAuthority
         guard rewriteHost || !credentials.isEmpty || stripAuthorization else { return wire }
+        if credentials.isEmpty && !stripAuthorization { return Self.replacingHost(in: wire, with: settings.upstreamAuthority) }
         var out = ByteBuffer()
         out.reserveCapacity(wire.readableBytes + 64 + credentials.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
         out.writeString(head.method ?? "GET")
@@ -200,6 +201,39 @@ extension RecordingConnection {
         for credential in credentials { writeField(credential.name, credential.value) }
         out.writeStaticString("\r\n")
         return out
+    }
+
+    /// A head's bytes with its `Host` value replaced by `authority` (a `Host` line added last when
+    /// there is none); every other byte as received. The head has passed the parser, so it has
+    /// at most one `Host`, no whitespace before a colon and ends in an empty line.
+    static func replacingHost(in wire: ByteBuffer, with authority: String) -> ByteBuffer {
+        wire.withUnsafeReadableBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var out = ByteBuffer()
+            out.reserveCapacity(bytes.count + authority.utf8.count + 8)
+            // Each field line from the one after the start line; the empty line ends the head.
+            var start = (bytes.firstIndex(of: UInt8(ascii: "\n"), from: 0) ?? bytes.count - 1) + 1
+            while let newline = bytes.firstIndex(of: UInt8(ascii: "\n"), from: start) {
+                let end = newline > start && bytes[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
+                if end == start {
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<start]))
+                    out.writeStaticString("Host: ")
+                    out.writeString(authority)
+                    out.writeStaticString("\r\n")
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[start...]))
+                    return out
+                }
+                if end - start >= 5, UnsafeRawBufferPointer(rebasing: raw[start..<start + 5]).equalsLowercasedASCII("host:".utf8) {
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<(start + 5)]))
+                    out.writeStaticString(" ")
+                    out.writeString(authority)
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[end...]))
+                    return out
+                }
+                start = newline + 1
+            }
+            preconditionFailure("a parsed head without its empty line")
+        }
     }
 
     /// `203.0.113.7` of `203.0.113.7:51234`, `2001:db8::1` of `[2001:db8::1]:51234`.

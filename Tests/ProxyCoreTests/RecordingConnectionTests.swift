@@ -98,6 +98,22 @@ let sseResponse: String = {
         #expect(response1.type == .response && response1.id == 1 && response1.durationMicros != nil)
     }
 
+    /// Only the `Host` value changes: its name's case, the other lines and their endings go as
+    /// received; a head without `Host` (HTTP/1.0) gets one before its empty line.
+    @Test(arguments: [
+        ("GET /a HTTP/1.1\r\nHOST:  mcp.local \r\nX-A: 1\r\n\r\n", "GET /a HTTP/1.1\r\nHOST: 127.0.0.1:8080\r\nX-A: 1\r\n\r\n"),
+        ("GET /a HTTP/1.1\nX-A: 1\nhost:mcp.local\n\n", "GET /a HTTP/1.1\nX-A: 1\nhost: 127.0.0.1:8080\n\n"),
+        ("GET /a HTTP/1.1\r\nX-Host: h\r\nHost-Name: h\r\nHost: h\r\n\r\n", "GET /a HTTP/1.1\r\nX-Host: h\r\nHost-Name: h\r\nHost: 127.0.0.1:8080\r\n\r\n"),
+        ("GET /a HTTP/1.0\r\nX-A: 1\r\n\r\n", "GET /a HTTP/1.0\r\nX-A: 1\r\nHost: 127.0.0.1:8080\r\n\r\n"),
+        ("GET /a HTTP/1.0\n\n", "GET /a HTTP/1.0\nHost: 127.0.0.1:8080\r\n\n"),
+    ])
+    func hostIsRewrittenInTheBytesAsReceived(request: String, forwarded: String) {
+        var h = Harness()
+        h.client(request)
+        #expect(String(decoding: h.toServer, as: UTF8.self) == forwarded)
+        #expect(h.records.map(\.body.kind).contains(.httpRequest))
+    }
+
     @Test func preserveHostKeepsTheHeadByteForByte() {
         var settings = Harness.settings()
         settings.preserveHost = true
