@@ -54,7 +54,8 @@ enum HTTP1Grammar {
     }
 
     /// One `field-line` (`field-name ":" OWS field-value OWS`) of a head or a trailer section.
-    static func fieldLine(_ line: ArraySlice<UInt8>, isFirst: Bool) throws(HTTP1ParseError) -> HeaderField {
+    static func fieldLine<Line: BidirectionalCollection<UInt8>>(_ line: Line, isFirst: Bool) throws(HTTP1ParseError) -> HeaderField
+    where Line.SubSequence == Line {
         if let first = line.first, first == space || first == tab {
             throw .malformed(isFirst
                 ? "whitespace between the start line and the first header field"
@@ -71,7 +72,7 @@ enum HTTP1Grammar {
             throw .malformed("whitespace between the header name \(quoted(bare)) and the colon")
         }
         guard name.allSatisfy(HTTP1Parser.isTokenByte) else { throw .malformed("invalid header name \(quoted(name))") }
-        var value = line[(colon + 1)...]
+        var value = line[line.index(after: colon)...]
         while let f = value.first, f == space || f == tab { value = value.dropFirst() }
         while let l = value.last, l == space || l == tab { value = value.dropLast() }
         if let bad = value.first(where: isControl) {

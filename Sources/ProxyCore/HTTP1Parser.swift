@@ -339,22 +339,33 @@ public struct HTTP1Parser: Sendable {
     }
 
     static func parseHeadBytes(_ wire: ByteBuffer, role: Role, maxFields: Int, maxLineBytes: Int) throws(HTTP1ParseError) -> HTTP1Head {
-        let bytes = Array(wire.readableBytesView)
-        var lines: [ArraySlice<UInt8>] = []
-        lines.reserveCapacity(16)
-        try bytes.withUnsafeBufferPointer { buffer throws(HTTP1ParseError) in
-            var start = 0
-            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n"), from: start) {
-                let end = newline > start && buffer[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
-                if end - start > maxLineBytes { throw .headerLineTooLong(limit: maxLineBytes) }
-                lines.append(bytes[start..<end])
-                start = newline + 1
+        // Parsed where the bytes lie: lines are ranges of the read's buffer; only the strings a
+        // head keeps are made.
+        let parsed: Result<HTTP1Head, HTTP1ParseError> = wire.withUnsafeReadableBytes { raw in
+            do throws(HTTP1ParseError) {
+                return .success(try parseHead(raw.assumingMemoryBound(to: UInt8.self), role: role, maxFields: maxFields, maxLineBytes: maxLineBytes))
+            } catch {
+                return .failure(error)
             }
+        }
+        return try parsed.get()
+    }
+
+    private static func parseHead(_ buffer: UnsafeBufferPointer<UInt8>, role: Role, maxFields: Int, maxLineBytes: Int) throws(HTTP1ParseError) -> HTTP1Head {
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(16)
+        var start = 0
+        while let newline = buffer.firstIndex(of: UInt8(ascii: "\n"), from: start) {
+            let end = newline > start && buffer[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
+            if end - start > maxLineBytes { throw .headerLineTooLong(limit: maxLineBytes) }
+            lines.append(start..<end)
+            start = newline + 1
         }
         // Drop the terminating empty line.
         while let last = lines.last, last.isEmpty { lines.removeLast() }
-        guard let first = lines.first else { throw .malformed("empty head") }
+        guard let firstRange = lines.first else { throw .malformed("empty head") }
         if lines.count - 1 > maxFields { throw .tooManyHeaderFields(limit: maxFields) }
+        let first = buffer[firstRange]
         let startLine: HTTP1Head.StartLine
         let version: String
         let parts = Self.startLineParts(first)
@@ -363,27 +374,30 @@ public struct HTTP1Parser: Sendable {
             guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(isTokenByte), !parts[1].isEmpty else {
                 throw .malformed("invalid request line \(HTTP1Grammar.quoted(first))")
             }
-            let v = String(decoding: parts[2], as: UTF8.self)
-            if v == "HTTP/2.0" { throw .notHTTP1 }
-            guard v == "HTTP/1.1" || v == "HTTP/1.0" else { throw .malformed("unsupported version \(HTTP1Grammar.quoted(parts[2]))") }
+            guard let v = Self.version(parts[2]) else {
+                if parts[2].elementsEqual("HTTP/2.0".utf8) { throw .notHTTP1 }
+                throw .malformed("unsupported version \(HTTP1Grammar.quoted(parts[2]))")
+            }
             guard parts[1].allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { throw .malformed("invalid request target") }
             startLine = .request(method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self))
             version = v
         case .response:
             guard parts.count >= 2 else { throw .malformed("invalid status line \(HTTP1Grammar.quoted(first))") }
-            let v = String(decoding: parts[0], as: UTF8.self)
-            guard v == "HTTP/1.1" || v == "HTTP/1.0" else { throw .malformed("unsupported version \(HTTP1Grammar.quoted(parts[0]))") }
-            let code = String(decoding: parts[1], as: UTF8.self)
-            guard code.utf8.count == 3, let status = Int(code), status >= 100 else { throw .malformed("invalid status code") }
-            let reason = parts.count == 3 ? parts[2] : []
+            guard let v = Self.version(parts[0]) else { throw .malformed("unsupported version \(HTTP1Grammar.quoted(parts[0]))") }
+            let code = parts[1]
+            guard code.count == 3, code.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                  case let status = code.reduce(0, { $0 * 10 + Int($1 - UInt8(ascii: "0")) }), status >= 100 else {
+                throw .malformed("invalid status code")
+            }
+            let reason = parts.count == 3 ? parts[2] : buffer[firstRange.upperBound..<firstRange.upperBound]
             guard !reason.contains(where: HTTP1Grammar.isControl) else { throw .malformed("control character in the reason phrase") }
             startLine = .response(status: status, reason: String(decoding: reason, as: UTF8.self))
             version = v
         }
         var headers: [HeaderField] = []
         headers.reserveCapacity(lines.count - 1)
-        for (index, line) in lines.dropFirst().enumerated() {
-            headers.append(try HTTP1Grammar.fieldLine(line, isFirst: index == 0))
+        for index in 1..<lines.count {
+            headers.append(try HTTP1Grammar.fieldLine(buffer[lines[index]], isFirst: index == 1))
         }
         if role == .request, headers.count(where: { $0.name.equalsLowercasedASCII("host") }) > 1 {
             throw .malformed("more than one Host header")
@@ -391,9 +405,16 @@ public struct HTTP1Parser: Sendable {
         return HTTP1Head(startLine: startLine, version: version, headers: headers)
     }
 
+    /// `HTTP/1.1` or `HTTP/1.0` (the only versions spoken), as a constant string.
+    private static func version(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String? {
+        if bytes.elementsEqual("HTTP/1.1".utf8) { return "HTTP/1.1" }
+        if bytes.elementsEqual("HTTP/1.0".utf8) { return "HTTP/1.0" }
+        return nil
+    }
+
     /// The start line cut at its first two spaces (up to three parts, empty ones kept), without allocating.
-    static func startLineParts(_ line: ArraySlice<UInt8>) -> StartLineParts {
-        var parts = StartLineParts()
+    static func startLineParts(_ line: Slice<UnsafeBufferPointer<UInt8>>) -> StartLineParts {
+        var parts = StartLineParts(line: line)
         var start = line.startIndex
         while parts.count < 2, let space = line[start...].firstIndex(of: UInt8(ascii: " ")) {
             parts.append(line[start..<space])
@@ -405,10 +426,16 @@ public struct HTTP1Parser: Sendable {
 
     /// Up to three pieces of a start line.
     struct StartLineParts {
-        private var pieces: (ArraySlice<UInt8>, ArraySlice<UInt8>, ArraySlice<UInt8>) = ([], [], [])
+        private var pieces: (Piece, Piece, Piece)
+        typealias Piece = Slice<UnsafeBufferPointer<UInt8>>
+
+        init(line: Piece) {
+            let empty = line[line.startIndex..<line.startIndex]
+            pieces = (empty, empty, empty)
+        }
         private(set) var count = 0
 
-        mutating func append(_ piece: ArraySlice<UInt8>) {
+        mutating func append(_ piece: Piece) {
             switch count {
             case 0: pieces.0 = piece
             case 1: pieces.1 = piece
@@ -417,7 +444,7 @@ public struct HTTP1Parser: Sendable {
             count += 1
         }
 
-        subscript(index: Int) -> ArraySlice<UInt8> {
+        subscript(index: Int) -> Piece {
             switch index {
             case 0: pieces.0
             case 1: pieces.1

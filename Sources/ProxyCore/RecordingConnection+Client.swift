@@ -208,7 +208,7 @@ extension RecordingConnection {
     /// at most one `Host`, no whitespace before a colon and ends in an empty line.
     static func replacingHost(in wire: ByteBuffer, with authority: String) -> ByteBuffer {
         wire.withUnsafeReadableBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
+            let bytes = raw.assumingMemoryBound(to: UInt8.self)
             var out = ByteBuffer()
             out.reserveCapacity(bytes.count + authority.utf8.count + 8)
             // Each field line from the one after the start line; the empty line ends the head.
