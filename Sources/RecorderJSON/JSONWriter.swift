@@ -49,7 +49,7 @@ public struct JSONWriter: Sendable {
         if count <= 32 {
             // Names, ids, header values: no room to grow ahead (it would cost a reallocation), and
             // most have nothing to escape: then they go in one append, quotes and all.
-            if !utf8.contains(where: Self.needsEscape) {
+            if !Self.containsEscape(utf8) {
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 34) { text in
                     let base = text.baseAddress!
                     base[0] = UInt8(ascii: "\"")
@@ -131,6 +131,27 @@ public struct JSONWriter: Sendable {
     @inline(__always)
     static func needsEscape(word: UInt64) -> Bool {
         escapeMask(word: word) != 0
+    }
+
+    /// Whether any of `utf8`'s bytes needs an escape, eight at a time (names, ids and header
+    /// values: one to four words; a string shorter than a word is padded with `A`s).
+    @inline(__always)
+    static func containsEscape(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = utf8.count
+        guard let base = utf8.baseAddress, count > 0 else { return false }
+        let raw = UnsafeRawPointer(base)
+        if count < 8 {
+            var word: UInt64 = 0x4141_4141_4141_4141
+            withUnsafeMutableBytes(of: &word) { $0.baseAddress!.copyMemory(from: raw, byteCount: count) }
+            return escapeMask(word: UInt64(littleEndian: word)) != 0
+        }
+        var i = 0
+        while i + 8 < count {
+            if escapeMask(word: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))) != 0 { return true }
+            i += 8
+        }
+        // The last eight bytes (overlapping the word before when the count is not a multiple of eight).
+        return escapeMask(word: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))) != 0
     }
 
     /// The high bit of each byte of a little-endian word that may need an escape. The lowest

@@ -71,6 +71,20 @@ import Testing
             await Task.yield()
         }
     }
+
+    /// The short path's word-wise check: one byte that needs an escape (or one that does not:
+    /// DEL, a byte of `é`) at every position of every short length, the padded and the
+    /// overlapping last word included.
+    @Test func oneEscapeAtEveryPositionOfAShortStringMatchesTheReference() {
+        for length in 1...33 {
+            for position in 0..<length {
+                for special in ["\"", "\\", "\u{0}", "\u{1F}", "\n", "\u{7F}", "é"] {
+                    let text = String(repeating: "x", count: position) + special + String(repeating: "y", count: length - position - 1)
+                    #expect(written(text) == Self.reference(text), "length \(length), position \(position)")
+                }
+            }
+        }
+    }
 }
 
 @Suite struct UTF8ValidationTests {
