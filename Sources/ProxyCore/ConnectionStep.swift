@@ -42,6 +42,13 @@ public struct ConnectionStep: Sendable {
 
     public init() {}
 
+    /// Only records and bytes to forward, timers aside: nothing that changes how the connection
+    /// goes on (a close, an answer of the recorder's, a held call, paused reads, a new upstream),
+    /// so the side's next bytes may be stepped before this step's records are written.
+    public var isPlain: Bool {
+        close == .none && !answeredByRecorder && !closedIdle && hold == nil && !pauseClientReads && !upstreamReset
+    }
+
     mutating func send(toServer bytes: ByteBuffer) {
         guard bytes.readableBytes > 0 else { return }
         if toServer == nil { toServer = bytes } else { toServer!.writeImmutableBuffer(bytes) }

@@ -7,7 +7,9 @@ import SegmentStore
 
 /// Drives one proxied connection on its event loop: feeds bytes to the pure
 /// ``RecordingConnection``, writes the records it asks for, and forwards bytes
-/// only once the writer has written them. Reads are manual (`autoRead` off), so
+/// only once the writer has written them. Up to ``maxStepsInFlight`` steps of a
+/// side may be at the writer at once (a large body is recorded piece by piece
+/// while the writer compresses the pieces before); they are forwarded in order. Reads are manual (`autoRead` off), so
 /// a slow receiver or a slow disk pushes back on the sender instead of buffering.
 ///
 /// The upstream connection is made only when there is something to forward, so a
@@ -31,7 +33,14 @@ final class ProxyConnection {
     let batcher: LoopRecordBatcher
 
     private var pendingToServer: ByteBuffer?
-    private(set) var inFlight = SideSet()
+    /// Each side's steps whose records are at the writer: applied (forwarded) in the order they
+    /// were made, each once its records are written.
+    private var awaiting = PerSide(client: StepsAwaitingWriter<ConnectionStep>(), server: StepsAwaitingWriter<ConnectionStep>())
+    /// Whether each side's latest step was plain (``ConnectionStep/isPlain``): only then may its
+    /// next bytes be stepped while earlier steps are at the writer.
+    private var lastStepPlain = PerSide<Bool>(client: true, server: true)
+    /// The writer refused a step: nothing after it is forwarded.
+    private var recordingBroken = false
     private var waitingForWritable = SideSet()
     private var clientOpen = true
     private var serverOpen = false
@@ -68,8 +77,22 @@ final class ProxyConnection {
 
     var now: RecordTime { context.clock.wallNow() }
 
+    /// Steps of one side at the writer at once: while a large body streams, the loop reads and
+    /// records the next piece while the writer compresses the one before (a pipeline of two
+    /// threads), and at most this many pieces are held unforwarded.
+    static let maxStepsInFlight = 3
+
+    /// Some step of `side` waits for the writer.
+    func inFlight(_ side: Side) -> Bool { !awaiting[side].isEmpty }
+
     /// No exchange in progress and nothing waiting to be recorded or forwarded.
-    var isIdle: Bool { machine.isIdle && inFlight.isEmpty }
+    var isIdle: Bool { machine.isIdle && awaiting.client.isEmpty && awaiting.server.isEmpty }
+
+    /// The side's next bytes may be stepped now although earlier steps are at the writer.
+    private func mayStepAhead(_ side: Side) -> Bool {
+        awaiting[side].count < Self.maxStepsInFlight && lastStepPlain[side] && !recordingBroken
+            && !(side == .client && machine.heldCall != nil)
+    }
 
     // MARK: Lifecycle
 
@@ -130,19 +153,18 @@ final class ProxyConnection {
 
     func received(_ buffer: ByteBuffer, from side: Side) {
         guard !closing else { return }
-        if inFlight.contains(side) || !queued[side].isEmpty {
+        if !queued[side].isEmpty || (inFlight(side) && !mayStepAhead(side)) {
             queued[side].append(.bytes(buffer))
             return
         }
         process(buffer, from: side)
         // While this step waits for the writer, ask for the side's next bytes now: the read interest
-        // stays registered (no `epoll_ctl` off and on around every read), and what arrives queues
-        // behind this step, at most one read more per side.
-        if inFlight.contains(side) && queued[side].isEmpty { readAhead(side) }
+        // stays registered (no `epoll_ctl` off and on around every read), and what arrives is stepped
+        // ahead (see `mayStepAhead`) or queues behind this step, at most one read more per side.
+        if inFlight(side) && queued[side].isEmpty { readAhead(side) }
     }
 
     private func process(_ buffer: ByteBuffer, from side: Side) {
-        inFlight.insert(side)
         let step: ConnectionStep
         switch side {
         case .client:
@@ -155,9 +177,13 @@ final class ProxyConnection {
         handle(step, from: side)
     }
 
-    /// Runs the next queued input of a side; false when there was none.
+    /// Runs the next queued input of a side: any input once none of its steps is at the writer,
+    /// bytes also while the side may step ahead; false when none ran.
     private func processQueued(_ side: Side) -> Bool {
-        guard !queued[side].isEmpty, !closing else { return false }
+        guard let next = queued[side].first, !closing else { return false }
+        if inFlight(side) {
+            guard case .bytes = next, mayStepAhead(side) else { return false }
+        }
         switch queued[side].removeFirst() {
         case .bytes(let buffer): process(buffer, from: side)
         case .serverEOF: processServerEOF()
@@ -178,7 +204,7 @@ final class ProxyConnection {
     func serverClosed() {
         serverOpen = false
         // Steps of the server's may still be waiting for the writer: their bytes go to the client first.
-        if inFlight.contains(.server) || !queued[.server].isEmpty {
+        if inFlight(.server) || !queued[.server].isEmpty {
             queued[.server].append(.serverEOF)
         } else {
             processServerEOF()
@@ -188,7 +214,6 @@ final class ProxyConnection {
     private func processServerEOF() {
         if clientOpen && !closing {
             closeReason = closeReason ?? ("server_closed", nil)
-            inFlight.insert(.server)
             handle(machine.serverClosed(at: now), from: .server)
         } else {
             finish()
@@ -221,10 +246,14 @@ final class ProxyConnection {
             context.metrics.idleConnectionsClosed.increment()
             closeReason = closeReason ?? ("idle_timeout", nil)
         }
-        guard !step.records.isEmpty else {
+        lastStepPlain[side] = step.isPlain
+        if step.records.isEmpty && awaiting[side].isEmpty {
             apply(step, from: side)
             return
         }
+        // A step without records still waits for the steps before it.
+        let ticket = awaiting[side].submit(step, written: step.records.isEmpty)
+        guard !step.records.isEmpty else { return }
         context.metrics.count(step.records)
         let started = context.clock.monotonicNow()
         let box = UnsafeTransfer(self)
@@ -233,13 +262,22 @@ final class ProxyConnection {
             connection.context.metrics.recordingLatency.recordNanoseconds(Int64(clamping: (connection.context.clock.monotonicNow() - started).nanosecondsClamped))
             switch result {
             case .success:
-                connection.apply(step, from: side)
+                connection.written(ticket, from: side)
             case .failure(let error):
                 connection.recordingFailed(error)
             }
         }
         // The loop's batcher joins this step with the other connections' of this turn and completes on this loop.
         batcher.append(step.records, completion: written)
+    }
+
+    /// A step's records are written: apply it and every written step after it, in order.
+    private func written(_ ticket: UInt64, from side: Side) {
+        guard !recordingBroken else { return }
+        awaiting[side].markWritten(ticket)
+        while !recordingBroken, let step = awaiting[side].nextWritten() {
+            apply(step, from: side)
+        }
     }
 
     private func apply(_ step: ConnectionStep, from side: Side) {
@@ -262,12 +300,15 @@ final class ProxyConnection {
             if step.answeredByRecorder { context.metrics.generatedResponses.increment() }
         }
         applyTimers(step)
-        inFlight.remove(side)
         if step.close == .both {
             closeAfterFlush()
             return
         }
-        if processQueued(side) { return }
+        if processQueued(side) {
+            // Queued bytes after it may be stepped ahead of the writer too.
+            while processQueued(side) {}
+            return
+        }
         if closeWhenIdle && isIdle {
             closeReason = closeReason ?? ("shutdown", nil)
             closeAfterFlush()
@@ -302,7 +343,7 @@ final class ProxyConnection {
     private func decided(_ outcome: ApprovalOutcome, id: String) {
         approvalTask = nil
         guard clientOpen, !closing else { return }
-        if inFlight.contains(.client) || !queued[.client].isEmpty {
+        if inFlight(.client) || !queued[.client].isEmpty {
             queued[.client].append(.decision(outcome, id: id))
             return
         }
@@ -312,7 +353,6 @@ final class ProxyConnection {
     private func applyDecision(_ outcome: ApprovalOutcome, id: String) {
         context.metrics.approvals(state: outcome.metricState)
         logger.notice("held tool call decided", metadata: ["approval": "\(id)", "outcome": "\(outcome.metricState)"])
-        inFlight.insert(.client)
         handle(machine.approvalDecided(outcome, for: id, at: now), from: .client)
     }
 
@@ -368,20 +408,20 @@ final class ProxyConnection {
     }
 
     private func headerTimedOut() {
-        guard !inFlight.contains(.client) else { return }
-        inFlight.insert(.client)
+        guard !inFlight(.client) else { return }
         handle(machine.headerTimedOut(at: now), from: .client)
     }
 
     private func upstreamTimedOut() {
-        guard !inFlight.contains(.server) else { return }
+        guard !inFlight(.server) else { return }
         closeReason = closeReason ?? ("upstream_timeout", nil)
-        inFlight.insert(.server)
         handle(machine.upstreamTimedOut(at: now), from: .server)
     }
 
     /// The writer refused (spool full, disk error): nothing more may be forwarded.
     private func recordingFailed(_ error: SegmentWriterError) {
+        guard !recordingBroken else { return }
+        recordingBroken = true
         context.metrics.recordingFailures.increment()
         logger.error("recording failed; not forwarding", metadata: ["error": "\(error)"])
         closeReason = closeReason ?? ("recording_failed", error.description)

@@ -12,8 +12,9 @@ import Locking
 /// forwards anything that is not in a segment (a `kill -9` cannot lose it).
 ///
 /// An append that finds the writer idle is written at once on the caller's
-/// thread (no thread hop); appends that arrive while a batch is being written
-/// queue up and are written together by a drain on the writer's queue.
+/// thread (no thread hop), unless it is larger than `inlineBatchBytes`; appends
+/// that arrive while a batch is being written, and large ones, queue up and are
+/// written together by a drain on the writer's queue.
 /// Rotation, fsync and the spool cap follow ``SegmentScheduler`` and
 /// ``SpoolBudget``; start-up seals a segment a crash left in progress. Interval fsyncs run on
 /// a queue of their own, outside the core lock (a write never waits for one); with an fsync
@@ -85,14 +86,14 @@ public final class SegmentWriter: Sendable {
     }
 
     /// Submits records; `completion` runs once they are written (or refused): on the
-    /// caller's thread when the writer was idle, else on the writer's queue.
+    /// caller's thread when the writer was idle and the batch small, else on the writer's queue.
     /// The result is the range of sequence numbers assigned, in submission order.
     public func append(_ records: EncodedRecords, completion: @escaping Completion) {
         let raw = records.lineBytesEstimate
         enum Outcome { case refused, queued, startDrain, inline }
         let outcome: Outcome = pending.withLock { p in
             if p.closed { return .refused }
-            if !p.writing && p.submissions.isEmpty {
+            if !p.writing && p.submissions.isEmpty && raw <= configuration.inlineBatchBytes {
                 p.writing = true
                 return .inline
             }

@@ -18,6 +18,10 @@ public struct SegmentWriterConfiguration: Sendable {
     public var writerName: String
     /// Upper bound on the raw bytes of one group-commit batch.
     public var maximumBatchBytes: Int
+    /// An idle writer writes a batch of up to this many raw bytes at once on the caller's thread;
+    /// a larger one goes to the writer's queue, so the caller (an event loop streaming a large
+    /// body) can prepare its next step while this one is compressed and written.
+    public var inlineBatchBytes: Int
     /// Signs every trailer this writer writes (`nil`: unsigned trailers).
     public var signingKey: StreamSigningKey?
 
@@ -30,7 +34,8 @@ public struct SegmentWriterConfiguration: Sendable {
         spoolCapacity: Int? = nil,
         fullSpoolPolicy: FullSpoolPolicy = .failClosed,
         writerName: String = "mcp-recorder \(RecorderVersion.current)",
-        maximumBatchBytes: Int = 4 * 1024 * 1024
+        maximumBatchBytes: Int = 4 * 1024 * 1024,
+        inlineBatchBytes: Int = 128 * 1024
     ) {
         self.directory = directory
         self.stream = stream
@@ -41,6 +46,7 @@ public struct SegmentWriterConfiguration: Sendable {
         self.fullSpoolPolicy = fullSpoolPolicy
         self.writerName = writerName
         self.maximumBatchBytes = maximumBatchBytes
+        self.inlineBatchBytes = inlineBatchBytes
     }
 }
 

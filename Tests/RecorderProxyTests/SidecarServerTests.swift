@@ -75,12 +75,20 @@ import Testing
         await upstream.close()
     }
     /// A large body in many reads reaches the client whole and in order, and is recorded byte for byte in contiguous chunks.
-    @Test func aLargeBodyIsForwardedAndRecordedInOrder() async throws {
+    /// Pieces over the writer's inline size go to its queue while the next ones are stepped; small pieces between them are
+    /// written inline and complete first, yet every piece is forwarded in order.
+    @Test(arguments: [[100_000], [100_000, 7]])
+    func aLargeBodyIsForwardedAndRecordedInOrder(pieceSizes: [Int]) async throws {
         let text = (0..<150_000).map { String(format: "%07d ", $0) }.joined()
         let body = #"{"jsonrpc":"2.0","id":1,"result":{"text":"\#(text)"}}"#
-        let pieces = stride(from: 0, to: body.utf8.count, by: 100_000).map { start in
-            String(decoding: Array(body.utf8)[start..<min(body.utf8.count, start + 100_000)], as: UTF8.self)
+        var cut: [String] = []
+        var start = 0
+        while start < body.utf8.count {
+            let end = min(body.utf8.count, start + pieceSizes[cut.count % pieceSizes.count])
+            cut.append(String(decoding: Array(body.utf8)[start..<end], as: UTF8.self))
+            start = end
         }
+        let pieces = cut
         let upstream = try await ScriptedUpstream { _ in
             .stream(["HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: \(body.utf8.count)\r\n\r\n"] + pieces, pause: .milliseconds(1))
         }
