@@ -9,7 +9,9 @@
 # in front of bench-backend's trivial backend; `hey` sends 200 warm-up exchanges, the counters
 # are zeroed, then EXCHANGES (992) POSTs of the bench's MCP tools/call request with 16
 # connections, then the counters are dumped. Prints the instructions per exchange and, with
-# TOP=N, the N functions that execute the most instructions (self).
+# TOP=N, the N functions that execute the most instructions (self). With BIG_MIB=N it then also
+# counts one N MiB body (the backend's /big: JSON-like log lines) streamed through the same
+# sidecar, and prints the instructions per byte.
 #
 # Needs valgrind (Debian: valgrind) and hey (Debian: hey). Valgrind 3.19 cannot read Swift's
 # DWARF 5, so each binary is copied without debug info first (objcopy --strip-debug); symbols
@@ -20,6 +22,7 @@ cd "$(dirname "$0")/.."
 
 EXCHANGES="${EXCHANGES:-992}"   # hey sends a multiple of its 16 connections
 TOP="${TOP:-0}"
+BIG_MIB="${BIG_MIB:-0}"
 BASE_PORT="${BASE_PORT:-19300}"
 SCRATCH="${SCRATCH:-.build-release}"
 WORK="${BENCH_DIR:-/tmp/mcp-recorder-bench-instructions}"
@@ -63,11 +66,24 @@ for binary in "$@"; do
     answered=$(send "$EXCHANGES" | awk '/\[200\]/ {print $2}')
     callgrind_control -d "$sidecar" >/dev/null 2>&1
     sleep 1
+    big=""
+    if [[ "$BIG_MIB" -gt 0 ]]; then
+        curl -fsS -o /dev/null "http://127.0.0.1:$LISTEN/big?mb=1"
+        callgrind_control -z "$sidecar" >/dev/null 2>&1
+        bytes=$(curl -fsS -o /dev/null -w '%{size_download}' "http://127.0.0.1:$LISTEN/big?mb=$BIG_MIB")
+        callgrind_control -d "$sidecar" >/dev/null 2>&1
+        sleep 1
+        big="$WORK/callgrind.out.$sidecar.2"
+    fi
     kill "$sidecar" 2>/dev/null || true
     wait "$sidecar" 2>/dev/null || true
-    dump=$(ls -t "$WORK"/callgrind.out.* | grep -v "\.$sidecar$" | head -1)
+    dump="$WORK/callgrind.out.$sidecar.1"
     total=$(awk '/^summary:/ {print $2}' "$dump")
     echo "$binary: ${answered:-0} of $EXCHANGES exchanges answered 200; $((total / ${answered:-1})) instructions per exchange"
+    if [[ -n "$big" ]]; then
+        big_total=$(awk '/^summary:/ {print $2}' "$big")
+        echo "$binary: a $BIG_MIB MiB body ($bytes bytes): $big_total instructions, $(python3 -c "print(round($big_total / $bytes, 1))") per byte"
+    fi
     if [[ "$TOP" -gt 0 ]]; then
         python3 - "$dump" "$TOP" "${answered:-1}" <<'PY'
 import collections, re, sys
