@@ -110,8 +110,12 @@ public struct Redactor: Sendable {
     /// Whether the raw content of a JSON string token (escapes not yet decoded) names a redacted key.
     /// The common case (ASCII without escapes) allocates nothing.
     func isRedactedKey(rawJSONString raw: [UInt8]) -> Bool {
+        raw.withUnsafeBufferPointer { isRedactedKey(rawJSONString: $0) }
+    }
+
+    func isRedactedKey(rawJSONString raw: UnsafeBufferPointer<UInt8>) -> Bool {
         if !raw.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: "\\") }) {
-            return raw.withUnsafeBufferPointer(isRedactedASCIIKey)
+            return isRedactedASCIIKey(raw)
         }
         return isRedactedKey(String(decoding: JSONStringUnescaper.unescape(raw), as: UTF8.self))
     }

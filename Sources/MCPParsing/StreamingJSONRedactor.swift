@@ -31,6 +31,9 @@ public struct StreamingJSONRedactor: Sendable {
     private var mode = Mode.scan
     private var escaped = false
     private var key: [UInt8] = []
+    /// The key when it lies whole in the buffer being processed: not copied into `key` (valid
+    /// only during one `process` call; copied if the colon may come in the next one).
+    private var keyInBuffer: Range<Int>?
     private var keyTooLong = false
     private let maxKeyBytes: Int
     /// Decoded bytes of an escape sequence, before they are hashed.
@@ -90,6 +93,7 @@ public struct StreamingJSONRedactor: Sendable {
                     mode = .string
                     escaped = false
                     key.removeAll(keepingCapacity: true)
+                    keyInBuffer = nil
                     keyTooLong = false
                     i += 1
                     segment = i
@@ -108,7 +112,11 @@ public struct StreamingJSONRedactor: Sendable {
                 } else if b == Self.backslash {
                     escaped = true
                 } else if b == Self.quote {
-                    captureKey(buf, segment, i)
+                    if key.isEmpty && i - segment <= maxKeyBytes {
+                        keyInBuffer = segment..<i
+                    } else {
+                        captureKey(buf, segment, i)
+                    }
                     mode = .afterString
                 }
                 if b == Self.cr || b == Self.lf { mode = .scan }
@@ -117,7 +125,10 @@ public struct StreamingJSONRedactor: Sendable {
                 if Self.isWhitespace(b) {
                     i += 1
                 } else if b == Self.colon {
-                    mode = !keyTooLong && redactor.isRedactedKey(rawJSONString: key) ? .afterColon : .scan
+                    let redacted = keyTooLong ? false
+                        : keyInBuffer.map { redactor.isRedactedKey(rawJSONString: UnsafeBufferPointer(rebasing: buf[$0])) }
+                        ?? redactor.isRedactedKey(rawJSONString: key)
+                    mode = redacted ? .afterColon : .scan
                     i += 1
                 } else {
                     mode = .scan
@@ -215,6 +226,11 @@ public struct StreamingJSONRedactor: Sendable {
                     passStart = i
                 }
             }
+        }
+        if let range = keyInBuffer {
+            // The colon may come in the next buffer: keep the key.
+            if mode == .afterString { key.append(contentsOf: UnsafeBufferPointer(rebasing: buf[range])) }
+            keyInBuffer = nil
         }
         switch mode {
         case .scan, .afterString, .afterColon:
