@@ -9,8 +9,9 @@ import SegmentStore
 /// ``RecordingConnection``, writes the records it asks for, and forwards bytes
 /// only once the writer has written them. Up to ``maxStepsInFlight`` steps of a
 /// side may be at the writer at once (a large body is recorded piece by piece
-/// while the writer compresses the pieces before); they are forwarded in order. Reads are manual (`autoRead` off), so
-/// a slow receiver or a slow disk pushes back on the sender instead of buffering.
+/// while the writer compresses the pieces before); they are forwarded in order.
+/// Reads are manual (`autoRead` off), so a slow receiver or a slow disk pushes
+/// back on the sender instead of buffering.
 ///
 /// The upstream connection is made only when there is something to forward, so a
 /// client that connects and sends nothing holds no upstream connection; it is closed
