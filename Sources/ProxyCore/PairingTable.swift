@@ -17,8 +17,8 @@ public final class PairingTable: Sendable {
         }
 
         var scope: Scope
-        /// The request id's JSON text.
-        var id: String
+        /// The request id (numbers compare by their text, as written).
+        var id: JSONValue
     }
 
     private struct Entry: Sendable {
@@ -39,11 +39,11 @@ public final class PairingTable: Sendable {
     public init(capacity: Int = 100_000) { self.capacity = capacity }
 
     public static func key(exchangeScope conn: String, exchange: UInt64, id: JSONValue) -> Key {
-        Key(scope: .exchange(conn: conn, exchange: exchange), id: id.serialized())
+        Key(scope: .exchange(conn: conn, exchange: exchange), id: id)
     }
 
     public static func key(session: String, id: JSONValue) -> Key {
-        Key(scope: .session(session), id: id.serialized())
+        Key(scope: .session(session), id: id)
     }
 
     public func request(_ keys: [Key], at time: RecordTime) {
