@@ -9,6 +9,7 @@ import RecorderJSON
 /// ``JSONValue``'s subscript does: the first one counts. The summaries carry no `message`.
 public enum JSONRPCSkimmer {
     public static func summarize(bytes: UnsafeBufferPointer<UInt8>) -> Result<[JSONRPCSummary], JSONParseError> {
+        assert(Slot.allCases.count == Visitor().values.count, "one value per slot")
         var visitor = Visitor()
         do {
             try JSONParser.skim(bytes, &visitor)
@@ -40,7 +41,8 @@ public enum JSONRPCSkimmer {
         var open = false
         var batchIndex: Int?
         var isObject = false
-        var values = [JSONValue?](repeating: nil, count: Slot.allCases.count)
+        /// By slot; inline, not a heap array per message. One per `Slot` case (asserted in `summarize`).
+        var values = InlineArray<10, JSONValue?>(repeating: nil)
         var errorIsObject: Bool?
         var hasResult = false
         /// Members already seen, one bit per (container, key): later duplicates are skipped.
