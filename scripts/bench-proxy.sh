@@ -61,8 +61,8 @@ ALLOC_EXCHANGES="${ALLOC_EXCHANGES:-20000}"
 # and part: what proxy-bench counted when it was last lowered (docs/performance.md), rounded up.
 budget_of() { # budget_of MODE core|writer
     case "$1.$2" in
-        none.core) echo 39 ;; none.writer) echo 43 ;;      # counted at bf0c895: 36, 40 (ecf51d3: 46, 50; 6498982: 54, 58; 78e2dae: 98, 114)
-        small.core) echo 62 ;; small.writer) echo 66 ;;    # counted at bf0c895: 59, 63 (ecf51d3: 69, 73; 6498982: 77, 81; 78e2dae: 141, 157)
+        none.core) echo 28 ;; none.writer) echo 32 ;;      # counted at e8a898e: 25, 29 (bf0c895: 36, 40; ecf51d3: 46, 50; 6498982: 54, 58; 78e2dae: 98, 114)
+        small.core) echo 53 ;; small.writer) echo 57 ;;    # counted at e8a898e: 50, 54 (bf0c895: 59, 63; ecf51d3: 69, 73; 6498982: 77, 81; 78e2dae: 141, 157)
     esac
 }
 PYTHON="${PYTHON:-python3}"
