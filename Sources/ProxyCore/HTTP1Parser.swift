@@ -354,12 +354,9 @@ public struct HTTP1Parser: Sendable {
     private static func parseHead(_ buffer: UnsafeBufferPointer<UInt8>, role: Role, maxFields: Int, maxLineBytes: Int) throws(HTTP1ParseError) -> HTTP1Head {
         var lines: [Range<Int>] = []
         lines.reserveCapacity(16)
-        var start = 0
-        while let newline = buffer.firstIndex(of: UInt8(ascii: "\n"), from: start) {
-            let end = newline > start && buffer[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
-            if end - start > maxLineBytes { throw .headerLineTooLong(limit: maxLineBytes) }
-            lines.append(start..<end)
-            start = newline + 1
+        for line in HeadLines(buffer) {
+            if line.count > maxLineBytes { throw .headerLineTooLong(limit: maxLineBytes) }
+            lines.append(line)
         }
         // Drop the terminating empty line.
         while let last = lines.last, last.isEmpty { lines.removeLast() }
@@ -403,6 +400,22 @@ public struct HTTP1Parser: Sendable {
             throw .malformed("more than one Host header")
         }
         return HTTP1Head(startLine: startLine, version: version, headers: headers)
+    }
+
+    /// The lines of a head's bytes, each without its LF or CRLF, in order; bytes after the last
+    /// LF are no line. Found from line end to line end with `memchr`.
+    struct HeadLines: Sequence, IteratorProtocol {
+        let bytes: UnsafeBufferPointer<UInt8>
+        private var start = 0
+
+        init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+        mutating func next() -> Range<Int>? {
+            guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n"), from: start) else { return nil }
+            let end = newline > start && bytes[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
+            defer { start = newline + 1 }
+            return start..<end
+        }
     }
 
     /// `HTTP/1.1` or `HTTP/1.0` (the only versions spoken), as a constant string.

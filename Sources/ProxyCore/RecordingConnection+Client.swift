@@ -211,26 +211,24 @@ extension RecordingConnection {
             let bytes = raw.assumingMemoryBound(to: UInt8.self)
             var out = ByteBuffer()
             out.reserveCapacity(bytes.count + authority.utf8.count + 8)
-            // Each field line from the one after the start line; the empty line ends the head.
-            var start = (bytes.firstIndex(of: UInt8(ascii: "\n"), from: 0) ?? bytes.count - 1) + 1
-            while let newline = bytes.firstIndex(of: UInt8(ascii: "\n"), from: start) {
-                let end = newline > start && bytes[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
-                if end == start {
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<start]))
+            // Each field line after the start line; the empty line ends the head.
+            for line in HTTP1Parser.HeadLines(bytes).dropFirst() {
+                if line.isEmpty {
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<line.lowerBound]))
                     out.writeStaticString("Host: ")
                     out.writeString(authority)
                     out.writeStaticString("\r\n")
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[start...]))
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[line.lowerBound...]))
                     return out
                 }
-                if end - start >= 5, UnsafeRawBufferPointer(rebasing: raw[start..<start + 5]).equalsLowercasedASCII("host:".utf8) {
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<(start + 5)]))
+                let name = line.lowerBound..<line.lowerBound + 5
+                if line.count >= 5, UnsafeRawBufferPointer(rebasing: raw[name]).equalsLowercasedASCII("host:".utf8) {
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<name.upperBound]))
                     out.writeStaticString(" ")
                     out.writeString(authority)
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[end...]))
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[line.upperBound...]))
                     return out
                 }
-                start = newline + 1
             }
             preconditionFailure("a parsed head without its empty line")
         }
