@@ -50,13 +50,7 @@ public struct JSONWriter: Sendable {
             // Names, ids, header values: no room to grow ahead (it would cost a reallocation), and
             // most have nothing to escape: then they go in one append, quotes and all.
             if !Self.containsEscape(utf8) {
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 34) { text in
-                    let base = text.baseAddress!
-                    base[0] = UInt8(ascii: "\"")
-                    (base + 1).initialize(from: input, count: count)
-                    base[count + 1] = UInt8(ascii: "\"")
-                    bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: count + 2))
-                }
+                appendQuoted(utf8)
                 return
             }
             bytes.append(UInt8(ascii: "\""))
@@ -249,20 +243,36 @@ public struct JSONWriter: Sendable {
         if value { raw("true") } else { raw("false") }
     }
 
-    /// Writes `"key":`, after a `,` when `comma` is set, in one append: a record has a dozen
-    /// keys, and each append of a few bytes costs more than the bytes.
+    /// Writes `"key":`, after a `,` when `comma` is set, in one append.
     @inlinable
     public mutating func key(_ name: StaticString, comma: Bool = false) {
-        let count = name.utf8CodeUnitCount
-        let lead = comma ? 2 : 1
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count + 4) { text in
-            let base = text.baseAddress!
-            if comma { base[0] = UInt8(ascii: ",") }
-            base[lead - 1] = UInt8(ascii: "\"")
-            (base + lead).initialize(from: name.utf8Start, count: count)
-            base[lead + count] = UInt8(ascii: "\"")
-            base[lead + count + 1] = UInt8(ascii: ":")
-            bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: lead + count + 2))
+        appendQuoted(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount),
+                     after: comma ? UInt8(ascii: ",") : nil, before: UInt8(ascii: ":"))
+    }
+
+    /// Appends `text` (which needs no escape) between quotes, after `lead` and before `trail`
+    /// when given, in one append: a record writes a dozen keys and many short strings, and each
+    /// append of a few bytes costs more than the bytes.
+    @inlinable @inline(__always)
+    mutating func appendQuoted(_ text: UnsafeBufferPointer<UInt8>, after lead: UInt8? = nil, before trail: UInt8? = nil) {
+        let count = text.count
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count + 4) { out in
+            let base = out.baseAddress!
+            var n = 0
+            if let lead {
+                base[n] = lead
+                n += 1
+            }
+            base[n] = UInt8(ascii: "\"")
+            if let source = text.baseAddress { (base + n + 1).initialize(from: source, count: count) }
+            n += count + 1
+            base[n] = UInt8(ascii: "\"")
+            n += 1
+            if let trail {
+                base[n] = trail
+                n += 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
         }
     }
 
