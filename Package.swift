@@ -264,7 +264,7 @@ let package = Package(
         .executableTarget(name: "bench-backend", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")], path: "Sources/Benchmarks/bench-backend"),
 
         // Segment generator, uploader and read-latency client for scripts/bench-collector.sh (not a test).
-        .executableTarget(name: "collector-bench", dependencies: ["SegmentStore", "SegmentFormat", "RecorderJSON", "TLSSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Sources/Benchmarks/collector-bench"),
+        .executableTarget(name: "collector-bench", dependencies: ["CollectorCore", "CollectorStore", "SegmentStore", "SegmentFormat", "RecorderJSON", "TLSSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "Sources/Benchmarks/collector-bench"),
 
         // libFuzzer targets of the parsers (Tests/Fuzz): built and run by scripts/fuzz.sh with
         // -sanitize=fuzzer,address; a normal build compiles a stub that names the targets.

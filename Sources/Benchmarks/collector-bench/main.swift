@@ -23,6 +23,9 @@
 //       requests of each page, each next to the JSON API request that reads the same data:
 //       the sessions page (50 rows) and GET /v1/sessions, both filtered by a common tool, and
 //       the newest session's timeline and GET /v1/sessions/{id}.
+//
+//   collector-bench ingest --data DIR [--limit N] SEGMENTS
+//       The collector's ingest phases in this process, without HTTP: see InProcessIngest.swift.
 import AsyncHTTPClient
 import NIOCore
 import NIOSSL
@@ -956,6 +959,7 @@ case "generate": try await generate(arguments)
 case "upload": try await upload(arguments)
 case "list": try await list(arguments)
 case "ui": try await ui(arguments)
+case "ingest": try await ingestInProcess(arguments)
 default:
-    fail("usage: collector-bench generate|upload|list … (see the comment at the top of Sources/Benchmarks/collector-bench/main.swift)")
+    fail("usage: collector-bench generate|upload|list|ui|ingest … (see the comment at the top of Sources/Benchmarks/collector-bench/main.swift)")
 }
