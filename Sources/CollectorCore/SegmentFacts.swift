@@ -33,6 +33,9 @@ public struct ExchangeFact: Sendable, Equatable {
     public var method: String?
     public var target: String?
     public var identity: JSONValue?
+    /// `identity` serialized, as the index keeps it (worked out with the facts, on the
+    /// collector's check threads, not in its one index transaction).
+    public var identityText: String?
     public var subject: String?
     public var responseTime: RecordTime?
     public var status: Int?
@@ -72,6 +75,8 @@ public struct MessageFact: Sendable, Equatable {
     public var errorMessage: String?
     /// A JSON-RPC error, or a tool result with `isError: true`.
     public var isError: Bool
+    /// `message` as the index keeps it (``IndexedMessage/text(of:)``), worked out with the facts.
+    public var indexedText: String? = nil
 }
 
 /// Turns a segment's records into index facts. Pure.
@@ -189,6 +194,9 @@ public enum SegmentIndexer {
                 facts.messages[i].mcpSession = facts.exchanges[e].mcpSession
             }
         }
+        // The index's text of each message and identity, here rather than in the index transaction.
+        for i in facts.messages.indices { facts.messages[i].indexedText = IndexedMessage.text(of: facts.messages[i].message) }
+        for i in facts.exchanges.indices { facts.exchanges[i].identityText = facts.exchanges[i].identity?.serialized() }
         return facts
     }
 

@@ -15,12 +15,6 @@ private struct FiledExchangeKey: Hashable {
 /// another connection). Session totals are recomputed for every session touched.
 /// Which session an exchange belongs to is ``SessionGrouping``'s decision.
 struct IndexWriter {
-    /// Messages up to this many bytes (serialized) are kept in the `calls` table, the limit of the
-    /// sidecar's inline copies. Longer ones are rebuilt from the segments' body records when a
-    /// session is read (`ReadRoutes.withLargeMessages`), like a message the sidecar did not copy:
-    /// they were 40 % of the benchmark's index and of the pages each ingest commit wrote.
-    static let maximumIndexedMessageBytes = 16 << 10
-
     let db: any IndexConnection
     let stream: String
     let segment: UInt64
@@ -63,7 +57,7 @@ struct IndexWriter {
                         end_time = COALESCE(?, end_time), incomplete = \(db.dialect.greatest)(incomplete, ?)
                     WHERE stream = ? AND conn = ? AND exchange = ?
                     """, [
-                        e.requestTime?.nanosecondsSinceEpoch, e.method, e.target, e.subject, e.identity?.serialized(),
+                        e.requestTime?.nanosecondsSinceEpoch, e.method, e.target, e.subject, e.identityText,
                         e.responseTime?.nanosecondsSinceEpoch, e.status, e.endTime?.nanosecondsSinceEpoch, e.incomplete ? 1 : 0,
                         stream, e.conn, Int64(e.exchange),
                     ])
@@ -75,7 +69,7 @@ struct IndexWriter {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [
                         stream, e.conn, Int64(e.exchange), session, Int64(e.firstSeq), e.requestTime?.nanosecondsSinceEpoch,
-                        e.method, e.target, e.subject, e.identity?.serialized(), e.responseTime?.nanosecondsSinceEpoch,
+                        e.method, e.target, e.subject, e.identityText, e.responseTime?.nanosecondsSinceEpoch,
                         e.status, e.endTime?.nanosecondsSinceEpoch, e.incomplete ? 1 : 0,
                     ])
             }
@@ -111,7 +105,7 @@ struct IndexWriter {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [
                         session, stream, m.conn, Int64(m.exchange), Int64(m.seq), m.time.nanosecondsSinceEpoch,
-                        m.id, m.method, m.tool, Self.indexed(m.message), subject,
+                        m.id, m.method, m.tool, m.indexedText, subject,
                     ])
                 touch(session, m.time)
             case (.server, .response), (.server, .error):
@@ -127,7 +121,7 @@ struct IndexWriter {
                     UPDATE calls SET response_seq = ?, response_time = ?, response = ?, error_code = ?, error_message = ?, is_error = ?
                     WHERE id = ?
                     """, [
-                        Int64(m.seq), m.time.nanosecondsSinceEpoch, Self.indexed(m.message), m.errorCode, m.errorMessage,
+                        Int64(m.seq), m.time.nanosecondsSinceEpoch, m.indexedText, m.errorCode, m.errorMessage,
                         m.isError ? 1 : 0, call["id"] as Int64,
                     ])
                 touch(callSession, m.time)
@@ -155,36 +149,6 @@ struct IndexWriter {
         for session in touched {
             try recompute(session, times: times[session])
         }
-    }
-
-    /// The message as the index keeps it: serialized, or `nil` when longer than ``maximumIndexedMessageBytes``.
-    static func indexed(_ message: JSONValue?) -> String? {
-        guard let message, !exceeds(message, maximumIndexedMessageBytes) else { return nil }
-        let text = message.serialized()
-        return text.utf8.count <= maximumIndexedMessageBytes ? text : nil
-    }
-
-    /// Whether `value` certainly serializes to more than `limit` bytes: its strings, keys and
-    /// numbers alone are longer (escapes and punctuation only add). Stops as soon as they are, so
-    /// a large result is not serialized only to be dropped.
-    static func exceeds(_ value: JSONValue, _ limit: Int) -> Bool {
-        var budget = limit
-        func spend(_ value: JSONValue) -> Bool {
-            switch value {
-            case .null, .bool: budget -= 4
-            case .number(let text): budget -= text.utf8.count
-            case .string(let text): budget -= text.utf8.count
-            case .array(let items):
-                for item in items where spend(item) { return true }
-            case .object(let members):
-                for member in members {
-                    budget -= member.key.utf8.count
-                    if spend(member.value) { return true }
-                }
-            }
-            return budget < 0
-        }
-        return spend(value)
     }
 
     /// The session a newly seen exchange belongs to (created if need be): its MCP session,

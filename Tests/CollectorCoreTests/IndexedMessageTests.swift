@@ -1,4 +1,4 @@
-@testable import CollectorStore
+import CollectorCore
 import RecorderJSON
 import Testing
 
@@ -13,18 +13,18 @@ import Testing
     }
 
     @Test func messagesAroundTheLimitAreKeptExactlyWhenTheirTextFits() {
-        let limit = IndexWriter.maximumIndexedMessageBytes
+        let limit = IndexedMessage.maximumBytes
         // Quotes and newlines double when escaped: the lower bound alone cannot decide these.
         for text in ["plain", String(repeating: "\"\n", count: 3_000), "Zürich → 東京 😀"] {
             let base = Self.message(text: text, padding: 0).serialized().utf8.count
             for padding in [limit - base - 1, limit - base, limit - base + 1, limit - base + 2].filter({ $0 >= 0 }) {
                 let message = Self.message(text: text, padding: padding)
                 let serialized = message.serialized()
-                #expect(IndexWriter.indexed(message) == (serialized.utf8.count <= limit ? serialized : nil), "\(serialized.utf8.count) bytes")
-                if IndexWriter.exceeds(message, limit) { #expect(serialized.utf8.count > limit) }
+                #expect(IndexedMessage.text(of: message) == (serialized.utf8.count <= limit ? serialized : nil), "\(serialized.utf8.count) bytes")
+                if IndexedMessage.exceeds(message, limit) { #expect(serialized.utf8.count > limit) }
             }
         }
-        #expect(IndexWriter.indexed(nil) == nil)
-        #expect(IndexWriter.exceeds(Self.message(text: String(repeating: "x", count: limit), padding: 0), limit))
+        #expect(IndexedMessage.text(of: nil) == nil)
+        #expect(IndexedMessage.exceeds(Self.message(text: String(repeating: "x", count: limit), padding: 0), limit))
     }
 }
