@@ -188,7 +188,8 @@ public actor CollectorStore {
                     _ = try Self.insertEventOnce(db, stream: stream, finding: finding, now: now)
                 }
             }
-            try IndexWriter(db: db, stream: stream, segment: upload.segment, pod: pod, grouping: grouping).apply(facts)
+            var writer = IndexWriter(db: db, stream: stream, segment: upload.segment, pod: pod, grouping: grouping)
+            try writer.apply(facts)
         } catch {
             // The transaction rolls back: no row names the committed blob.
             blobs.revert(staged)

@@ -20,8 +20,16 @@ struct IndexWriter {
     let segment: UInt64
     let pod: PodIdentity
     let grouping: SessionGrouping
+    /// Sessions this segment has made sure exist (their `INSERT … ON CONFLICT DO NOTHING` ran).
+    var ensuredSessions: Set<String> = []
+    /// Sessions whose client this segment has filled in where it was unknown (it is known from then on).
+    var sessionsWithClient: Set<String> = []
+    /// The newest activity per session not yet written to `sessions.last_time` (see ``flushLastTimes()``).
+    var pendingLastTimes: [String: Int64] = [:]
+    /// Session ids by session key (``sessionID(_:)``).
+    var sessionIDs: [String: String] = [:]
 
-    func apply(_ facts: SegmentFacts) throws {
+    mutating func apply(_ facts: SegmentFacts) throws {
         var touched: Set<String> = []
         var times: [String: (first: Int64, last: Int64)] = [:]
         func touch(_ session: String, _ time: RecordTime?) {
@@ -37,6 +45,10 @@ struct IndexWriter {
                 ON CONFLICT(stream, conn) DO UPDATE SET peer = COALESCE(excluded.peer, connections.peer), open_time = COALESCE(excluded.open_time, connections.open_time)
                 """, [stream, c.conn, c.peer, c.openTime?.nanosecondsSinceEpoch])
         }
+
+        // Each exchange's session and caller, for its messages: known for the exchanges filed below,
+        // read once for the others (exchanges no longer move between sessions after that loop).
+        var filed: [FiledExchangeKey: (session: String, subject: String?)] = [:]
 
         for e in facts.exchanges {
             let existing = try db.value(String.self, "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?", [stream, e.conn, Int64(e.exchange)])
@@ -61,6 +73,7 @@ struct IndexWriter {
                         e.responseTime?.nanosecondsSinceEpoch, e.status, e.endTime?.nanosecondsSinceEpoch, e.incomplete ? 1 : 0,
                         stream, e.conn, Int64(e.exchange),
                     ])
+                if let subject = e.subject { filed[FiledExchangeKey(conn: e.conn, exchange: Int64(e.exchange))] = (session, subject) }
             } else {
                 session = try assign(e)
                 try db.execute("""
@@ -72,21 +85,19 @@ struct IndexWriter {
                         e.method, e.target, e.subject, e.identityText, e.responseTime?.nanosecondsSinceEpoch,
                         e.status, e.endTime?.nanosecondsSinceEpoch, e.incomplete ? 1 : 0,
                     ])
+                filed[FiledExchangeKey(conn: e.conn, exchange: Int64(e.exchange))] = (session, e.subject)
             }
-            if let client = e.client {
+            if let client = e.client, sessionsWithClient.insert(session).inserted {
                 try db.execute("UPDATE sessions SET client = ? WHERE id = ? AND client IS NULL", [client, session])
             }
             // The idle gap of the next exchange counts from this one's last activity.
             if let last = [e.requestTime, e.responseTime, e.endTime].compactMap({ $0?.nanosecondsSinceEpoch }).max() {
-                try db.execute("UPDATE sessions SET last_time = \(db.dialect.greatest)(last_time, ?) WHERE id = ?", [last, session])
+                pendingLastTimes[session] = max(pendingLastTimes[session] ?? last, last)
             }
             touch(session, e.requestTime)
             touch(session, e.endTime ?? e.responseTime)
         }
 
-        // Each exchange's session and caller, read once for all its messages (exchanges no longer
-        // move between sessions from here on).
-        var filed: [FiledExchangeKey: (session: String, subject: String?)] = [:]
         func filedExchange(_ conn: String, _ exchange: Int64) throws -> (session: String, subject: String?)? {
             let key = FiledExchangeKey(conn: conn, exchange: exchange)
             if let known = filed[key] { return known }
@@ -110,12 +121,17 @@ struct IndexWriter {
                 touch(session, m.time)
             case (.server, .response), (.server, .error):
                 guard let id = m.id else { continue }
-                let call = try db.row("""
-                    SELECT id, session_id FROM calls
+                // The newest unanswered call of that id in the same exchange, else in the same session:
+                // picked here from the few candidates (an ORDER BY made SQLite build a temporary
+                // B-tree for every response, a fifth of the index transaction).
+                let candidates = try db.rows("""
+                    SELECT id, session_id, conn, exchange, seq FROM calls
                     WHERE stream = ? AND rpc_id = ? AND response_seq IS NULL AND ((conn = ? AND exchange = ?) OR session_id = ?)
-                    ORDER BY (conn = ? AND exchange = ?) DESC, seq DESC LIMIT 1
-                    """, [stream, id, m.conn, Int64(m.exchange), session, m.conn, Int64(m.exchange)])
-                guard let call else { continue }
+                    """, [stream, id, m.conn, Int64(m.exchange), session])
+                func rank(_ row: SQLRow) -> (Int, Int64) {
+                    (row["conn"] as String == m.conn && row["exchange"] as Int64 == Int64(m.exchange) ? 1 : 0, row["seq"])
+                }
+                guard let call = candidates.max(by: { rank($0) < rank($1) }) else { continue }
                 let callSession: String = call["session_id"]
                 try db.execute("""
                     UPDATE calls SET response_seq = ?, response_time = ?, response = ?, error_code = ?, error_message = ?, is_error = ?
@@ -146,26 +162,47 @@ struct IndexWriter {
             }
         }
 
+        try flushLastTimes()
         for session in touched {
             try recompute(session, times: times[session])
         }
     }
 
+    /// ``SessionID/make(stream:key:)``, once per key and segment (a hash: most exchanges of a
+    /// segment belong to a few sessions).
+    private mutating func sessionID(_ key: String) -> String {
+        if let id = sessionIDs[key] { return id }
+        let id = SessionID.make(stream: stream, key: key)
+        sessionIDs[key] = id
+        return id
+    }
+
+    /// Writes the pending `last_time`s (each the greatest of the stored one and the newest activity
+    /// seen): before anything reads them (which session a caller's exchange joins depends on its
+    /// latest session's idle gap), and before the totals. One statement per session, not per exchange.
+    private mutating func flushLastTimes() throws {
+        guard !pendingLastTimes.isEmpty else { return }
+        for (session, last) in pendingLastTimes.sorted(by: { $0.key < $1.key }) {
+            try db.execute("UPDATE sessions SET last_time = \(db.dialect.greatest)(last_time, ?) WHERE id = ?", [last, session])
+        }
+        pendingLastTimes.removeAll(keepingCapacity: true)
+    }
+
     /// The session a newly seen exchange belongs to (created if need be): its MCP session,
     /// else the session ``SessionGrouping`` picks for its caller, client and trace, else
     /// (nothing says who sent it) its connection.
-    private func assign(_ e: ExchangeFact) throws -> String {
+    private mutating func assign(_ e: ExchangeFact) throws -> String {
         let time = e.requestTime ?? e.responseTime ?? e.endTime
         if let mcpSession = e.mcpSession {
             let key = SessionID.key(mcpSession: mcpSession, conn: e.conn)
-            let id = SessionID.make(stream: stream, key: key)
+            let id = sessionID(key)
             try ensureSession(id, key: key, kind: .mcpSession, mcpSession: mcpSession, time: time)
             return id
         }
         let peer = try db.value(String.self, "SELECT peer FROM connections WHERE stream = ? AND conn = ?", [stream, e.conn])
         guard let caller = SessionTraits.caller(identity: e.identity, peer: peer), let t = time?.nanosecondsSinceEpoch else {
             let key = SessionID.key(mcpSession: nil, conn: e.conn)
-            let id = SessionID.make(stream: stream, key: key)
+            let id = sessionID(key)
             try ensureSession(id, key: key, kind: .connection, mcpSession: nil, time: time)
             return id
         }
@@ -181,7 +218,8 @@ struct IndexWriter {
 
     /// The newest session of the caller's trace; else of the caller and client (or a session
     /// whose client is not known yet); else, for an exchange that names no client, of the caller.
-    private func latestSession(of traits: SessionTraits) throws -> LatestSession? {
+    private mutating func latestSession(of traits: SessionTraits) throws -> LatestSession? {
+        try flushLastTimes()
         let row: SQLRow?
         if let trace = traits.traceID {
             row = try db.row("""
@@ -204,9 +242,9 @@ struct IndexWriter {
 
     /// An exchange first filed by its caller or connection learns its MCP session (an
     /// `initialize` whose response header names it, in a later segment): move it and its calls.
-    private func moveToMCPSession(exchange e: ExchangeFact, from existing: String, mcpSession: String) throws -> String? {
+    private mutating func moveToMCPSession(exchange e: ExchangeFact, from existing: String, mcpSession: String) throws -> String? {
         let key = SessionID.key(mcpSession: mcpSession, conn: e.conn)
-        let target = SessionID.make(stream: stream, key: key)
+        let target = sessionID(key)
         guard target != existing else { return nil }
         let existingKey = try db.value(String.self, "SELECT session_key FROM sessions WHERE id = ?", [existing])
         guard let existingKey, !existingKey.hasPrefix("mcp:") else { return nil }
@@ -221,7 +259,9 @@ struct IndexWriter {
         return target
     }
 
-    private func ensureSession(_ id: String, key: String, kind: SessionGroupingKind, mcpSession: String?, time: RecordTime?, traits: SessionTraits? = nil) throws {
+    private mutating func ensureSession(_ id: String, key: String, kind: SessionGroupingKind, mcpSession: String?, time: RecordTime?, traits: SessionTraits? = nil) throws {
+        // Sessions are only deleted after the last exchange (``recompute(_:times:)``).
+        guard ensuredSessions.insert(id).inserted else { return }
         let t = time?.nanosecondsSinceEpoch ?? 0
         try db.execute("""
             INSERT INTO sessions(id, stream, session_key, mcp_session, namespace, pod, first_time, last_time, grouping, caller, client, trace_id)

@@ -98,6 +98,36 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
         #expect(location.segments.map(\.segment) == [1, 2])
     }
 
+    /// A response pairs with the newest unanswered call of its id in its own exchange, else in its
+    /// session; a call left unanswered (a 502, a retry reusing the id) keeps no response.
+    @Test(arguments: IndexBackend.available) func responsesPairWithTheirOwnExchangeElseTheNewestUnansweredCallOfTheSession(_ index: IndexBackend) async throws {
+        let store = try await index.open()
+        var builder = StreamBuilder(stream: Dataset.streamA, namespace: "team-a", pod: "weather-1", serviceAccount: "weather", start: FixtureTime.t0)
+        var c1 = MCPConnection(conn: "c1", identity: bearerIdentity("alice"), session: "s-1")
+        func call(_ id: Int, _ tool: String) -> JSONValue {
+            .object([JSONMember("jsonrpc", "2.0"), JSONMember("id", .int(id)), JSONMember("method", "tools/call"),
+                     JSONMember("params", .object([JSONMember("name", .string(tool)), JSONMember("arguments", [:])]))])
+        }
+        func result(_ id: Int, _ text: String) -> JSONValue {
+            .object([JSONMember("jsonrpc", "2.0"), JSONMember("id", .int(id)), JSONMember("result", ["content": [["type": "text", "text": .string(text)]]])])
+        }
+        var bodies = c1.open()
+        bodies += c1.request(call(1, "first")) + c1.response(nil, status: 502)           // exchange 1: never answered
+        bodies += c1.request(call(1, "retry")) + c1.response(result(1, "retried"))       // exchange 2: the same id again
+        bodies += c1.request(call(7, "older")) + c1.response(nil, status: 202)           // exchange 3: older, stays unanswered
+        bodies += c1.request(call(7, "newer")) + c1.response(nil, status: 202)           // exchange 4: the newest, answered on c2
+        // The answer to id 7 arrives on another connection of the session (as on the legacy SSE stream).
+        var c2 = MCPConnection(conn: "c2", identity: bearerIdentity("alice"), session: "s-1")
+        c2.exchange = 1
+        bodies += c2.open() + c2.response(result(7, "late"))
+        try await CollectorStoreTests.store([builder.segment(bodies)], in: store)
+
+        let found = try #require(try await store.session(sessionID(Dataset.streamA, mcp: "s-1")))
+        #expect(found.calls.map(\.tool) == ["first", "retry", "older", "newer"])
+        #expect(found.calls.map(\.exchange) == [1, 2, 3, 4])
+        #expect(found.calls.map { $0.response?["result"]?["content"]?[0]?["text"]?.stringValue } == [nil, "retried", nil, "late"])
+    }
+
     @Test(arguments: IndexBackend.available) func filtersSessions(_ index: IndexBackend) async throws {
         let d = try await Dataset.make(index)
         let store = d.store
