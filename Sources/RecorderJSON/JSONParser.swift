@@ -175,18 +175,29 @@ struct JSONCursor {
             }
             return s
         }
-        // With escapes: runs between them are copied whole.
-        var out: [UInt8] = []
-        out.reserveCapacity(index - contentStart + 64)
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[contentStart..<index]))
+        // With escapes: walked once to find the end and check the escapes (in order, with the
+        // errors of a byte-by-byte decoder), then decoded straight into the String's storage, which
+        // the content's length bounds (an escape is never shorter than what it stands for).
+        try skipEscapedRest(of: start)
+        let content = contentStart..<(index - 1)
+        var valid = false
+        let text = String(unsafeUninitializedCapacity: content.count) { out in
+            let count = unescape(content, into: out)
+            valid = UTF8Validation.isValid(UnsafeBufferPointer(rebasing: out[0..<count]))
+            return count
+        }
+        guard valid else { throw fail("string is not valid UTF-8", at: start) }
+        return text
+    }
+
+    /// From the first escape (or control character) of the string that starts at `start`: checks
+    /// each escape and moves past the closing quote. UTF-8 is the caller's to check.
+    mutating func skipEscapedRest(of start: Int) throws(JSONParseError) {
         while index < buffer.count {
             let b = buffer[index]
             if b == UInt8(ascii: "\"") {
                 index += 1
-                guard let s = out.withUnsafeBufferPointer(Self.validatedString) else {
-                    throw fail("string is not valid UTF-8", at: start)
-                }
-                return s
+                return
             }
             if b < 0x20 { throw fail("unescaped control character in string") }
             // A backslash: plain runs end only at a quote, a backslash or a control character.
@@ -195,25 +206,69 @@ struct JSONCursor {
             let e = buffer[index]
             index += 1
             switch e {
-            case UInt8(ascii: "\""): out.append(0x22)
-            case UInt8(ascii: "\\"): out.append(0x5C)
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                 UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                break
             case UInt8(ascii: "u"):
-                guard let us = Unicode.Scalar(try unicodeEscape()) else { throw fail("invalid unicode escape") }
-                out.append(contentsOf: Array(String(Character(us)).utf8))
+                _ = try unicodeEscape()
             default:
                 throw fail("invalid escape", at: index - 2)
             }
-            let run = index
             index = plainRunEnd(from: index)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[run..<index]))
         }
         throw fail("unterminated string", at: start)
+    }
+
+    /// Decodes a string's content that ``skipEscapedRest(of:)`` has checked into `out` (at least
+    /// as long as the content); returns the bytes written. Runs between escapes are copied whole.
+    func unescape(_ content: Range<Int>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        guard let source = buffer.baseAddress, let target = out.baseAddress else { return 0 }
+        var i = content.lowerBound
+        var o = 0
+        while true {
+            let runEnd = Swift.min(plainRunEnd(from: i), content.upperBound)
+            (target + o).update(from: source + i, count: runEnd - i)
+            o += runEnd - i
+            i = runEnd
+            guard i < content.upperBound else { return o }
+            // A backslash (the content holds no quote or control character of its own).
+            let e = source[i + 1]
+            i += 2
+            let byte: UInt8
+            switch e {
+            case UInt8(ascii: "b"): byte = 0x08
+            case UInt8(ascii: "f"): byte = 0x0C
+            case UInt8(ascii: "n"): byte = 0x0A
+            case UInt8(ascii: "r"): byte = 0x0D
+            case UInt8(ascii: "t"): byte = 0x09
+            case UInt8(ascii: "u"):
+                var scalar = Self.hexValue(source + i)
+                i += 4
+                if (0xD800...0xDBFF).contains(scalar) {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (Self.hexValue(source + i + 2) - 0xDC00)
+                    i += 6
+                }
+                for unit in UTF8.encode(Unicode.Scalar(scalar)!)! {
+                    target[o] = unit
+                    o += 1
+                }
+                continue
+            default: byte = e  // \" \\ \/
+            }
+            target[o] = byte
+            o += 1
+        }
+    }
+
+    /// The four hex digits at `p`, already checked.
+    @inline(__always)
+    static func hexValue(_ p: UnsafePointer<UInt8>) -> UInt32 {
+        var value: UInt32 = 0
+        for k in 0..<4 {
+            let b = UInt32(p[k])
+            value = value << 4 | (b <= 57 ? b - 48 : (b | 0x20) - 87)
+        }
+        return value
     }
 
     /// The text of well-formed UTF-8 bytes, else `nil`. (`String(validating:as:)` is generic

@@ -63,6 +63,24 @@ import Testing
         Array("\\q".utf8), Array("{\"k\":1}".utf8),
     ]
 
+    /// `\u` escapes of one-, two-, three- and four-byte scalars (pairs for the last), in either
+    /// case of hex digit and between plain runs, decode to the scalar's UTF-8.
+    @Test func unicodeEscapesDecodeToTheirScalars() throws {
+        let scalars: [UInt32] = [0x41, 0x7F, 0x80, 0xE9, 0x7FF, 0x800, 0x6771, 0xD7FF, 0xE000, 0xFFFD, 0xFFFF, 0x10000, 0x1F600, 0x10FFFF]
+        for scalar in scalars {
+            let units: [UInt32] = scalar < 0x10000 ? [scalar] : [0xD800 + ((scalar - 0x10000) >> 10), 0xDC00 + ((scalar - 0x10000) & 0x3FF)]
+            for uppercase in [false, true] {
+                let escape = units.map { unit in
+                    let hex = String(unit, radix: 16, uppercase: uppercase)
+                    return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                }.joined()
+                let text = "\"ab\\n" + escape + "cd" + escape + "\""
+                let expected = "ab\n" + String(Character(Unicode.Scalar(scalar)!)) + "cd" + String(Character(Unicode.Scalar(scalar)!))
+                #expect(try JSONParser.parse(text) == .string(expected), "\(text)")
+            }
+        }
+    }
+
     @Test func randomStringsDecodeAsTheByteByByteReference() {
         var random = SplitMix64(seed: 24)
         var strings = 0
