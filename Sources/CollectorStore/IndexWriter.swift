@@ -107,18 +107,26 @@ struct IndexWriter {
             return found
         }
 
-        for m in facts.messages {
+        let answers = Self.answersWithinExchanges(facts.messages)
+        let answered = Set(answers.values)
+        for (i, m) in facts.messages.enumerated() where !answered.contains(i) {
             guard let (session, subject) = try filedExchange(m.conn, Int64(m.exchange)) else { continue }
             switch (m.from, m.type) {
             case (.client, .request):
+                // A call answered later in this segment is stored answered (one statement, not three).
+                let answer = answers[i].map { facts.messages[$0] }
                 try db.execute("""
-                    INSERT INTO calls(session_id, stream, conn, exchange, seq, time, rpc_id, method, tool, request, subject)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO calls(session_id, stream, conn, exchange, seq, time, rpc_id, method, tool, request, subject,
+                                      response_seq, response_time, response, error_code, error_message, is_error)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, [
                         session, stream, m.conn, Int64(m.exchange), Int64(m.seq), m.time.nanosecondsSinceEpoch,
                         m.id, m.method, m.tool, m.indexedText, subject,
+                        answer.map { Int64($0.seq) }, answer?.time.nanosecondsSinceEpoch, answer?.indexedText, answer?.errorCode,
+                        answer?.errorMessage, answer?.isError == true ? 1 : 0,
                     ])
                 touch(session, m.time)
+                if let answer { touch(session, answer.time) }
             case (.server, .response), (.server, .error):
                 guard let id = m.id else { continue }
                 // The newest unanswered call of that id in the same exchange, else in the same session:
@@ -166,6 +174,32 @@ struct IndexWriter {
         for session in touched {
             try recompute(session, times: times[session])
         }
+    }
+
+    /// Requests answered in their own exchange within the segment, by message index: the response
+    /// each is paired with, as the index would pair them one by one (the newest unanswered request
+    /// of the id in the exchange). A request that another response of its id (one not answered in
+    /// its own exchange here) could pair with first is left out: that one is paired through the index.
+    static func answersWithinExchanges(_ messages: [MessageFact]) -> [Int: Int] {
+        var open: [String: [(index: Int, conn: String, exchange: UInt64)]] = [:]
+        var answers: [Int: Int] = [:]
+        for (i, m) in messages.enumerated() {
+            guard let id = m.id else { continue }
+            switch (m.from, m.type) {
+            case (.client, .request):
+                open[id, default: []].append((i, m.conn, m.exchange))
+            case (.server, .response), (.server, .error):
+                if let k = open[id]?.lastIndex(where: { $0.conn == m.conn && $0.exchange == m.exchange }) {
+                    answers[open[id]![k].index] = i
+                    open[id]!.remove(at: k)
+                } else {
+                    open[id] = nil
+                }
+            default:
+                break
+            }
+        }
+        return answers
     }
 
     /// ``SessionID/make(stream:key:)``, once per key and segment (a hash: most exchanges of a

@@ -126,6 +126,16 @@ private func query(_ parameters: [(String, String)]) throws -> SessionQuery {
         #expect(found.calls.map(\.tool) == ["first", "retry", "older", "newer"])
         #expect(found.calls.map(\.exchange) == [1, 2, 3, 4])
         #expect(found.calls.map { $0.response?["result"]?["content"]?[0]?["text"]?.stringValue } == [nil, "retried", nil, "late"])
+
+        // A response on another connection that comes first takes the call, even when its own
+        // exchange answers it later in the same segment (responses pair in the order they come).
+        var c3 = MCPConnection(conn: "c3", identity: bearerIdentity("alice"), session: "s-2")
+        var c4 = MCPConnection(conn: "c4", identity: bearerIdentity("alice"), session: "s-2")
+        c4.exchange = 1
+        let raced = c3.open() + c4.open() + c3.request(call(5, "raced")) + c4.response(result(5, "from the stream")) + c3.response(result(5, "direct"))
+        try await CollectorStoreTests.store([builder.segment(raced)], in: store)
+        let second = try #require(try await store.session(sessionID(Dataset.streamA, mcp: "s-2")))
+        #expect(second.calls.map { $0.response?["result"]?["content"]?[0]?["text"]?.stringValue } == ["from the stream"])
     }
 
     @Test(arguments: IndexBackend.available) func filtersSessions(_ index: IndexBackend) async throws {
