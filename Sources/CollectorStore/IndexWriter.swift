@@ -50,8 +50,9 @@ struct IndexWriter {
         // read once for the others (exchanges no longer move between sessions after that loop).
         var filed: [FiledExchangeKey: (session: String, subject: String?)] = [:]
 
+        let stored = try storedSessions(of: facts.exchanges)
         for e in facts.exchanges {
-            let existing = try db.value(String.self, "SELECT session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange = ?", [stream, e.conn, Int64(e.exchange)])
+            let existing = stored[FiledExchangeKey(conn: e.conn, exchange: Int64(e.exchange))]
             var session: String
             if let existing {
                 session = existing
@@ -174,6 +175,25 @@ struct IndexWriter {
         for session in touched {
             try recompute(session, times: times[session])
         }
+    }
+
+    /// The sessions of the segment's exchanges that are stored already (continued from an earlier
+    /// segment): one query per connection, over the range of exchange numbers the segment holds,
+    /// rather than one per exchange (most of a segment's exchanges are new).
+    private func storedSessions(of exchanges: [ExchangeFact]) throws -> [FiledExchangeKey: String] {
+        var ranges: [String: ClosedRange<UInt64>] = [:]
+        for e in exchanges {
+            let range = ranges[e.conn].map { min($0.lowerBound, e.exchange)...max($0.upperBound, e.exchange) } ?? e.exchange...e.exchange
+            ranges[e.conn] = range
+        }
+        var stored: [FiledExchangeKey: String] = [:]
+        for (conn, range) in ranges.sorted(by: { $0.key < $1.key }) {
+            for row in try db.rows("SELECT exchange, session_id FROM exchanges WHERE stream = ? AND conn = ? AND exchange BETWEEN ? AND ?",
+                                   [stream, conn, Int64(clamping: range.lowerBound), Int64(clamping: range.upperBound)]) {
+                stored[FiledExchangeKey(conn: conn, exchange: row["exchange"])] = row["session_id"]
+            }
+        }
+        return stored
     }
 
     /// Requests answered in their own exchange within the segment, by message index: the response
