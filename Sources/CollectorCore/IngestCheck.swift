@@ -95,6 +95,9 @@ public enum IngestCheck {
     public static func check(_ bytes: [UInt8], stream: String, segment: UInt64, declaredSHA256: String?) -> Result<CheckedSegment, IngestRejection> {
         if let rejection = validateStream(stream) { return .failure(rejection) }
         guard segment >= 1 else { return .failure(IngestRejection(code: "segment_mismatch", status: 400, message: "segment numbers start at 1")) }
+        guard segment <= UInt64(Int64.max) else {
+            return .failure(IngestRejection(code: "segment_mismatch", status: 400, message: "segment number \(segment) is larger than \(Int64.max), the largest the index keeps"))
+        }
         var records: [Record] = []
         let summary = bytes.withUnsafeBytes { buffer in
             SegmentParser.parse(buffer) { line, _ in
@@ -117,10 +120,26 @@ public enum IngestCheck {
             return .failure(IngestRejection(code: "segment_mismatch", status: 400,
                 message: "uploaded as stream \(stream) segment \(segment), but its header says stream \(header.stream) segment \(header.segment)"))
         }
+        if let message = outOfIndexRange(records) {
+            return .failure(IngestRejection(code: "invalid_segment", status: 400, message: message))
+        }
         guard header.version == SegmentHeader.currentVersion else {
             return .failure(IngestRejection(code: "invalid_segment", status: 400, message: "segment format version \(header.version) is not supported (this collector reads version \(SegmentHeader.currentVersion))"))
         }
         return .success(CheckedSegment(stream: stream, segment: segment, header: header, trailer: trailer, summary: summary, records: records, bytes: bytes))
+    }
+
+    /// The index keeps `seq` and exchange numbers as signed 64-bit integers (SQLite's INTEGER,
+    /// PostgreSQL's BIGINT): a record with a larger one is refused, with what was wrong.
+    static func outOfIndexRange(_ records: [Record]) -> String? {
+        let limit = UInt64(Int64.max)
+        for r in records {
+            if r.seq > limit { return "record seq \(r.seq) is larger than \(limit), the largest the index keeps" }
+            if let exchange = r.body.exchangeNumber, exchange > limit {
+                return "\(r.body.kind.rawValue) record \(r.seq): exchange \(exchange) is larger than \(limit), the largest the index keeps"
+            }
+        }
+        return nil
     }
 
     /// What storing `upload` means for the stream's chain.
@@ -198,6 +217,23 @@ public enum IngestCheck {
         range.isEmpty || gaps.contains { g in
             guard let f = g.firstSeq, let l = g.lastSeq else { return false }
             return f <= range.lowerBound && range.upperBound - 1 <= l
+        }
+    }
+}
+
+extension RecordBody {
+    /// The exchange a record belongs to, for the kinds that name one.
+    var exchangeNumber: UInt64? {
+        switch self {
+        case .httpRequest(let r): r.exchange
+        case .httpResponse(let r): r.exchange
+        case .body(let b): b.exchange
+        case .bodyEnd(let e): e.exchange
+        case .sseEvent(let e): e.exchange
+        case .jsonRPC(let m): m.exchange
+        case .approval(let a): a.exchange
+        case .note(let n): n.exchange
+        case .connectionOpen, .connectionClose, .raw, .gap: nil
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import CollectorCore
 import RecorderJSON
 import SegmentFormat
@@ -105,6 +106,34 @@ func threeSegments() -> [BuiltSegment] {
         // The same file with a valid record passes: the rejection was the record's.
         let good = #"{"seq":1,"ts":"2026-11-25T10:00:00.000000Z","kind":"conn_open","conn":"c1","peer":"1.2.3.4:5","tls":false}"#
         #expect(rejection(IngestCheck.check(gzipMembers([header, good + "\n", trailer]), stream: stream, segment: 1, declaredSHA256: nil)) == nil)
+    }
+
+    /// Numbers the index cannot keep (it stores them as signed 64-bit integers) are refused
+    /// with a 400 that says so (indexing them trapped converting them to Int64, stopping the collector).
+    @Test func refusesNumbersLargerThanTheIndexKeeps() throws {
+        let stream = "team-a.weather-7d9f-abcde"
+        let big = UInt64(Int64.max) + 1
+        func segment(firstSeq: UInt64, _ line: String) -> [UInt8] {
+            let header = String(decoding: RecordEncoder.encode(SegmentHeader(stream: stream, segment: 1, firstSeq: firstSeq, previousSHA256: nil, time: FixtureTime.t0, writer: "test", pod: PodIdentity(namespace: "team-a"))), as: UTF8.self)
+            let trailer = String(decoding: RecordEncoder.encode(SegmentTrailer(stream: stream, segment: 1, records: 1, firstSeq: firstSeq, lastSeq: firstSeq, reason: .size, time: FixtureTime.t0)), as: UTF8.self)
+            return gzipMembers([header, line + "\n", trailer])
+        }
+        let request = #"{"seq":SEQ,"ts":"2026-11-25T10:00:00.000000Z","kind":"http_request","conn":"c1","exchange":EXCHANGE,"method":"POST","target":"/mcp","version":"HTTP/1.1","headers":[]}"#
+        func line(seq: UInt64, exchange: UInt64) -> String {
+            request.replacingOccurrences(of: "SEQ", with: String(seq)).replacingOccurrences(of: "EXCHANGE", with: String(exchange))
+        }
+        let bigExchange = try #require(rejection(IngestCheck.check(segment(firstSeq: 1, line(seq: 1, exchange: big)), stream: stream, segment: 1, declaredSHA256: nil)))
+        #expect(bigExchange.code == "invalid_segment")
+        #expect(bigExchange.status == 400)
+        #expect(bigExchange.message.contains("http_request record 1: exchange \(big) is larger than"))
+        let bigSeq = try #require(rejection(IngestCheck.check(segment(firstSeq: big, line(seq: big, exchange: 1)), stream: stream, segment: 1, declaredSHA256: nil)))
+        #expect(bigSeq.message.contains("record seq \(big) is larger than"))
+        let s = threeSegments()[0]
+        let bigSegment = try #require(rejection(IngestCheck.check(s.bytes, stream: s.stream, segment: big, declaredSHA256: nil)))
+        #expect(bigSegment.code == "segment_mismatch")
+        #expect(bigSegment.message.contains("larger than"))
+        // The largest number the index keeps is accepted.
+        #expect(rejection(IngestCheck.check(segment(firstSeq: 1, line(seq: 1, exchange: UInt64(Int64.max))), stream: stream, segment: 1, declaredSHA256: nil)) == nil)
     }
 
     @Test func refusesAnUploadWhoseURLDisagreesWithItsHeader() throws {
