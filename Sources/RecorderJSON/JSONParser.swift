@@ -201,22 +201,29 @@ struct JSONCursor {
             }
             if b < 0x20 { throw fail("unescaped control character in string") }
             // A backslash: plain runs end only at a quote, a backslash or a control character.
-            index += 1
-            guard index < buffer.count else { break }
-            let e = buffer[index]
-            index += 1
-            switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-                 UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                break
-            case UInt8(ascii: "u"):
-                _ = try unicodeEscape()
-            default:
-                throw fail("invalid escape", at: index - 2)
-            }
+            guard try skipEscape() else { break }
             index = plainRunEnd(from: index)
         }
         throw fail("unterminated string", at: start)
+    }
+
+    /// At a backslash: checks one escape (`\"`, `\n`, …, or `\uXXXX` with its surrogates paired)
+    /// and moves past it. `false` when the input ends first.
+    mutating func skipEscape() throws(JSONParseError) -> Bool {
+        index += 1
+        guard index < buffer.count else { return false }
+        let e = buffer[index]
+        index += 1
+        switch e {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+             UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            return true
+        case UInt8(ascii: "u"):
+            _ = try unicodeEscape()
+            return true
+        default:
+            throw fail("invalid escape", at: index - 2)
+        }
     }
 
     /// Decodes a string's content that ``skipEscapedRest(of:)`` has checked into `out` (at least

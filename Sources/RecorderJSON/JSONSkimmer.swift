@@ -185,19 +185,7 @@ extension JSONCursor {
                 throw fail("string is not valid UTF-8", at: start)
             }
             escaped = true
-            index += 1
-            guard index < buffer.count else { break }
-            let e = buffer[index]
-            index += 1
-            switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-                 UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                break
-            case UInt8(ascii: "u"):
-                _ = try unicodeEscape()
-            default:
-                throw fail("invalid escape", at: index - 2)
-            }
+            guard try skipEscape() else { break }
             run = index
         }
         throw fail("unterminated string", at: start)
