@@ -135,7 +135,7 @@ public enum IngestCheck {
         let limit = UInt64(Int64.max)
         for r in records {
             if r.seq > limit { return "record seq \(r.seq) is larger than \(limit), the largest the index keeps" }
-            if let exchange = r.body.exchangeNumber, exchange > limit {
+            if let exchange = r.body.location.exchange, exchange > limit {
                 return "\(r.body.kind.rawValue) record \(r.seq): exchange \(exchange) is larger than \(limit), the largest the index keeps"
             }
         }
@@ -217,23 +217,6 @@ public enum IngestCheck {
         range.isEmpty || gaps.contains { g in
             guard let f = g.firstSeq, let l = g.lastSeq else { return false }
             return f <= range.lowerBound && range.upperBound - 1 <= l
-        }
-    }
-}
-
-extension RecordBody {
-    /// The exchange a record belongs to, for the kinds that name one.
-    var exchangeNumber: UInt64? {
-        switch self {
-        case .httpRequest(let r): r.exchange
-        case .httpResponse(let r): r.exchange
-        case .body(let b): b.exchange
-        case .bodyEnd(let e): e.exchange
-        case .sseEvent(let e): e.exchange
-        case .jsonRPC(let m): m.exchange
-        case .approval(let a): a.exchange
-        case .note(let n): n.exchange
-        case .connectionOpen, .connectionClose, .raw, .gap: nil
         }
     }
 }
