@@ -32,13 +32,11 @@ func ingestInProcess(_ args: Arguments) async throws {
     for name in try FileSystem.list(directory).sorted() {
         let path = FileSystem.join(directory, name)
         guard FileSystem.type(of: path) == .directory else { continue }
-        var segments: [(stream: String, segment: UInt64, bytes: [UInt8])] = []
-        for file in try FileSystem.list(path) {
-            guard let parsed = SegmentNaming.parse(file), parsed.finished else { continue }
-            segments.append((parsed.stream, parsed.segment, try FileSystem.readFile(FileSystem.join(path, file))))
-        }
-        segments.sort { $0.segment < $1.segment }
-        if !segments.isEmpty { streams.append(Array(segments.prefix(limit))) }
+        // Only the files ingested are read (the first `limit` by number).
+        let files = try FileSystem.list(path).compactMap { file in SegmentNaming.parse(file).flatMap { $0.finished ? (file, $0) : nil } }
+            .sorted { $0.1.segment < $1.1.segment }.prefix(limit)
+        let segments = try files.map { file, parsed in (stream: parsed.stream, segment: parsed.segment, bytes: try FileSystem.readFile(FileSystem.join(path, file))) }
+        if !segments.isEmpty { streams.append(segments) }
     }
     guard !streams.isEmpty else { fail("ingest: no segments under \(directory)") }
 
