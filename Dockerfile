@@ -5,8 +5,8 @@
 #
 # From a binary built outside the image (--target runtime-prebuilt): the build context
 # is a directory holding just that binary; the build stage and the toolchain image are
-# skipped. The binary must be linked with --static-swift-stdlib on Debian 12 (glibc 2.36)
-# or older, see docs/image.md:
+# skipped. The binary must be linked with --static-swift-stdlib on Debian 12 (glibc 2.36),
+# see docs/image.md:
 #   strip -o dist/mcp-recorder .build-release/release/mcp-recorder
 #   podman build -f Dockerfile --target runtime-prebuilt -t mcp-recorder dist/
 #
