@@ -43,6 +43,8 @@ public struct JSONParser {
 struct JSONCursor {
     let buffer: UnsafeBufferPointer<UInt8>
     var index = 0
+    /// Where strings with escapes are decoded; made for the first one.
+    var scratch: EscapedStringScratch?
 
     init(buffer: UnsafeBufferPointer<UInt8>) { self.buffer = buffer }
 
@@ -175,34 +177,54 @@ struct JSONCursor {
             }
             return s
         }
-        // With escapes: walked once to find the end and check the escapes (in order, with the
-        // errors of a byte-by-byte decoder), then decoded straight into the String's storage, which
-        // the content's length bounds (an escape is never shorter than what it stands for).
-        try skipEscapedRest(of: start)
-        let content = contentStart..<(index - 1)
-        var valid = false
-        let text = String(unsafeUninitializedCapacity: content.count) { out in
-            let count = unescape(content, into: out)
-            valid = UTF8Validation.isValid(UnsafeBufferPointer(rebasing: out[0..<count]))
-            return count
-        }
-        guard valid else { throw fail("string is not valid UTF-8", at: start) }
-        return text
+        return try parseEscapedRest(of: start)
     }
 
-    /// From the first escape (or control character) of the string that starts at `start`: checks
-    /// each escape and moves past the closing quote. UTF-8 is the caller's to check.
-    mutating func skipEscapedRest(of start: Int) throws(JSONParseError) {
+    /// From the first escape (or control character) of the string that starts at `start`: decodes
+    /// the string in one pass into the cursor's ``scratch``, each escape checked in order (the
+    /// errors of a byte-by-byte decoder) and each plain run between escapes copied whole, and moves
+    /// past the closing quote. UTF-8 is checked once the string is whole.
+    mutating func parseEscapedRest(of start: Int) throws(JSONParseError) -> String {
+        let contentStart = start + 1
+        // An escape is never shorter than what it stands for: the rest of the text bounds the
+        // decoded string, and any later one of this cursor.
+        let scratch = self.scratch ?? EscapedStringScratch(capacity: buffer.count - contentStart)
+        self.scratch = scratch
+        let source = buffer.baseAddress!  // holds at least the opening quote
+        let out = scratch.bytes
+        var o = index - contentStart
+        out.update(from: source + contentStart, count: o)
         while index < buffer.count {
-            let b = buffer[index]
+            let b = source[index]
             if b == UInt8(ascii: "\"") {
                 index += 1
-                return
+                guard let s = Self.validatedString(UnsafeBufferPointer(start: out, count: o)) else {
+                    throw fail("string is not valid UTF-8", at: start)
+                }
+                return s
             }
             if b < 0x20 { throw fail("unescaped control character in string") }
             // A backslash: plain runs end only at a quote, a backslash or a control character.
-            guard try skipEscape() else { break }
-            index = plainRunEnd(from: index)
+            guard index + 1 < buffer.count else { break }
+            let e = source[index + 1]
+            index += 2
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out[o] = e
+            case UInt8(ascii: "b"): out[o] = 0x08
+            case UInt8(ascii: "f"): out[o] = 0x0C
+            case UInt8(ascii: "n"): out[o] = 0x0A
+            case UInt8(ascii: "r"): out[o] = 0x0D
+            case UInt8(ascii: "t"): out[o] = 0x09
+            case UInt8(ascii: "u"):
+                o += Self.encodeUTF8(try unicodeEscape(), into: out + o) - 1
+            default:
+                throw fail("invalid escape", at: index - 2)
+            }
+            o += 1
+            let runEnd = plainRunEnd(from: index)
+            (out + o).update(from: source + index, count: runEnd - index)
+            o += runEnd - index
+            index = runEnd
         }
         throw fail("unterminated string", at: start)
     }
@@ -226,56 +248,30 @@ struct JSONCursor {
         }
     }
 
-    /// Decodes a string's content that ``skipEscapedRest(of:)`` has checked into `out` (at least
-    /// as long as the content); returns the bytes written. Runs between escapes are copied whole.
-    func unescape(_ content: Range<Int>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        guard let source = buffer.baseAddress, let target = out.baseAddress else { return 0 }
-        var i = content.lowerBound
-        var o = 0
-        while true {
-            let runEnd = Swift.min(plainRunEnd(from: i), content.upperBound)
-            (target + o).update(from: source + i, count: runEnd - i)
-            o += runEnd - i
-            i = runEnd
-            guard i < content.upperBound else { return o }
-            // A backslash (the content holds no quote or control character of its own).
-            let e = source[i + 1]
-            i += 2
-            let byte: UInt8
-            switch e {
-            case UInt8(ascii: "b"): byte = 0x08
-            case UInt8(ascii: "f"): byte = 0x0C
-            case UInt8(ascii: "n"): byte = 0x0A
-            case UInt8(ascii: "r"): byte = 0x0D
-            case UInt8(ascii: "t"): byte = 0x09
-            case UInt8(ascii: "u"):
-                var scalar = Self.hexValue(source + i)
-                i += 4
-                if (0xD800...0xDBFF).contains(scalar) {
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (Self.hexValue(source + i + 2) - 0xDC00)
-                    i += 6
-                }
-                for unit in UTF8.encode(Unicode.Scalar(scalar)!)! {
-                    target[o] = unit
-                    o += 1
-                }
-                continue
-            default: byte = e  // \" \\ \/
-            }
-            target[o] = byte
-            o += 1
-        }
-    }
-
-    /// The four hex digits at `p`, already checked.
+    /// Writes `scalar` (a scalar value: surrogates are refused before) as UTF-8 at `p`; returns
+    /// how many bytes it took.
     @inline(__always)
-    static func hexValue(_ p: UnsafePointer<UInt8>) -> UInt32 {
-        var value: UInt32 = 0
-        for k in 0..<4 {
-            let b = UInt32(p[k])
-            value = value << 4 | (b <= 57 ? b - 48 : (b | 0x20) - 87)
+    static func encodeUTF8(_ scalar: UInt32, into p: UnsafeMutablePointer<UInt8>) -> Int {
+        switch scalar {
+        case ..<0x80:
+            p[0] = UInt8(scalar)
+            return 1
+        case ..<0x800:
+            p[0] = UInt8(0xC0 | scalar >> 6)
+            p[1] = UInt8(0x80 | scalar & 0x3F)
+            return 2
+        case ..<0x10000:
+            p[0] = UInt8(0xE0 | scalar >> 12)
+            p[1] = UInt8(0x80 | scalar >> 6 & 0x3F)
+            p[2] = UInt8(0x80 | scalar & 0x3F)
+            return 3
+        default:
+            p[0] = UInt8(0xF0 | scalar >> 18)
+            p[1] = UInt8(0x80 | scalar >> 12 & 0x3F)
+            p[2] = UInt8(0x80 | scalar >> 6 & 0x3F)
+            p[3] = UInt8(0x80 | scalar & 0x3F)
+            return 4
         }
-        return value
     }
 
     /// The text of well-formed UTF-8 bytes, else `nil`. (`String(validating:as:)` is generic
@@ -326,4 +322,14 @@ struct JSONCursor {
         }
         return value
     }
+}
+
+/// The bytes a ``JSONCursor`` decodes its strings with escapes into, before each becomes a
+/// `String`: one allocation per text that has such strings, not a growing array per string.
+final class EscapedStringScratch {
+    let bytes: UnsafeMutablePointer<UInt8>
+
+    init(capacity: Int) { bytes = .allocate(capacity: Swift.max(capacity, 1)) }
+
+    deinit { bytes.deallocate() }
 }

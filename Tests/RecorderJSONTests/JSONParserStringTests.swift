@@ -81,6 +81,38 @@ import Testing
         }
     }
 
+    /// Every string with escapes of one text is decoded into the same scratch: keys and values,
+    /// shorter and longer than the one before, each comes out whole and unmixed.
+    @Test func stringsWithEscapesOfOneTextDecodeApart() throws {
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<500 {
+            var texts: [[UInt8]] = []
+            while texts.count < 6 {
+                var text: [UInt8] = [0x22]
+                for _ in 0..<Int.random(in: 1...10, using: &random) {
+                    let piece = Self.pieces[Int.random(in: 0..<Self.pieces.count, using: &random)]
+                    text += piece
+                }
+                text.append(0x22)
+                if case .string = Self.reference(text) { texts.append(text) }
+            }
+            // {"<0>":<1>,"k":[<2>,<3>],<4>:<5>}
+            var document: [UInt8] = Array("{".utf8) + texts[0] + Array(":".utf8) + texts[1]
+            document += Array(",\"k\":[".utf8) + texts[2] + Array(",".utf8) + texts[3] + Array("],".utf8)
+            document += texts[4] + Array(":".utf8) + texts[5] + Array("}".utf8)
+            let decoded = texts.map { text -> String in
+                guard case .string(let bytes) = Self.reference(text) else { return "" }
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            let expected = JSONValue.object([
+                JSONMember(decoded[0], .string(decoded[1])),
+                JSONMember("k", .array([.string(decoded[2]), .string(decoded[3])])),
+                JSONMember(decoded[4], .string(decoded[5])),
+            ])
+            #expect(try JSONParser.parse(document) == expected, "\(String(decoding: document, as: UTF8.self).debugDescription)")
+        }
+    }
+
     @Test func randomStringsDecodeAsTheByteByByteReference() {
         var random = SplitMix64(seed: 24)
         var strings = 0
