@@ -39,6 +39,8 @@
 #                     (default ${TMPDIR:-/tmp}/mcp-recorder-bench-proxy)
 #   ALLOC_EXCHANGES   exchanges of the allocation count      (default 20000)
 #   SKIP_BUILD        1 to reuse an existing release build  (default 0)
+#   SWIFT_BUILD_FLAGS extra `swift build` flags            (default --static-swift-stdlib:
+#                     the image's build, whose idle RSS is the one that ships)
 #   PYTHON            Python 3 interpreter                  (default python3)
 set -euo pipefail
 
@@ -55,6 +57,7 @@ BACKEND_THREADS="${BACKEND_THREADS:-1}"
 BASE_PORT="${BASE_PORT:-18100}"
 BENCH_DIR="${BENCH_DIR:-${TMPDIR:-/tmp}/mcp-recorder-bench-proxy}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
+SWIFT_BUILD_FLAGS="${SWIFT_BUILD_FLAGS---static-swift-stdlib}"
 ALLOC_EXCHANGES="${ALLOC_EXCHANGES:-20000}"
 
 # The allocation budget per exchange (heap allocations, release build), by --inline-messages
@@ -102,11 +105,11 @@ done
 
 if [[ "$SKIP_BUILD" != "1" ]]; then
     for product in mcp-recorder bench-backend proxy-bench; do
-        log "==> swift build -c release --product $product --scratch-path $SCRATCH"
-        swift build -c release --product "$product" --scratch-path "$SCRATCH" >&2
+        log "==> swift build -c release $SWIFT_BUILD_FLAGS --product $product --scratch-path $SCRATCH"
+        swift build -c release $SWIFT_BUILD_FLAGS --product "$product" --scratch-path "$SCRATCH" >&2
     done
 fi
-BIN_DIR="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
+BIN_DIR="$(swift build -c release $SWIFT_BUILD_FLAGS --scratch-path "$SCRATCH" --show-bin-path)"
 RECORDER="$BIN_DIR/mcp-recorder"
 BACKEND="$BIN_DIR/bench-backend"
 for b in "$RECORDER" "$BACKEND" "$BIN_DIR/proxy-bench"; do

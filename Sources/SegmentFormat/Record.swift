@@ -48,6 +48,10 @@ public enum RecordKind: String, Sendable, CaseIterable {
     case gap = "gap"
     case note = "note"
     case approval = "approval"
+
+    /// The kinds by name, for decoding a line (`init(rawValue:)` compares the name with each
+    /// kind's in turn).
+    static let named: [String: RecordKind] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 }
 
 /// The content of a data record, by kind. See `docs/segment-format.md`.

@@ -24,15 +24,16 @@ public enum RecordDecoder {
         guard case .object(let members) = value else { throw RecordSchemaError("a line must be a JSON object, not \(value.typeName)") }
         let f = Fields(members: members, context: "record")
         let kind = try f.string("kind")
-        switch kind {
-        case "header": return .header(try decodeHeader(f))
-        case "trailer": return .trailer(try decodeTrailer(f))
-        default:
-            guard let recordKind = RecordKind(rawValue: kind) else { throw RecordSchemaError("unknown record kind \"\(kind)\"") }
+        if let recordKind = RecordKind.named[kind] {
             let seq = try f.uint("seq")
             let fields = Fields(members: members, kind: kind, seq: seq)
             let time = try fields.time("ts")
             return .record(Record(seq: seq, time: time, body: try decodeBody(recordKind, fields)))
+        }
+        switch kind {
+        case "header": return .header(try decodeHeader(f))
+        case "trailer": return .trailer(try decodeTrailer(f))
+        default: throw RecordSchemaError("unknown record kind \"\(kind)\"")
         }
     }
 
@@ -196,8 +197,11 @@ struct Fields {
 
     func error(_ message: String) -> RecordSchemaError { RecordSchemaError("\(context): \(message)") }
 
+    /// The member named `key`. Names of another length are passed over before `==`, which takes
+    /// `String`'s general comparison for every name that differs.
     func value(_ key: String) -> JSONValue? {
-        members.first(where: { $0.key == key })?.value
+        let length = key.utf8.count
+        return members.first(where: { $0.key.utf8.count == length && $0.key == key })?.value
     }
 
     func has(_ key: String) -> Bool { value(key) != nil }
