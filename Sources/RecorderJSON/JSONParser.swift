@@ -205,22 +205,17 @@ struct JSONCursor {
             }
             if b < 0x20 { throw fail("unescaped control character in string") }
             // A backslash: plain runs end only at a quote, a backslash or a control character.
-            guard index + 1 < buffer.count else { break }
-            let e = source[index + 1]
-            index += 2
-            switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out[o] = e
-            case UInt8(ascii: "b"): out[o] = 0x08
-            case UInt8(ascii: "f"): out[o] = 0x0C
-            case UInt8(ascii: "n"): out[o] = 0x0A
-            case UInt8(ascii: "r"): out[o] = 0x0D
-            case UInt8(ascii: "t"): out[o] = 0x09
-            case UInt8(ascii: "u"):
-                o += Self.encodeUTF8(try unicodeEscape(), into: out + o) - 1
-            default:
-                throw fail("invalid escape", at: index - 2)
+            guard let scalar = try readEscape() else { break }
+            if scalar < 0x80 {
+                out[o] = UInt8(truncatingIfNeeded: scalar)
+                o += 1
+            } else {
+                // `readEscape` pairs surrogates and refuses lone ones: a scalar value.
+                UTF8.encode(Unicode.Scalar(scalar)!) { unit in
+                    out[o] = unit
+                    o += 1
+                }
             }
-            o += 1
             let runEnd = plainRunEnd(from: index)
             (out + o).update(from: source + index, count: runEnd - index)
             o += runEnd - index
@@ -229,49 +224,30 @@ struct JSONCursor {
         throw fail("unterminated string", at: start)
     }
 
-    /// At a backslash: checks one escape (`\"`, `\n`, …, or `\uXXXX` with its surrogates paired)
-    /// and moves past it. `false` when the input ends first.
-    mutating func skipEscape() throws(JSONParseError) -> Bool {
+    /// At a backslash: reads one escape (`\"`, `\n`, …, or `\uXXXX` with its surrogates paired),
+    /// moves past it and returns the scalar it stands for; `nil` when the input ends first.
+    @inline(__always)
+    mutating func readEscape() throws(JSONParseError) -> UInt32? {
         index += 1
-        guard index < buffer.count else { return false }
+        guard index < buffer.count else { return nil }
         let e = buffer[index]
         index += 1
         switch e {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-             UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-            return true
-        case UInt8(ascii: "u"):
-            _ = try unicodeEscape()
-            return true
-        default:
-            throw fail("invalid escape", at: index - 2)
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): return UInt32(e)
+        case UInt8(ascii: "b"): return 0x08
+        case UInt8(ascii: "f"): return 0x0C
+        case UInt8(ascii: "n"): return 0x0A
+        case UInt8(ascii: "r"): return 0x0D
+        case UInt8(ascii: "t"): return 0x09
+        case UInt8(ascii: "u"): return try unicodeEscape()
+        default: throw fail("invalid escape", at: index - 2)
         }
     }
 
-    /// Writes `scalar` (a scalar value: surrogates are refused before) as UTF-8 at `p`; returns
-    /// how many bytes it took.
-    @inline(__always)
-    static func encodeUTF8(_ scalar: UInt32, into p: UnsafeMutablePointer<UInt8>) -> Int {
-        switch scalar {
-        case ..<0x80:
-            p[0] = UInt8(scalar)
-            return 1
-        case ..<0x800:
-            p[0] = UInt8(0xC0 | scalar >> 6)
-            p[1] = UInt8(0x80 | scalar & 0x3F)
-            return 2
-        case ..<0x10000:
-            p[0] = UInt8(0xE0 | scalar >> 12)
-            p[1] = UInt8(0x80 | scalar >> 6 & 0x3F)
-            p[2] = UInt8(0x80 | scalar & 0x3F)
-            return 3
-        default:
-            p[0] = UInt8(0xF0 | scalar >> 18)
-            p[1] = UInt8(0x80 | scalar >> 12 & 0x3F)
-            p[2] = UInt8(0x80 | scalar >> 6 & 0x3F)
-            p[3] = UInt8(0x80 | scalar & 0x3F)
-            return 4
-        }
+    /// At a backslash: checks one escape (see ``readEscape()``) and moves past it. `false` when
+    /// the input ends first.
+    mutating func skipEscape() throws(JSONParseError) -> Bool {
+        try readEscape() != nil
     }
 
     /// The text of well-formed UTF-8 bytes, else `nil`. (`String(validating:as:)` is generic
