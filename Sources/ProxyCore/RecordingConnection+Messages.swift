@@ -25,8 +25,14 @@ extension RecordingConnection {
         body.bytes += UInt64(data.readableBytes)
         if !body.probe {
             if settings.capture == .full {
-                let bytes: [UInt8] = body.redactor != nil ? body.redactor!.feed(data.readableBytesView) : Array(data.readableBytesView)
-                recordBodyBytes(bytes, of: &body, at: time, into: &step)
+                if body.redactor != nil {
+                    recordBodyBytes(body.redactor!.feed(data.readableBytesView), of: &body, at: time, into: &step)
+                } else {
+                    // Encoded from the read's own bytes: no copy of them first.
+                    data.withUnsafeReadableBytes { raw in
+                        recordBodyBytes(raw.assumingMemoryBound(to: UInt8.self), of: &body, at: time, into: &step)
+                    }
+                }
             } else {
                 record(.body(BodyChunk(conn: conn, exchange: body.exchange, from: body.from, offset: body.recorded, length: data.readableBytes)), at: time, into: &step)
                 body.recorded += UInt64(data.readableBytes)
@@ -42,8 +48,13 @@ extension RecordingConnection {
     }
 
     private mutating func recordBodyBytes(_ bytes: [UInt8], of body: inout BodyCapture, at time: RecordTime, into step: inout ConnectionStep) {
+        bytes.withUnsafeBufferPointer { recordBodyBytes($0, of: &body, at: time, into: &step) }
+    }
+
+    private mutating func recordBodyBytes(_ bytes: UnsafeBufferPointer<UInt8>, of body: inout BodyCapture, at time: RecordTime, into step: inout ConnectionStep) {
         guard !bytes.isEmpty else { return }
-        record(.body(BodyChunk(conn: conn, exchange: body.exchange, from: body.from, offset: body.recorded, data: bytes)), at: time, into: &step)
+        recordOpenIfNeeded(at: time, into: &step)
+        step.records.appendBody(time: time, conn: conn, exchange: body.exchange, from: body.from, offset: body.recorded, bytes: bytes)
         body.recorded += UInt64(bytes.count)
     }
 

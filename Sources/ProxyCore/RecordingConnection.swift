@@ -111,11 +111,15 @@ public struct RecordingConnection: Sendable {
     // MARK: Records
 
     mutating func record(_ body: RecordBody, at time: RecordTime, into step: inout ConnectionStep) {
-        if !openRecorded {
-            openRecorded = true
-            step.records.append(time: time, body: .connectionOpen(ConnectionOpen(conn: conn, peer: peer, local: local, tls: false)))
-        }
+        recordOpenIfNeeded(at: time, into: &step)
         step.records.append(time: time, body: body)
+    }
+
+    /// The connection's `conn_open` record comes before its first other record.
+    mutating func recordOpenIfNeeded(at time: RecordTime, into step: inout ConnectionStep) {
+        guard !openRecorded else { return }
+        openRecorded = true
+        step.records.append(time: time, body: .connectionOpen(ConnectionOpen(conn: conn, peer: peer, local: local, tls: false)))
     }
 
     func note(_ level: Note.Level, _ code: String, _ message: String, exchange: UInt64? = nil) -> RecordBody {

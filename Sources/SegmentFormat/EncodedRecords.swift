@@ -42,6 +42,21 @@ public struct EncodedRecords: Sendable, Sequence {
         if body.kind == .httpRequest { httpRequests += 1 }
     }
 
+    /// Encodes a `body` record of `bytes` straight from them: the line
+    /// `append(time:body: .body(BodyChunk(…, data: bytes)))` writes, without the bytes
+    /// being copied into a chunk first (a streamed body's reads are up to 256 KiB each).
+    public mutating func appendBody(time: RecordTime, conn: String, exchange: UInt64, from: Sender, offset: UInt64, bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(RecordBody.encodedSizeEstimate(payloadBytes: bytes.count))
+        var fields = FieldWriter(capacity: 0, openingBrace: false)
+        swap(&fields.writer.bytes, &self.bytes)
+        fields.tail(time: time, kind: .body) { f in
+            f.bodyChunk(conn: conn, exchange: exchange, from: from, offset: offset, length: bytes.count)
+            f.payload(bytes)
+        }
+        swap(&fields.writer.bytes, &self.bytes)
+        count += 1
+    }
+
     /// Adds a record encoded on its own.
     public mutating func append(_ record: EncodedRecord) {
         reserve(record.tail.count)

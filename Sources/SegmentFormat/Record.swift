@@ -446,5 +446,7 @@ extension RecordBody {
     }
 
     /// About how many bytes the record's line takes (payloads grow by a third as base64).
-    var encodedSizeEstimate: Int { 160 + payloadBytes * 4 / 3 }
+    var encodedSizeEstimate: Int { Self.encodedSizeEstimate(payloadBytes: payloadBytes) }
+
+    static func encodedSizeEstimate(payloadBytes: Int) -> Int { 160 + payloadBytes * 4 / 3 }
 }

@@ -159,9 +159,14 @@ struct FieldWriter {
 
     /// A data record's line without its opening `{"seq":N,` (the writer's prefix opens the object).
     mutating func tail(time: RecordTime, body: RecordBody) {
+        tail(time: time, kind: body.kind) { body.encodeFields(into: &$0) }
+    }
+
+    /// A record's line without its opening `{"seq":N,`: `ts`, `kind`, then `fields`.
+    mutating func tail(time: RecordTime, kind: RecordKind, fields: (inout FieldWriter) -> Void) {
         self.time("ts", time)
-        string("kind", body.kind.rawValue)
-        body.encodeFields(into: &self)
+        string("kind", kind.rawValue)
+        fields(&self)
         writer.raw("}\n")
     }
 
@@ -188,18 +193,28 @@ struct FieldWriter {
 
     /// `"text":"…"` when the bytes are UTF-8, `"base64":"…"` otherwise.
     mutating func payload(_ data: [UInt8]?) {
-        guard let data else { return }
-        data.withUnsafeBufferPointer { buffer in
-            if UTF8Validation.isValid(buffer) {
-                key("text")
-                writer.string(validUTF8: buffer)
-            } else {
-                key("base64")
-                writer.raw(UInt8(ascii: "\""))
-                Base64.encode(buffer, into: &writer.bytes)
-                writer.raw(UInt8(ascii: "\""))
-            }
+        data?.withUnsafeBufferPointer { payload($0) }
+    }
+
+    mutating func payload(_ buffer: UnsafeBufferPointer<UInt8>) {
+        if UTF8Validation.isValid(buffer) {
+            key("text")
+            writer.string(validUTF8: buffer)
+        } else {
+            key("base64")
+            writer.raw(UInt8(ascii: "\""))
+            Base64.encode(buffer, into: &writer.bytes)
+            writer.raw(UInt8(ascii: "\""))
         }
+    }
+
+    /// A `body` record's fields before its payload.
+    mutating func bodyChunk(conn: String, exchange: UInt64, from: Sender, offset: UInt64, length: Int) {
+        string("conn", conn)
+        uint("exchange", exchange)
+        string("from", from.rawValue)
+        uint("offset", offset)
+        int("length", length)
     }
 }
 
@@ -234,11 +249,7 @@ extension RecordBody {
             f.string("version", r.version)
             f.headers("headers", r.headers)
         case .body(let r):
-            f.string("conn", r.conn)
-            f.uint("exchange", r.exchange)
-            f.string("from", r.from.rawValue)
-            f.uint("offset", r.offset)
-            f.int("length", r.length)
+            f.bodyChunk(conn: r.conn, exchange: r.exchange, from: r.from, offset: r.offset, length: r.length)
             f.payload(r.data)
         case .bodyEnd(let r):
             f.string("conn", r.conn)

@@ -74,6 +74,34 @@ import Testing
         #expect(String(decoding: out, as: UTF8.self) == String(seq))
     }
 
+    /// Text with escapes, text of every byte class, invalid UTF-8 (base64), one byte, 100 kB.
+    static let bodyPayloads: [[UInt8]] = [
+        Array(#"{"jsonrpc":"2.0","result":{"text":"line\n\"quoted\"\u00e9"}}"#.utf8) + [0x0A, 0x09, 0x01],
+        Array("é ü 漢字 🚀 \u{7F}".utf8),
+        [0xFF, 0xFE, 0x00, 0x80, 0xC3],
+        [UInt8(ascii: "x")],
+        (0..<100_000).map { UInt8(truncatingIfNeeded: $0 % 97 + 32) },
+    ]
+
+    @Test(arguments: bodyPayloads)
+    func aBodyEncodedFromItsBytesIsTheChunksLine(_ payload: [UInt8]) throws {
+        let chunk = BodyChunk(conn: "c-7", exchange: 41, from: .server, offset: 1_234, data: payload)
+        var fromBytes = EncodedRecords()
+        fromBytes.append(time: Self.time, body: .note(Note(level: .info, code: "n", message: "before")))
+        payload.withUnsafeBufferPointer {
+            fromBytes.appendBody(time: Self.time, conn: "c-7", exchange: 41, from: .server, offset: 1_234, bytes: $0)
+        }
+        var fromChunk = EncodedRecords()
+        fromChunk.append(time: Self.time, body: .note(Note(level: .info, code: "n", message: "before")))
+        fromChunk.append(time: Self.time, body: .body(chunk))
+        #expect(fromBytes.bytes == fromChunk.bytes)
+        #expect(fromBytes.count == 2 && fromBytes.httpRequests == 0)
+        var lines: [UInt8] = []
+        fromBytes.appendLines(firstSeq: 5, to: &lines)
+        let last = try #require(lines.split(separator: UInt8(ascii: "\n")).last)
+        #expect(try RecordDecoder.decodeLine(Array(last)) == .record(Record(seq: 6, time: Self.time, body: .body(chunk))))
+    }
+
     @Test func aLargeBodyGrowsTheBufferOnce() {
         var batch = EncodedRecords()
         batch.append(time: Self.time, body: .note(Note(level: .info, code: "n", message: "small")))
