@@ -116,7 +116,8 @@ final class MemberScratch {
     func fill(upTo capacity: Int, appendingTo output: inout [UInt8], _ body: (UnsafeMutableRawBufferPointer) -> Int) {
         if area.count < capacity || (area.count > Self.keptBytes && capacity <= Self.keptBytes) {
             area.deallocate()
-            area = .allocate(byteCount: Swift.max(capacity, 4096), alignment: 64)
+            // A quarter more for a large one: the next pieces of a body, a little larger, fit too.
+            area = .allocate(byteCount: Swift.max(capacity > Self.keptBytes ? capacity + capacity / 4 : capacity, 4096), alignment: 64)
         }
         let written = body(UnsafeMutableRawBufferPointer(rebasing: area[..<capacity]))
         precondition(written <= capacity, "encoder wrote past its bound")

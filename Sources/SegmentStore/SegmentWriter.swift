@@ -81,6 +81,9 @@ public final class SegmentWriter: Sendable {
         return (state["signing_keys"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(StreamPublicKey.init(hex:)) }
     }
 
+    /// Bytes the writer's kept line and member buffers hold (for tests).
+    var bufferCapacities: (lines: Int, member: Int) { withCore { $0.bufferCapacities } }
+
     private func withCore<T>(_ body: (WriterCore) -> T) -> T {
         coreLock.withLock { _ in body(core.core) }
     }

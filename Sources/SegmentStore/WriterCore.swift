@@ -95,15 +95,17 @@ final class WriterCore {
     func write(_ batch: [EncodedRecords]) -> [Result<Range<UInt64>, SegmentWriterError>] {
         let recordCount = batch.reduce(0) { $0 + $1.count }
         defer {
-            // A large body's buffers are not kept: an idle sidecar stays small.
-            if lines.capacity > Self.keptBufferBytes { lines = [] }
-            if member.capacity > Self.keptBufferBytes { member = [] }
+            // A large body's buffers serve its next pieces too (no allocation per piece); the first
+            // small batch after it, or the next maintenance, gives them back: an idle sidecar stays small.
+            if lines.count <= Self.keptBufferBytes { releaseLargeBuffers() }
         }
         var pendingGaps: [Gap] = []
         for _ in 0..<4 {
             // The line and member buffers are kept from batch to batch: no allocation once they are big enough.
             lines.removeAll(keepingCapacity: true)
-            lines.reserveCapacity(batch.reduce(0) { $0 + $1.lineBytesEstimate } + 256)
+            let needed = batch.reduce(0) { $0 + $1.lineBytesEstimate } + 256
+            // A quarter more for a large batch: a body's next pieces, a little larger, fit too.
+            if needed > lines.capacity { lines.reserveCapacity(needed > Self.keptBufferBytes ? needed + needed / 4 : needed) }
             var seq = nextSeq
             for gap in pendingGaps {
                 EncodedRecord(time: clock.wallNow(), body: .gap(gap)).appendLine(seq: seq, to: &lines)
@@ -278,6 +280,15 @@ final class WriterCore {
 
     func maintenance() {
         perform(scheduler.due(at: clock.monotonicNow()))
+        releaseLargeBuffers()
+    }
+
+    /// Bytes the kept line and member buffers hold.
+    var bufferCapacities: (lines: Int, member: Int) { (lines.capacity, member.capacity) }
+
+    private func releaseLargeBuffers() {
+        if lines.capacity > Self.keptBufferBytes { lines = [] }
+        if member.capacity > Self.keptBufferBytes { member = [] }
     }
 
     private func sync() {

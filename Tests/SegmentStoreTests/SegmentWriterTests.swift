@@ -157,6 +157,42 @@ import Testing
         await writer.close()
     }
 
+    /// A large body's pieces reuse the writer's buffers; a small batch after them, or the next
+    /// maintenance, gives them back, and every piece is still written whole.
+    @Test func aLargeBodysBuffersAreKeptBetweenItsPiecesOnly() async throws {
+        let dir = temporaryDirectory()
+        let clock = ManualClock()
+        // No timer runs maintenance during the test: only runDueMaintenance below.
+        let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s", policy: SegmentPolicy(maxSegmentAge: .seconds(3600), fsyncInterval: .seconds(3600))), clock: clock)
+        func data(_ n: Int) -> [UInt8] { (0..<400_000).map { UInt8(truncatingIfNeeded: ($0 * 7 + n) % 91 + 32) } }
+        func piece(_ n: Int) -> EncodedRecord {
+            EncodedRecord(time: RecordTime(nanosecondsSinceEpoch: 0), body: .body(BodyChunk(
+                conn: "c", exchange: 1, from: .server, offset: UInt64(n * 400_000), data: data(n))))
+        }
+        func held() -> Int { writer.bufferCapacities.lines + writer.bufferCapacities.member }
+        let small = 512 << 10
+        #expect(held() < small)
+        _ = try await writer.append([piece(0)])
+        let lines = writer.bufferCapacities.lines
+        #expect(lines > 400_000, "kept for the body's next piece")
+        _ = try await writer.append([piece(1)])
+        #expect(writer.bufferCapacities.lines == lines, "the next piece of the same size reuses them")
+        _ = try await writer.append([noteRecord("body_end")])
+        #expect(held() < small, "a small batch gives them back")
+        _ = try await writer.append([piece(2)])
+        #expect(held() > 400_000)
+        await writer.runDueMaintenance()
+        #expect(held() < small, "so does maintenance, when no batch follows")
+        await writer.close()
+        let (records, problems) = try readAll(dir)
+        #expect(problems.isEmpty, "\(problems)")
+        let pieces = records.compactMap { record -> BodyChunk? in
+            if case .body(let chunk) = record.body { chunk } else { nil }
+        }
+        #expect(pieces.map(\.offset) == [0, 400_000, 800_000])
+        #expect(pieces.map(\.data) == (0..<3).map(data))
+    }
+
     @Test func theRealTimerSealsAgedSegmentsWithoutFurtherWrites() async throws {
         let dir = temporaryDirectory()
         let writer = try SegmentWriter(configuration: SegmentWriterConfiguration(directory: dir, stream: "s", policy: SegmentPolicy(maxSegmentAge: .milliseconds(200), fsyncInterval: .milliseconds(50))))
