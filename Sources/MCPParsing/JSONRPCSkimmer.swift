@@ -16,16 +16,35 @@ public enum JSONRPCSkimmer {
         } catch {
             return .failure(error)
         }
-        visitor.finishMessage()
-        if visitor.summaries.isEmpty {
-            // An empty batch.
-            return .success([JSONRPCSummary(type: .invalid, message: nil)])
-        }
-        return .success(visitor.summaries)
+        return .success(visitor.finished())
     }
 
     public static func summarize(bytes: [UInt8]) -> Result<[JSONRPCSummary], JSONParseError> {
         bytes.withUnsafeBufferPointer { summarize(bytes: $0) }
+    }
+
+    /// The same summaries of a text fed in pieces (``JSONSkimStream``): for a body too large to
+    /// hold, skimmed as it streams through. A captured value over ``JSONSkimStreamLimits/capturedBytes``
+    /// counts as absent.
+    public struct Stream {
+        private var skim = JSONSkimStream(Visitor())
+
+        public init() {}
+
+        /// Skims the next piece; after a refusal the rest is ignored and ``finish()`` gives the error.
+        public mutating func feed(_ piece: UnsafeBufferPointer<UInt8>) {
+            try? skim.feed(piece)
+        }
+
+        /// The text is complete: its summaries, or why it is not JSON.
+        public mutating func finish() -> Result<[JSONRPCSummary], JSONParseError> {
+            do {
+                try skim.finish()
+            } catch {
+                return .failure(error)
+            }
+            return .success(skim.visitor.finished())
+        }
     }
 
     private enum Container {
@@ -107,6 +126,14 @@ public enum JSONRPCSkimmer {
         }
 
         func value(_ slot: Slot) -> JSONValue? { values[slot.rawValue] }
+
+        /// The summaries once the text is walked.
+        func finished() -> [JSONRPCSummary] {
+            var visitor = self
+            visitor.finishMessage()
+            // An empty batch.
+            return visitor.summaries.isEmpty ? [JSONRPCSummary(type: .invalid, message: nil)] : visitor.summaries
+        }
 
         /// The summary of the message walked last, as ``JSONRPCClassifier/summarize(_:batchIndex:)`` makes it.
         mutating func finishMessage() {
