@@ -26,7 +26,7 @@ public enum JSONRPCSkimmer {
     /// The same summaries of a text fed in pieces (``JSONSkimStream``): for a body too large to
     /// hold, skimmed as it streams through. A captured value over ``JSONSkimStreamLimits/capturedBytes``
     /// counts as absent.
-    public struct Stream {
+    public struct Stream: Sendable {
         private var skim = JSONSkimStream(Visitor())
 
         public init() {}
@@ -55,7 +55,7 @@ public enum JSONRPCSkimmer {
         case id, method, name, uri, progressToken, metaProgressToken, errorCode, errorMessage, paramsProtocolVersion, resultProtocolVersion
     }
 
-    private struct Visitor: JSONSkimVisitor {
+    private struct Visitor: JSONSkimVisitor, Sendable {
         var summaries: [JSONRPCSummary] = []
         var open = false
         var batchIndex: Int?

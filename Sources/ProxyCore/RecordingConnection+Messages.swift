@@ -19,7 +19,8 @@ extension RecordingConnection {
     }
 
     /// A piece of body: recorded (the bytes, redacted where JSON keys must be, in full
-    /// capture; the length otherwise) and kept for JSON-RPC parsing up to `--max-parse-bytes`.
+    /// capture; the length otherwise) and parsed for JSON-RPC up to `--max-parse-bytes`: held
+    /// while it is small, skimmed as it streams through once it is larger (see `heldParseLimit`).
     mutating func capture(_ data: ByteBuffer, into body: inout BodyCapture, at time: RecordTime, into step: inout ConnectionStep) {
         guard data.readableBytes > 0 else { return }
         body.bytes += UInt64(data.readableBytes)
@@ -39,13 +40,34 @@ extension RecordingConnection {
             }
         }
         guard body.json, !body.tooLargeToParse else { return }
-        if body.parseBuffer.count + data.readableBytes > settings.maxParseBytes {
+        if body.bytes > UInt64(settings.maxParseBytes) {
             body.tooLargeToParse = true
             body.parseBuffer = []
+            body.skim = nil
+        } else if body.skim != nil {
+            data.withUnsafeReadableBytes { body.skim!.feed($0.assumingMemoryBound(to: UInt8.self)) }
+        } else if body.parseBuffer.count + data.readableBytes > heldParseLimit(for: body.from) {
+            var skim = JSONRPCSkimmer.Stream()
+            body.parseBuffer.withUnsafeBufferPointer { skim.feed($0) }
+            data.withUnsafeReadableBytes { skim.feed($0.assumingMemoryBound(to: UInt8.self)) }
+            body.parseBuffer = []
+            body.skim = skim
         } else {
             body.parseBuffer.append(contentsOf: data.readableBytesView)
         }
     }
+
+    /// The largest JSON body held whole for parsing at its end: one the approval policy must read
+    /// (a request, up to `--max-parse-bytes`), one small enough for an inline message copy, and
+    /// any up to 256 KiB (one buffer skims fastest). A larger body is skimmed as it streams
+    /// through, so memory does not grow with it, and its messages get no copy.
+    func heldParseLimit(for sender: Sender) -> Int {
+        if sender == .client && settings.approvalPolicy != nil { return settings.maxParseBytes }
+        let copies = settings.capture == .full && settings.inlineMessages == .small ? settings.inlineCopyLimit : 0
+        return Swift.max(Self.skimWholeUpTo, copies)
+    }
+
+    static let skimWholeUpTo = 256 << 10
 
     private mutating func recordBodyBytes(_ bytes: [UInt8], of body: inout BodyCapture, at time: RecordTime, into step: inout ConnectionStep) {
         bytes.withUnsafeBufferPointer { recordBodyBytes($0, of: &body, at: time, into: &step) }
@@ -71,6 +93,9 @@ extension RecordingConnection {
             record(note(.info, "not_parsed_too_large", "\(what) body of \(body.bytes) bytes is larger than --max-parse-bytes \(settings.maxParseBytes); recorded as bytes only", exchange: body.exchange), at: time, into: &step)
             return []
         }
+        if var skim = body.skim.take() {
+            return recordJSONRPC(skim.finish(), wantsCopy: false, exchange: body.exchange, from: body.from, via: .body, session: body.session, protocolVersion: body.protocolVersion, at: time, into: &step)
+        }
         return jsonRPC(body.parseBuffer, exchange: body.exchange, from: body.from, via: .body, session: body.session, protocolVersion: body.protocolVersion, at: time, into: &step)
     }
 
@@ -87,6 +112,12 @@ extension RecordingConnection {
             // Same verdict, and the parser's own words for the note.
             classified = JSONRPCClassifier.classify(bytes: bytes)
         }
+        return recordJSONRPC(classified, wantsCopy: wantsCopy, exchange: exchange, from: sender, via: carrier, session: session, protocolVersion: protocolVersion, at: time, into: &step)
+    }
+
+    /// Records the JSON-RPC messages of a body or SSE data (or a note of why it is not JSON),
+    /// pairing requests with responses. Returns the summaries.
+    mutating func recordJSONRPC(_ classified: Result<[JSONRPCSummary], JSONParseError>, wantsCopy: Bool, exchange: UInt64, from sender: Sender, via carrier: JSONRPCMessage.Carrier, session: String?, protocolVersion: String?, at time: RecordTime, into step: inout ConnectionStep) -> [JSONRPCSummary] {
         let summaries: [JSONRPCSummary]
         switch classified {
         case .success(let s):

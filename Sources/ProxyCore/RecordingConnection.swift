@@ -22,7 +22,10 @@ public struct RecordingConnection: Sendable {
         var protocolVersion: String?
         var bytes: UInt64 = 0
         var recorded: UInt64 = 0
+        /// The body so far, parsed whole at its end while it is small (see `heldParseLimit`).
         var parseBuffer: [UInt8] = []
+        /// A larger body's skim, fed as it streams through (then `parseBuffer` stays empty).
+        var skim: JSONRPCSkimmer.Stream?
         var tooLargeToParse = false
         var redactor: StreamingJSONRedactor?
     }

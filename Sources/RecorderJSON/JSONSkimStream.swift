@@ -411,3 +411,5 @@ public struct JSONSkimStream<Visitor: JSONSkimVisitor> {
         }
     }
 }
+
+extension JSONSkimStream: Sendable where Visitor: Sendable {}

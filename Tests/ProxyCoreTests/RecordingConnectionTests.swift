@@ -157,6 +157,42 @@ let sseResponse: String = {
         #expect(m[3].durationMicros != nil && m[4].durationMicros != nil)
     }
 
+    /// A JSON body over what is held whole is skimmed as it streams: its messages are recorded
+    /// and paired as a held one's would be (without a copy), and no buffer grows with it.
+    @Test func aLargeJSONBodyIsSkimmedAsItStreamsNotHeld() {
+        var h = Harness(settings: Harness.settings(maxParseBytes: 4 << 20))
+        h.client(post(#"{"jsonrpc":"2.0","id":"big-1","method":"tools/call","params":{"name":"dump"}}"#))
+        let text = String(repeating: #"row \"quoted\" é 漢 \u00e9\n"#, count: 40_000)
+        let answer = #"{"jsonrpc":"2.0","result":{"content":[{"type":"text","text":""# + text + #""}]},"id":"big-1"}"#
+        let response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(answer.utf8.count)\r\n\r\n" + answer
+        let bytes = Array(response.utf8)
+        let half = bytes.count / 2
+        h.absorb(h.connection.receiveFromServer(ByteBuffer(bytes: bytes[..<half]), at: h.time))
+        #expect(answer.utf8.count > RecordingConnection.skimWholeUpTo)
+        #expect(h.connection.response?.body.skim != nil, "skimmed as it streams")
+        #expect(h.connection.response?.body.parseBuffer.capacity == 0, "nothing held")
+        var i = half
+        while i < bytes.count {
+            h.absorb(h.connection.receiveFromServer(ByteBuffer(bytes: bytes[i..<min(bytes.count, i + 65_536)]), at: h.time))
+            i += 65_536
+        }
+        #expect(h.bodyText(from: .server) == answer)
+        let m = h.jsonRPC
+        #expect(m.map(\.type) == [.request, .response])
+        #expect(m.last?.id == .string("big-1") && m.last?.durationMicros != nil, "paired with its request")
+        #expect(m.last?.message == nil)
+        #expect(h.notes.isEmpty)
+
+        // Not JSON: the note says where, counted from the body's start.
+        var bad = Harness(settings: Harness.settings(maxParseBytes: 4 << 20))
+        bad.client(post(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"dump"}}"#))
+        let broken = #"{"id":1,"result":""# + String(repeating: "x", count: 300_000) + "\u{1}\"}"
+        bad.server("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(broken.utf8.count)\r\n\r\n" + broken, chunk: 50_000)
+        #expect(bad.notes.map(\.code) == ["not_json_rpc"])
+        #expect(bad.jsonRPC.map(\.type) == [.request])
+        #expect(bad.notes.first?.message.contains("invalid JSON at byte 300018: unescaped control character in string") == true, "\(bad.notes)")
+    }
+
     @Test func aBodyOverTheParseLimitIsForwardedAndRecordedButNotParsed() {
         var h = Harness(settings: Harness.settings(maxParseBytes: 64))
         let big = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"blob":""# + String(repeating: "a", count: 200) + #""}}}"#
