@@ -4,7 +4,7 @@
 #
 # Starts, all on loopback:
 #   - two `bench-backend`s: "trivial" (answers at once) and "mcp" (1 ms service
-#     time), each with POST /mcp, GET /sse and GET /big;
+#     time), each with POST /mcp, GET /sse and GET /big (as bytes and as one JSON result);
 #   - a sidecar in front of each (recording on, spool under BENCH_DIR, 8 GiB cap);
 #   - one HAProxy (`nbthread 1`, `mode http`, `option http-no-delay`) with a
 #     frontend in front of each.
@@ -329,13 +329,19 @@ done
 
 # ---------------------------------------------------------------- 4. a 100 MB body
 
-for target in direct haproxy sidecar; do
-    port="$(port_of trivial $target)"
-    pid="$(pid_of trivial $target)"
-    log "==> GET /big?mb=$BIG_MB via $target (curl to /dev/null)"
-    measure "$PYTHON" "$CLIENT" watch --pid "${pid:-$$}" -- \
-        curl -sS -o /dev/null -w '%{http_code} %{size_download} bytes' "http://127.0.0.1:$port/big?mb=$BIG_MB"
-    record "big.$target" "$(cat "$MEASURED")"
+# As bytes (application/octet-stream), then as one JSON-RPC result (application/json: the
+# sidecar redacts it and skims it for its JSON-RPC message as it streams).
+for body in big bigjson; do
+    query="mb=$BIG_MB"
+    [[ $body == bigjson ]] && query="$query&json=1"
+    for target in direct haproxy sidecar; do
+        port="$(port_of trivial $target)"
+        pid="$(pid_of trivial $target)"
+        log "==> GET /big?$query via $target (curl to /dev/null)"
+        measure "$PYTHON" "$CLIENT" watch --pid "${pid:-$$}" -- \
+            curl -sS -o /dev/null -w '%{http_code} %{size_download} bytes' "http://127.0.0.1:$port/big?$query"
+        record "$body.$target" "$(cat "$MEASURED")"
+    done
 done
 
 sleep 1

@@ -6,6 +6,8 @@
 //                                      event carries its send time (CLOCK_REALTIME, ns)
 //   GET  /big?mb=N                     N MiB of body, streamed in 64 KiB chunks with
 //                                      back-pressure (only written while writable)
+//   GET  /big?mb=N&json=1              the same lines as one JSON-RPC result's text
+//                                      (application/json, about N MiB once escaped)
 //
 // Options: --port N (default 18080), --host H (127.0.0.1), --delay-ms X (0; fractional
 // allowed), --threads N (1). Prints "listening on HOST:PORT" once bound.
@@ -93,6 +95,22 @@ let bigChunk: ByteBuffer = {
     return buffer
 }()
 
+/// `bigChunk` escaped as JSON string content, for /big?json=1: its quotes and newlines escaped,
+/// so any number of copies between `bigJSONPrefix` and `bigJSONSuffix` is one valid JSON text.
+let bigJSONChunk: ByteBuffer = {
+    var escaped: [UInt8] = []
+    for byte in bigChunk.readableBytesView {
+        switch byte {
+        case UInt8(ascii: "\""): escaped += Array(#"\""#.utf8)
+        case UInt8(ascii: "\n"): escaped += Array(#"\n"#.utf8)
+        default: escaped.append(byte)
+        }
+    }
+    return ByteBuffer(bytes: escaped)
+}()
+let bigJSONPrefix = ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":""#)
+let bigJSONSuffix = ByteBuffer(string: #""}],"isError":false}}"#)
+
 func queryValue(_ uri: String, _ key: String) -> Int? {
     guard let question = uri.firstIndex(of: "?") else { return nil }
     for pair in uri[uri.index(after: question)...].split(separator: "&") {
@@ -108,8 +126,12 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let delay: TimeAmount
     private var head: HTTPRequestHead?
-    /// Remaining bytes of a /big body being streamed (written only while writable).
+    /// Remaining bytes of a /big body being streamed (written only while writable): copies of
+    /// `bigPiece` between an optional prefix and suffix.
     private var bigRemaining = 0
+    private var bigPiece = bigChunk
+    private var bigPrefix: ByteBuffer?
+    private var bigSuffix: ByteBuffer?
     private var bigKeepAlive = true
     private var active = true
 
@@ -154,7 +176,7 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
             startSSE(context: context, head: head, events: events, interval: .milliseconds(Int64(interval)))
         case (.GET, "/big"):
             let mb = queryValue(head.uri, "mb") ?? 1
-            startBig(context: context, head: head, bytes: mb << 20)
+            startBig(context: context, head: head, bytes: mb << 20, json: queryValue(head.uri, "json") == 1)
         default:
             var headers = HTTPHeaders()
             headers.add(name: "content-length", value: "0")
@@ -204,12 +226,23 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func startBig(context: ChannelHandlerContext, head: HTTPRequestHead, bytes: Int) {
+    private func startBig(context: ChannelHandlerContext, head: HTTPRequestHead, bytes: Int, json: Bool) {
         var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/octet-stream")
-        headers.add(name: "content-length", value: String(bytes))
+        if json {
+            // Whole escaped pieces only: a cut one could end inside an escape.
+            let pieces = (bytes + bigJSONChunk.readableBytes - 1) / bigJSONChunk.readableBytes
+            (bigPiece, bigPrefix, bigSuffix) = (bigJSONChunk, bigJSONPrefix, bigJSONSuffix)
+            bigRemaining = pieces * bigJSONChunk.readableBytes
+            headers.add(name: "content-type", value: "application/json")
+            headers.add(name: "content-length", value: String(bigJSONPrefix.readableBytes + bigRemaining + bigJSONSuffix.readableBytes))
+        } else {
+            (bigPiece, bigPrefix, bigSuffix) = (bigChunk, nil, nil)
+            bigRemaining = bytes
+            headers.add(name: "content-type", value: "application/octet-stream")
+            headers.add(name: "content-length", value: String(bytes))
+        }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
-        bigRemaining = bytes
+        if let prefix = bigPrefix.take() { context.write(wrapOutboundOut(.body(.byteBuffer(prefix))), promise: nil) }
         bigKeepAlive = head.isKeepAlive
         pumpBig(context: context)
     }
@@ -217,12 +250,13 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func pumpBig(context: ChannelHandlerContext) {
         guard bigRemaining > 0, active else { return }
         while bigRemaining > 0 && context.channel.isWritable {
-            var chunk = bigChunk
+            var chunk = bigPiece
             if bigRemaining < chunk.readableBytes { chunk = chunk.getSlice(at: chunk.readerIndex, length: bigRemaining)! }
             bigRemaining -= chunk.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
         }
         if bigRemaining == 0 {
+            if let suffix = bigSuffix.take() { context.write(wrapOutboundOut(.body(.byteBuffer(suffix))), promise: nil) }
             finish(context: context, keepAlive: bigKeepAlive)
         } else {
             context.flush()
