@@ -11,7 +11,8 @@
 # connections, then the counters are dumped. Prints the instructions per exchange and, with
 # TOP=N, the N functions that execute the most instructions (self). With BIG_MIB=N it then also
 # counts one N MiB body (the backend's /big: JSON-like log lines) streamed through the same
-# sidecar, and prints the instructions per byte.
+# sidecar, and prints the instructions per byte; BIG_JSON=1 sends it as one JSON-RPC result
+# (/big?json=1, application/json: redacted and skimmed), and TOP=N also lists the body's functions.
 #
 # Needs valgrind (Debian: valgrind) and hey (Debian: hey). Valgrind 3.19 cannot read Swift's
 # DWARF 5, so each binary is copied without debug info first (objcopy --strip-debug); symbols
@@ -23,6 +24,8 @@ cd "$(dirname "$0")/.."
 EXCHANGES="${EXCHANGES:-992}"   # hey sends a multiple of its 16 connections
 TOP="${TOP:-0}"
 BIG_MIB="${BIG_MIB:-0}"
+BIG_QUERY="mb=$BIG_MIB"
+[[ "${BIG_JSON:-0}" == 1 ]] && BIG_QUERY="$BIG_QUERY&json=1"
 BASE_PORT="${BASE_PORT:-19300}"
 SCRATCH="${SCRATCH:-.build-release}"
 WORK="${BENCH_DIR:-/tmp/mcp-recorder-bench-instructions}"
@@ -70,7 +73,7 @@ for binary in "$@"; do
     if [[ "$BIG_MIB" -gt 0 ]]; then
         curl -fsS -o /dev/null "http://127.0.0.1:$LISTEN/big?mb=1"
         callgrind_control -z "$sidecar" >/dev/null 2>&1
-        bytes=$(curl -fsS -o /dev/null -w '%{size_download}' "http://127.0.0.1:$LISTEN/big?mb=$BIG_MIB")
+        bytes=$(curl -fsS -o /dev/null -w '%{size_download}' "http://127.0.0.1:$LISTEN/big?$BIG_QUERY")
         callgrind_control -d "$sidecar" >/dev/null 2>&1
         sleep 1
         big="$WORK/callgrind.out.$sidecar.2"
@@ -84,8 +87,8 @@ for binary in "$@"; do
         big_total=$(awk '/^summary:/ {print $2}' "$big")
         echo "$binary: a $BIG_MIB MiB body ($bytes bytes): $big_total instructions, $(python3 -c "print(round($big_total / $bytes, 1))") per byte"
     fi
-    if [[ "$TOP" -gt 0 ]]; then
-        python3 - "$dump" "$TOP" "${answered:-1}" <<'PY'
+    top() {
+        python3 - "$1" "$TOP" "$2" <<'PY'
 import collections, re, sys
 names, own = {}, collections.Counter()
 fn, after_call = None, False
@@ -103,7 +106,15 @@ for line in open(sys.argv[1]):
         after_call = False
 total, per = sum(own.values()), float(sys.argv[3])
 for name, count in own.most_common(int(sys.argv[2])):
-    print(f"  {100 * count / total:5.2f} %  {count / per:8.0f}  {name[:140]}")
+    print(f"  {100 * count / total:5.2f} %  {count / per:8.1f}  {name[:140]}")
 PY
+    }
+    if [[ "$TOP" -gt 0 ]]; then
+        echo "per exchange:"
+        top "$dump" "${answered:-1}"
+        if [[ -n "$big" ]]; then
+            echo "per body byte:"
+            top "$big" "$bytes"
+        fi
     fi
 done

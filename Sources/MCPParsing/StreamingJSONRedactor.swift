@@ -55,9 +55,14 @@ public struct StreamingJSONRedactor: Sendable {
     /// Bytes of a value being redacted are held back until the value ends.
     public mutating func feed<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
         var out: [UInt8] = []
+        feed(bytes, appendingTo: &out)
+        return out
+    }
+
+    /// ``feed(_:)`` appending to `out` (a buffer the caller reuses from piece to piece).
+    public mutating func feed<C: Collection>(_ bytes: C, appendingTo out: inout [UInt8]) where C.Element == UInt8 {
         let done: Void? = bytes.withContiguousStorageIfAvailable { process($0, into: &out) }
         if done == nil { Array(bytes).withUnsafeBufferPointer { process($0, into: &out) } }
-        return out
     }
 
     /// End of input: an unfinished redacted value is replaced by the fingerprint of what was seen.
@@ -100,8 +105,13 @@ public struct StreamingJSONRedactor: Sendable {
                 }
             case .string:
                 if !escaped {
-                    // Past a run without quotes, backslashes or control characters (so no CR or LF either).
-                    let runEnd = JSONScanning.plainStringRunEnd(buf, from: i)
+                    // Past a run without quotes, backslashes or control characters (so no CR or LF
+                    // either), and on past each escape whose second byte is here and no line break
+                    // (JSON text inside a string has a `\"` every few bytes).
+                    var runEnd = JSONScanning.plainStringRunEnd(buf, from: i)
+                    while runEnd + 1 < n && buf[runEnd] == Self.backslash && buf[runEnd + 1] != Self.cr && buf[runEnd + 1] != Self.lf {
+                        runEnd = JSONScanning.plainStringRunEnd(buf, from: runEnd + 2)
+                    }
                     if runEnd != i {
                         i = runEnd
                         continue

@@ -27,7 +27,12 @@ extension RecordingConnection {
         if !body.probe {
             if settings.capture == .full {
                 if body.redactor != nil {
-                    recordBodyBytes(body.redactor!.feed(data.readableBytesView), of: &body, at: time, into: &step)
+                    var redacted = body.redacted
+                    body.redacted = []
+                    redacted.removeAll(keepingCapacity: true)
+                    body.redactor!.feed(data.readableBytesView, appendingTo: &redacted)
+                    recordBodyBytes(redacted, of: &body, at: time, into: &step)
+                    body.redacted = redacted
                 } else {
                     // Encoded from the read's own bytes: no copy of them first.
                     data.withUnsafeReadableBytes { raw in

@@ -28,6 +28,8 @@ public struct RecordingConnection: Sendable {
         var skim: JSONRPCSkimmer.Stream?
         var tooLargeToParse = false
         var redactor: StreamingJSONRedactor?
+        /// The redactor's output for the current piece: one buffer reused while the body lasts.
+        var redacted: [UInt8] = []
     }
 
     struct RequestState: Sendable {

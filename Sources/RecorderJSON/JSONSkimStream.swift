@@ -295,8 +295,13 @@ public struct JSONSkimStream<Visitor: JSONSkimVisitor> {
                     return i
                 }
                 if b == UInt8(ascii: "\\") {
-                    state = .escape
                     if key { nameEscaped = true }
+                    // A one-letter escape whole in this piece (JSON text inside a string is full of `\"`).
+                    if i + 1 < n, Self.isOneLetterEscape(p[i + 1]) {
+                        i += 2
+                        continue
+                    }
+                    state = .escape
                 } else if b < 0x20 {
                     throw fail("unescaped control character in string", at: consumed + i)
                 } else if b >= 0x80 {
@@ -315,13 +320,11 @@ public struct JSONSkimStream<Visitor: JSONSkimVisitor> {
                 state = remaining == 1 ? .plain : .sequence(remaining: remaining - 1, low: 0x80, high: 0xBF)
                 i += 1
             case .escape:
-                switch p[i] {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                if Self.isOneLetterEscape(p[i]) {
                     state = .plain
-                case UInt8(ascii: "u"):
+                } else if p[i] == UInt8(ascii: "u") {
                     state = .unicode(digits: 0, value: 0, low: false)
-                default:
+                } else {
                     throw fail("invalid escape", at: consumed + i - 1)
                 }
                 i += 1
@@ -361,6 +364,15 @@ public struct JSONSkimStream<Visitor: JSONSkimVisitor> {
         if key { keepName(p, runStart..<n) }
         token = .string(key: key, state)
         return n
+    }
+
+    @inline(__always)
+    private static func isOneLetterEscape(_ e: UInt8) -> Bool {
+        switch e {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+             UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"): true
+        default: false
+        }
     }
 
     /// The index of the first quote, backslash, control character or non-ASCII byte at or after
