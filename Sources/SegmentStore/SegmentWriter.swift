@@ -83,6 +83,8 @@ public final class SegmentWriter: Sendable {
 
     /// Bytes the writer's kept line and member buffers hold (for tests).
     var bufferCapacities: (lines: Int, member: Int) { withCore { $0.bufferCapacities } }
+    /// A large batch was written since the last maintenance (for tests).
+    var wroteLargeBatch: Bool { withCore { $0.wroteLargeBatch } }
 
     private func withCore<T>(_ body: (WriterCore) -> T) -> T {
         coreLock.withLock { _ in body(core.core) }

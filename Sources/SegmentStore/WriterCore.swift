@@ -52,6 +52,8 @@ final class WriterCore {
     private var lines: [UInt8] = []
     private var member: [UInt8] = []
     private static let keptBufferBytes = 256 << 10
+    /// A batch larger than the kept buffers was written since the last maintenance (a large body).
+    private(set) var wroteLargeBatch = false
     /// The latest run of consecutive dropped segments, declared cumulatively by each new gap record.
     var dropRun: Gap?
     /// Runs an interval fsync off the writing thread (an event loop, on the inline path), set by
@@ -97,7 +99,7 @@ final class WriterCore {
         defer {
             // A large body's buffers serve its next pieces too (no allocation per piece); the first
             // small batch after it, or the next maintenance, gives them back: an idle sidecar stays small.
-            if lines.count <= Self.keptBufferBytes { releaseLargeBuffers() }
+            if lines.count <= Self.keptBufferBytes { releaseLargeBuffers() } else { wroteLargeBatch = true }
         }
         var pendingGaps: [Gap] = []
         for _ in 0..<4 {
@@ -281,6 +283,11 @@ final class WriterCore {
     func maintenance() {
         perform(scheduler.due(at: clock.monotonicNow()))
         releaseLargeBuffers()
+        if wroteLargeBatch {
+            // What the body's buffers freed, here and on the event loops, goes back to the kernel.
+            wroteLargeBatch = false
+            FreedMemory.giveBack()
+        }
     }
 
     /// Bytes the kept line and member buffers hold.
