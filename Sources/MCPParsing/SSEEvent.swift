@@ -1,3 +1,5 @@
+import RecorderJSON
+
 /// One Server-Sent Event as seen on a stream.
 public struct ParsedSSEEvent: Sendable, Equatable {
     /// Position among the events dispatched on this stream: 0, 1, 2, …
@@ -18,6 +20,11 @@ public struct ParsedSSEEvent: Sendable, Equatable {
     public var truncated: Bool
     /// `false` for an event cut off by the end of the stream before its terminating blank line.
     public var complete: Bool
+    /// The data was longer than the parser keeps (`SSEParser.keepDataUpTo`): `data` is empty.
+    public var streamed = false
+    /// The JSON-RPC summaries of streamed data that began like JSON (skimmed as it arrived, up to
+    /// the parser's `maxEventBytes`); `nil` otherwise.
+    public var skimmed: Result<[JSONRPCSummary], JSONParseError>?
 
     public init(
         index: UInt64, offset: UInt64, id: String? = nil, event: String? = nil, data: String = "",

@@ -12,6 +12,11 @@
 public struct SSEParser: Sendable {
     /// Data beyond this many bytes is counted but not kept (`ParsedSSEEvent.truncated`).
     public let maxEventBytes: Int
+    /// An event's data longer than this is not kept at all: it is skimmed for JSON-RPC messages
+    /// as it arrives, when it begins like JSON (`ParsedSSEEvent.streamed`, `.skimmed`), up to
+    /// `maxEventBytes`. Memory then does not grow with an event (an MCP tool result of any size
+    /// is one event).
+    public let keepDataUpTo: Int
 
     private enum LineState: Sendable { case start, comment, name, valueStart, value }
     private enum Field: Sendable { case data, event, id, retry, ignored }
@@ -41,12 +46,16 @@ public struct SSEParser: Sendable {
     private var sawField = false
     private var data: [UInt8] = []
     private var dataLength = 0
+    /// The event's data went over `keepDataUpTo`: not kept, skimmed if it began like JSON.
+    private var streamed = false
+    private var skim: JSONRPCSkimmer.Stream?
     private var eventField: String?
     private var idField: String?
     private var retryField: Int?
 
-    public init(maxEventBytes: Int = 16 << 20) {
+    public init(maxEventBytes: Int = 16 << 20, keepDataUpTo: Int = .max) {
         self.maxEventBytes = max(0, maxEventBytes)
+        self.keepDataUpTo = max(0, keepDataUpTo)
     }
 
     /// Parses the next bytes of the stream; returns the events they complete.
@@ -214,9 +223,31 @@ public struct SSEParser: Sendable {
 
     private mutating func appendData<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         dataLength += bytes.count
+        if !streamed && data.count + bytes.count > keepDataUpTo && data.count < maxEventBytes {
+            streamed = true
+            // Skimmed only when it begins like JSON, as the proxy parses only such data.
+            let first = (data.first(where: { !Self.isWhitespace($0) }) ?? bytes.first(where: { !Self.isWhitespace($0) }))
+            if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+                skim = JSONRPCSkimmer.Stream()
+                data.withUnsafeBufferPointer { skim!.feed($0) }
+            }
+            data = []
+        }
+        if streamed {
+            if dataLength > maxEventBytes {
+                skim = nil
+            } else if skim != nil {
+                let done: Void? = bytes.withContiguousStorageIfAvailable { skim!.feed($0) }
+                if done == nil { Array(bytes).withUnsafeBufferPointer { skim!.feed($0) } }
+            }
+            return
+        }
         let room = maxEventBytes - data.count
         if room > 0 { data.append(contentsOf: bytes.prefix(room)) }
     }
+
+    @inline(__always)
+    private static func isWhitespace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 
     /// The line ended (or the stream did): apply its field.
     private mutating func endLine() {
@@ -261,12 +292,15 @@ public struct SSEParser: Sendable {
     // MARK: - Events
 
     private mutating func dispatch(complete: Bool, into events: inout [ParsedSSEEvent]) {
-        let truncated = dataLength > data.count
+        let truncated = streamed ? dataLength > maxEventBytes : dataLength > data.count
         let kept = truncated ? Self.utf8BoundaryPrefix(data) : data.count
-        events.append(ParsedSSEEvent(
+        var event = ParsedSSEEvent(
             index: nextIndex, offset: blockOffset, id: idField, event: eventField,
             data: String(decoding: data[..<kept], as: UTF8.self), dataLength: dataLength,
-            retry: retryField, truncated: truncated, complete: complete))
+            retry: retryField, truncated: truncated, complete: complete)
+        event.streamed = streamed
+        if var skim = skim.take() { event.skimmed = skim.finish() }
+        events.append(event)
         nextIndex += 1
     }
 
@@ -276,6 +310,8 @@ public struct SSEParser: Sendable {
         sawField = false
         data.removeAll(keepingCapacity: data.capacity <= 1 << 16)
         dataLength = 0
+        streamed = false
+        skim = nil
         eventField = nil
         idField = nil
         retryField = nil

@@ -122,6 +122,7 @@ extension RecordingConnection {
 
     /// Records the JSON-RPC messages of a body or SSE data (or a note of why it is not JSON),
     /// pairing requests with responses. Returns the summaries.
+    @discardableResult
     mutating func recordJSONRPC(_ classified: Result<[JSONRPCSummary], JSONParseError>, wantsCopy: Bool, exchange: UInt64, from sender: Sender, via carrier: JSONRPCMessage.Carrier, session: String?, protocolVersion: String?, at time: RecordTime, into step: inout ConnectionStep) -> [JSONRPCSummary] {
         let summaries: [JSONRPCSummary]
         switch classified {

@@ -108,7 +108,7 @@ extension RecordingConnection {
         }
         response = ResponseState(
             body: makeBody(exchange: exchange, from: .server, probe: probe, mediaType: media, session: session, protocolVersion: request?.protocolVersion),
-            sse: media == "text/event-stream" ? SSEParser(maxEventBytes: settings.maxParseBytes) : nil)
+            sse: media == "text/event-stream" ? SSEParser(maxEventBytes: settings.maxParseBytes, keepDataUpTo: heldParseLimit(for: .server)) : nil)
         if status == 101 || (request?.method == "CONNECT" && (200..<300).contains(status)) {
             // The connection now carries another protocol: relay both directions raw.
             mode = .raw
@@ -144,6 +144,13 @@ extension RecordingConnection {
             if event.truncated {
                 step.parseFailures += 1
                 record(note(.info, "not_parsed_too_large", "SSE event \(event.index) of \(event.dataLength) bytes is larger than --max-parse-bytes; recorded as bytes only", exchange: r.body.exchange), at: time, into: &step)
+                continue
+            }
+            if event.streamed {
+                // Too large to keep: skimmed as it arrived (if it began like JSON).
+                if let skimmed = event.skimmed {
+                    recordJSONRPC(skimmed, wantsCopy: false, exchange: r.body.exchange, from: .server, via: .sse, session: r.body.session, protocolVersion: r.body.protocolVersion, at: time, into: &step)
+                }
                 continue
             }
             guard let first = event.data.utf8.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),

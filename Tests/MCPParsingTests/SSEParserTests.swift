@@ -227,3 +227,52 @@ private func parseChunks(_ pieces: [ArraySlice<UInt8>], maxEventBytes: Int = 16 
         #expect(empty.finish().isEmpty)
     }
 }
+
+/// An event's data over `keepDataUpTo` is not kept: skimmed for JSON-RPC as it arrives.
+@Suite struct SSEStreamedDataTests {
+    static func parse(_ input: [UInt8], keep: Int, maxEventBytes: Int = 16 << 20, piece: Int) -> [ParsedSSEEvent] {
+        var parser = SSEParser(maxEventBytes: maxEventBytes, keepDataUpTo: keep)
+        var events: [ParsedSSEEvent] = []
+        var i = 0
+        while i < input.count {
+            events += parser.feed(input[i..<min(input.count, i + piece)])
+            i += piece
+        }
+        return events + parser.finish()
+    }
+
+    /// A result of about 1 MB as one event, its JSON over several `data:` lines.
+    static let result: String = {
+        let text = String(repeating: #"line \"q\" é\n"#, count: 60_000)
+        return #"{"jsonrpc":"2.0","id":"r-1","result":{"content":[{"type":"text","#
+            + "\n" + #""text":""# + text + #""}]}}"#
+    }()
+
+    @Test(arguments: [7, 4096, 65_536])
+    func aLargeJSONEventIsSkimmedNotKept(piece: Int) throws {
+        let lines = Self.result.split(separator: "\n", omittingEmptySubsequences: false).map { "data: " + $0 }.joined(separator: "\r\n")
+        let input = bytes("event: message\r\n" + lines + "\r\n\r\ndata: {\"small\":1}\n\n")
+        let events = Self.parse(input, keep: 4096, piece: piece)
+        #expect(events.count == 2)
+        let large = events[0]
+        #expect(large.streamed && large.data.isEmpty && !large.truncated && large.event == "message")
+        #expect(large.dataLength == Self.result.utf8.count)
+        #expect(large.skimmed == JSONRPCSkimmer.summarize(bytes: bytes(Self.result)))
+        #expect(try large.skimmed?.get().first?.id == .string("r-1"))
+        #expect(!events[1].streamed && events[1].data == "{\"small\":1}" && events[1].skimmed == nil, "the next event starts afresh")
+    }
+
+    @Test func largeDataThatIsNotJSONIsCountedOnly() {
+        let text = String(repeating: "plain text, not JSON ", count: 1000)
+        let events = Self.parse(bytes("data: " + text + "\n\n"), keep: 1024, piece: 500)
+        #expect(events.count == 1 && events[0].streamed && events[0].skimmed == nil && events[0].data.isEmpty)
+        #expect(events[0].dataLength == text.utf8.count && !events[0].truncated)
+    }
+
+    @Test func overTheEventLimitItIsTruncatedAndNotSkimmed() {
+        let oneLine = Self.result.split(separator: "\n").joined()
+        let events = Self.parse(bytes("data: " + oneLine + "\n\n"), keep: 4096, maxEventBytes: 100_000, piece: 8192)
+        #expect(events.count == 1 && events[0].streamed && events[0].truncated && events[0].skimmed == nil)
+        #expect(events[0].dataLength == oneLine.utf8.count)
+    }
+}

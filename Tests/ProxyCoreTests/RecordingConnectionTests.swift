@@ -193,6 +193,23 @@ let sseResponse: String = {
         #expect(bad.notes.first?.message.contains("invalid JSON at byte 300018: unescaped control character in string") == true, "\(bad.notes)")
     }
 
+    /// An MCP result of any size is one SSE event: skimmed as it streams, not held.
+    @Test func aLargeSSEEventIsSkimmedAsItStreamsNotHeld() {
+        var h = Harness(settings: Harness.settings(maxParseBytes: 4 << 20))
+        h.client(post(#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"dump"}}"#))
+        let text = String(repeating: #"row \"quoted\" é\n"#, count: 50_000)
+        let data = #"{"jsonrpc":"2.0","id":9,"result":{"content":[{"type":"text","text":""# + text + #""}]}}"#
+        let event = "event: message\ndata: " + data + "\n\n"
+        h.server("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: \(event.utf8.count)\r\n\r\n" + event, chunk: 65_536)
+        #expect(data.utf8.count > RecordingConnection.skimWholeUpTo)
+        #expect(h.sse.count == 1 && h.sse[0].data == nil && h.sse[0].dataLength == data.utf8.count)
+        let m = h.jsonRPC
+        #expect(m.map(\.type) == [.request, .response])
+        #expect(m.last?.via == .sse && m.last?.id == .number("9") && m.last?.durationMicros != nil, "paired with its request")
+        #expect(h.notes.isEmpty)
+        #expect(h.bodyText(from: .server) == event)
+    }
+
     @Test func aBodyOverTheParseLimitIsForwardedAndRecordedButNotParsed() {
         var h = Harness(settings: Harness.settings(maxParseBytes: 64))
         let big = #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"blob":""# + String(repeating: "a", count: 200) + #""}}}"#
