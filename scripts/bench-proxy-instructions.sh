@@ -12,7 +12,8 @@
 # TOP=N, the N functions that execute the most instructions (self). With BIG_MIB=N it then also
 # counts one N MiB body (the backend's /big: JSON-like log lines) streamed through the same
 # sidecar, and prints the instructions per byte; BIG_JSON=1 sends it as one JSON-RPC result
-# (/big?json=1, application/json: redacted and skimmed), and TOP=N also lists the body's functions.
+# (/big?json=1, application/json: redacted and skimmed), BIG_SSE=1 as that result in one SSE
+# event, and TOP=N also lists the body's functions.
 #
 # Needs valgrind (Debian: valgrind) and hey (Debian: hey). Valgrind 3.19 cannot read Swift's
 # DWARF 5, so each binary is copied without debug info first (objcopy --strip-debug); symbols
@@ -26,6 +27,7 @@ TOP="${TOP:-0}"
 BIG_MIB="${BIG_MIB:-0}"
 BIG_QUERY="mb=$BIG_MIB"
 [[ "${BIG_JSON:-0}" == 1 ]] && BIG_QUERY="$BIG_QUERY&json=1"
+[[ "${BIG_SSE:-0}" == 1 ]] && BIG_QUERY="$BIG_QUERY&sse=1"
 BASE_PORT="${BASE_PORT:-19300}"
 SCRATCH="${SCRATCH:-.build-release}"
 WORK="${BENCH_DIR:-/tmp/mcp-recorder-bench-instructions}"

@@ -4,7 +4,7 @@
 #
 # Starts, all on loopback:
 #   - two `bench-backend`s: "trivial" (answers at once) and "mcp" (1 ms service
-#     time), each with POST /mcp, GET /sse and GET /big (as bytes and as one JSON result);
+#     time), each with POST /mcp, GET /sse and GET /big (as bytes, as one JSON result, as one SSE event);
 #   - a sidecar in front of each (recording on, spool under BENCH_DIR, 8 GiB cap);
 #   - one HAProxy (`nbthread 1`, `mode http`, `option http-no-delay`) with a
 #     frontend in front of each.
@@ -330,10 +330,12 @@ done
 # ---------------------------------------------------------------- 4. a 100 MB body
 
 # As bytes (application/octet-stream), then as one JSON-RPC result (application/json: the
-# sidecar redacts it and skims it for its JSON-RPC message as it streams).
-for body in big bigjson; do
+# sidecar redacts it and skims it for its JSON-RPC message as it streams), then as that result
+# in one Server-Sent Event (text/event-stream, as MCP servers stream results).
+for body in big bigjson bigsse; do
     query="mb=$BIG_MB"
     [[ $body == bigjson ]] && query="$query&json=1"
+    [[ $body == bigsse ]] && query="$query&sse=1"
     for target in direct haproxy sidecar; do
         port="$(port_of trivial $target)"
         pid="$(pid_of trivial $target)"

@@ -460,7 +460,7 @@ def cmd_report(a):
     at_wrk = {b: mib((r.get(f"wrk.{b}.sidecar") or {}).get("rss_max_kib")) for b, _ in backends}
     w(f"| max during wrk ({env.get('BENCH_WRK_CONNECTIONS', '?')} connections, saturated) | {fmt(at_wrk['trivial'], 1, ' MiB')} | {fmt(at_wrk['mcp'], 1, ' MiB')} |")
     growths = {}
-    for key, label in (("big", "body"), ("bigjson", "JSON body")):
+    for key, label in (("big", "body"), ("bigjson", "JSON body"), ("bigsse", "SSE result")):
         big = r.get(f"{key}.sidecar") or {}
         if big.get("rss_max_kib") is not None and big.get("rss_before_kib") is not None:
             growths[key] = mib(big["rss_max_kib"] - big["rss_before_kib"])
@@ -470,11 +470,11 @@ def cmd_report(a):
     w("")
     w(f"## Large body (`GET /big?mb={env.get('BENCH_BIG_MB', '?')}`, {env.get('BENCH_BIG_MB', '?')} MiB, curl to /dev/null, trivial backend)")
     w("")
-    w("As `application/octet-stream`, and as one JSON-RPC result (`&json=1`, `application/json`: redacted and skimmed).")
+    w("As `application/octet-stream`, as one JSON-RPC result (`&json=1`, `application/json`: redacted and skimmed), and as that result in one Server-Sent Event (`&sse=1`).")
     w("")
     w("| Body | Target | seconds | MB/s | curl result |")
     w("|---|---|---:|---:|---|")
-    for key, label in (("big", "bytes"), ("bigjson", "JSON")):
+    for key, label in (("big", "bytes"), ("bigjson", "JSON"), ("bigsse", "SSE")):
         for x in targets:
             g = r.get(f"{key}.{x}") or {}
             secs = g.get("elapsed_s")
@@ -510,7 +510,7 @@ def cmd_report(a):
     w(f"| RSS idle ≤ 30 MiB | {fmt(idle_max, 1, ' MiB')} | {verdict(None if idle_max is None else idle_max <= 30)} |")
     rate_max = max([v for v in at_rate.values() if v is not None], default=None)
     w(f"| RSS ≤ 64 MiB at {rate} req/s | {fmt(rate_max, 1, ' MiB')} | {verdict(None if rate_max is None else rate_max <= 64)} |")
-    w(f"| RSS growth ≤ 10 MiB streaming {env.get('BENCH_BIG_MB', '?')} MiB (bytes; JSON) | {fmt(growths.get('big'), 1, ' MiB')}; {fmt(growths.get('bigjson'), 1, ' MiB')} | {verdict(None if big_growth is None else big_growth <= 10)} |")
+    w(f"| RSS growth ≤ 10 MiB streaming {env.get('BENCH_BIG_MB', '?')} MiB (bytes; JSON; SSE) | {fmt(growths.get('big'), 1, ' MiB')}; {fmt(growths.get('bigjson'), 1, ' MiB')}; {fmt(growths.get('bigsse'), 1, ' MiB')} | {verdict(None if big_growth is None else big_growth <= 10)} |")
     w("")
     print("\n".join(out))
 

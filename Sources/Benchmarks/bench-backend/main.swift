@@ -8,6 +8,8 @@
 //                                      back-pressure (only written while writable)
 //   GET  /big?mb=N&json=1              the same lines as one JSON-RPC result's text
 //                                      (application/json, about N MiB once escaped)
+//   GET  /big?mb=N&sse=1               that result as one Server-Sent Event
+//                                      (text/event-stream, as MCP servers stream results)
 //
 // Options: --port N (default 18080), --host H (127.0.0.1), --delay-ms X (0; fractional
 // allowed), --threads N (1). Prints "listening on HOST:PORT" once bound.
@@ -176,7 +178,8 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
             startSSE(context: context, head: head, events: events, interval: .milliseconds(Int64(interval)))
         case (.GET, "/big"):
             let mb = queryValue(head.uri, "mb") ?? 1
-            startBig(context: context, head: head, bytes: mb << 20, json: queryValue(head.uri, "json") == 1)
+            let form: BigForm = queryValue(head.uri, "sse") == 1 ? .sse : queryValue(head.uri, "json") == 1 ? .json : .bytes
+            startBig(context: context, head: head, bytes: mb << 20, form: form)
         default:
             var headers = HTTPHeaders()
             headers.add(name: "content-length", value: "0")
@@ -226,15 +229,24 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func startBig(context: ChannelHandlerContext, head: HTTPRequestHead, bytes: Int, json: Bool) {
+    enum BigForm { case bytes, json, sse }
+
+    private func startBig(context: ChannelHandlerContext, head: HTTPRequestHead, bytes: Int, form: BigForm) {
         var headers = HTTPHeaders()
-        if json {
+        if form != .bytes {
             // Whole escaped pieces only: a cut one could end inside an escape.
             let pieces = (bytes + bigJSONChunk.readableBytes - 1) / bigJSONChunk.readableBytes
-            (bigPiece, bigPrefix, bigSuffix) = (bigJSONChunk, bigJSONPrefix, bigJSONSuffix)
+            var prefix = bigJSONPrefix, suffix = bigJSONSuffix
+            if form == .sse {
+                // One event: the escaped text has no raw line break, so the result is one data line.
+                prefix = ByteBuffer(string: "event: message\ndata: ")
+                prefix.writeImmutableBuffer(bigJSONPrefix)
+                suffix.writeString("\n\n")
+            }
+            (bigPiece, bigPrefix, bigSuffix) = (bigJSONChunk, prefix, suffix)
             bigRemaining = pieces * bigJSONChunk.readableBytes
-            headers.add(name: "content-type", value: "application/json")
-            headers.add(name: "content-length", value: String(bigJSONPrefix.readableBytes + bigRemaining + bigJSONSuffix.readableBytes))
+            headers.add(name: "content-type", value: form == .sse ? "text/event-stream" : "application/json")
+            headers.add(name: "content-length", value: String(prefix.readableBytes + bigRemaining + suffix.readableBytes))
         } else {
             (bigPiece, bigPrefix, bigSuffix) = (bigChunk, nil, nil)
             bigRemaining = bytes
