@@ -177,14 +177,26 @@ public struct SSEParser: Sendable {
         }
     }
 
-    /// Index of the first CR or LF at or after `from`, or the buffer's end.
+    /// Index of the first CR or LF at or after `from`, or the buffer's end; eight bytes at a time
+    /// (an MCP result streamed as one event is one line of its whole size).
     @inline(__always)
     private static func lineEnd(_ buffer: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+        guard let base = buffer.baseAddress else { return from }
+        let n = buffer.count
         var i = from
-        while i < buffer.count {
-            let b = buffer[i]
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        while i &+ 8 <= n {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+            let lfs = word ^ (ones &* UInt64(lf)), crs = word ^ (ones &* UInt64(cr))
+            // A byte's high bit for each zero byte of `lfs` or `crs`; the lowest one is exact.
+            let mask = ((lfs &- ones) & ~lfs | (crs &- ones) & ~crs) & (ones &* 0x80)
+            if mask != 0 { return i &+ mask.trailingZeroBitCount / 8 }
+            i &+= 8
+        }
+        while i < n {
+            let b = base[i]
             if b == lf || b == cr { return i }
-            i += 1
+            i &+= 1
         }
         return i
     }

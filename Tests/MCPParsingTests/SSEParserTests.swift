@@ -228,6 +228,23 @@ private func parseChunks(_ pieces: [ArraySlice<UInt8>], maxEventBytes: Int = 16 
     }
 }
 
+/// Lines are searched for their end eight bytes at a time: a CR, LF or CRLF at any offset of a
+/// word (and bytes that look alike: 0x0B, 0x0C, 0x8A, 0x8D, in valid UTF-8) must end the line exactly there.
+@Suite struct SSELineEndTests {
+    @Test(arguments: 0..<17)
+    func lineBreaksAtEveryOffsetOfAWord(padding: Int) {
+        let pad = String(repeating: "a", count: padding) + "\u{0B}\u{0C}\u{20A}\u{34D}"
+        for brk in ["\n", "\r", "\r\n"] {
+            let input = "data: " + pad + brk + "data: " + pad + "x" + brk + brk + "data: z" + brk + brk
+            let events = parseAll(input)
+            #expect(events.map(\.data) == [pad + "\n" + pad + "x", "z"], "padding \(padding), break \(Array(brk.utf8))")
+            for pieces in splittings(bytes(input)) {
+                #expect(parseChunks(pieces).map(\.data) == events.map(\.data))
+            }
+        }
+    }
+}
+
 /// An event's data over `keepDataUpTo` is not kept: skimmed for JSON-RPC as it arrives.
 @Suite struct SSEStreamedDataTests {
     static func parse(_ input: [UInt8], keep: Int, maxEventBytes: Int = 16 << 20, piece: Int) -> [ParsedSSEEvent] {
