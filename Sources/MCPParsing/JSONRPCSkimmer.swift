@@ -26,24 +26,39 @@ public enum JSONRPCSkimmer {
     /// The same summaries of a text fed in pieces (``JSONSkimStream``): for a body too large to
     /// hold, skimmed as it streams through. A captured value over ``JSONSkimStreamLimits/capturedBytes``
     /// counts as absent.
+    ///
+    /// The skim's state lives in one heap box (copied on write), so a body or SSE parser that
+    /// carries a stream stays small to copy.
     public struct Stream: Sendable {
-        private var skim = JSONSkimStream(Visitor())
+        private final class Storage: @unchecked Sendable {
+            // Mutated only through a uniquely referenced box (see `unique()`).
+            var skim: JSONSkimStream<Visitor>
+            init(_ skim: JSONSkimStream<Visitor>) { self.skim = skim }
+        }
+
+        private var storage = Storage(JSONSkimStream(Visitor()))
 
         public init() {}
 
+        private mutating func unique() -> Storage {
+            if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.skim) }
+            return storage
+        }
+
         /// Skims the next piece; after a refusal the rest is ignored and ``finish()`` gives the error.
         public mutating func feed(_ piece: UnsafeBufferPointer<UInt8>) {
-            try? skim.feed(piece)
+            try? unique().skim.feed(piece)
         }
 
         /// The text is complete: its summaries, or why it is not JSON.
         public mutating func finish() -> Result<[JSONRPCSummary], JSONParseError> {
+            let storage = unique()
             do {
-                try skim.finish()
+                try storage.skim.finish()
             } catch {
                 return .failure(error)
             }
-            return .success(skim.visitor.finished())
+            return .success(storage.skim.visitor.finished())
         }
     }
 

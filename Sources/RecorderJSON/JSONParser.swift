@@ -285,18 +285,22 @@ struct JSONCursor {
         guard buffer.count - index >= 4 else { throw fail("truncated unicode escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            let b = buffer[index]
-            let digit: UInt32
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(b - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(b - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(b - UInt8(ascii: "A") + 10)
-            default: throw fail("invalid unicode escape")
-            }
+            guard let digit = Self.hexDigit(buffer[index]) else { throw fail("invalid unicode escape") }
             value = value << 4 | digit
             index += 1
         }
         return value
+    }
+
+    /// The value of a hexadecimal digit, `nil` for another byte.
+    @inline(__always)
+    static func hexDigit(_ b: UInt8) -> UInt32? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(b - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(b - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(b - UInt8(ascii: "A") + 10)
+        default: nil
+        }
     }
 }
 

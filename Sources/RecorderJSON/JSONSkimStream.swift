@@ -280,7 +280,8 @@ public struct JSONSkimStream<Visitor: JSONSkimVisitor> {
         while i < n {
             switch state {
             case .plain:
-                i = Self.attentionIndex(p, from: i)
+                // Non-ASCII bytes stop the run too: their UTF-8 is checked here, byte by byte.
+                i = JSONScanning.plainASCIIStringRunEnd(p, from: i)
                 guard i < n else { break }
                 let b = p[i]
                 if b == UInt8(ascii: "\"") {
@@ -312,7 +313,7 @@ public struct JSONSkimStream<Visitor: JSONSkimVisitor> {
                     default: throw fail("string is not valid UTF-8", at: consumed + i)
                     }
                 }
-                // else a false alarm of the word scan: a plain byte.
+                // (The scan stops at nothing else; a plain byte would just be passed.)
                 i += 1
             case .sequence(let remaining, let low, let high):
                 let b = p[i]
@@ -329,14 +330,7 @@ public struct JSONSkimStream<Visitor: JSONSkimVisitor> {
                 }
                 i += 1
             case .unicode(let digits, let value, let low):
-                let b = p[i]
-                let digit: UInt32
-                switch b {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(b - UInt8(ascii: "0"))
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(b - UInt8(ascii: "a") + 10)
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(b - UInt8(ascii: "A") + 10)
-                default: throw fail("invalid unicode escape", at: consumed + i)
-                }
+                guard let digit = JSONCursor.hexDigit(p[i]) else { throw fail("invalid unicode escape", at: consumed + i) }
                 let scalar = value << 4 | digit
                 i += 1
                 guard digits == 3 else {
@@ -373,27 +367,6 @@ public struct JSONSkimStream<Visitor: JSONSkimVisitor> {
              UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"): true
         default: false
         }
-    }
-
-    /// The index of the first quote, backslash, control character or non-ASCII byte at or after
-    /// `start` (a false alarm now and then: the caller looks at the byte), eight bytes at a time.
-    @inline(__always)
-    private static func attentionIndex(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        guard let base = p.baseAddress else { return start }
-        let n = p.count
-        var i = start
-        while i &+ 8 <= n {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
-            let mask = JSONWriter.escapeMask(word: word) | (word & 0x8080_8080_8080_8080)
-            if mask != 0 { return i &+ mask.trailingZeroBitCount / 8 }
-            i &+= 8
-        }
-        while i < n {
-            let b = base[i]
-            if b < 0x20 || b >= 0x80 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return i }
-            i &+= 1
-        }
-        return i
     }
 
     // MARK: Member names
