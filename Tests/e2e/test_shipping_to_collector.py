@@ -70,18 +70,25 @@ def test_session_read_back_through_api_and_cli_matches_the_client(
     assert report["errors"] == [], report["errors"]
 
     api = c.api
-    sessions = wait_for(lambda: [s for s in api.sessions(subject=SUBJECT) if s["tool_calls"] >= len(rp.TOOLS_CALLED)],
-                        what="the client's session indexed with all its tool calls")
+    sent = sorted(report["requests"], key=lambda r: r["id"])
+
+    def indexed():
+        # The last requests (after the tool calls) may arrive in a later segment: wait for all of them.
+        found = [s for s in api.sessions(subject=SUBJECT) if s["tool_calls"] >= len(rp.TOOLS_CALLED)]
+        if len(found) != 1:
+            return (found, None) if len(found) > 1 else None
+        detail = api.get(f"/v1/sessions/{found[0]['id']}")
+        return (found, detail) if len(detail["calls"]) >= len(sent) else None
+
+    sessions, session = wait_for(indexed, what="the client's session indexed with all its calls")
     assert len(sessions) == 1, sessions
     summary = sessions[0]
     assert summary["mcp_session"] == report["session_id"]
     assert summary["subjects"] == [SUBJECT]
     assert summary["stream"] == STREAM
-    session = api.get(f"/v1/sessions/{summary['id']}")
 
     # Every request the client sent is a call, in order, each answered.
     calls = session["calls"]
-    sent = sorted(report["requests"], key=lambda r: r["id"])
     assert [(c_["method"], c_["id"]) for c_ in calls] == [(r["method"], r["id"]) for r in sent]
     assert all(c_["response"] is not None for c_ in calls), [c_ for c_ in calls if c_["response"] is None]
     tool_calls = {c_["tool"]: c_ for c_ in calls if c_["method"] == "tools/call"}
